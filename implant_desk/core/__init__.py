@@ -1,0 +1,1 @@
+"""Everything that is not GUI. Never imports Qt (a test enforces it)."""

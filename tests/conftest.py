@@ -1,0 +1,29 @@
+"""Fixtures shared by every test: the read-only ``../shared`` data, offscreen Qt."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = REPO_ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data``, the real files no one on the project made; skips when a checkout lacks it."""
+    data = SHARED_DIR / "data"
+    if not data.is_dir():
+        pytest.skip(f"shared data not found at {data} (it sits beside the project root in CI)")
+    return data
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Keep settings, the demo cache and the model registry of every test away from the real user's."""
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("IMPLANT_DESK_HOME", str(home))
