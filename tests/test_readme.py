@@ -2,7 +2,9 @@
 
 import re
 
-from conftest import REPO_ROOT
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _code_block_after(text: str, marker: str) -> str:

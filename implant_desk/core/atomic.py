@@ -7,6 +7,7 @@ temporary file is left behind. See docs/adr/0002-atomic-saves.md.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -24,6 +25,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        _copy_permissions(tmp_name, path)
         os.replace(tmp_name, path)
     except BaseException as exc:
         try:
@@ -38,6 +40,19 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
     atomic_write_bytes(path, text.encode(encoding))
+
+
+def _copy_permissions(tmp_name: str, path: Path) -> None:
+    """mkstemp makes the file private (0600); keep the replaced file's mode, or the usual 0644 for a new one, so
+    colleagues sharing the folder can still read the annotations. Best effort: some shares refuse chmod."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = 0o644
+    try:
+        os.chmod(tmp_name, mode)
+    except OSError:
+        pass
 
 
 def _fsync_directory(folder: Path) -> None:

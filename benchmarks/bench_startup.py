@@ -1,0 +1,140 @@
+"""Window start-up, next-image latency and idle memory of the annotation window.
+
+Prints figures; asserts nothing. Each start-up is a fresh interpreter (as a user launching the app), timed from
+just before the process starts to the first paint of the window being processed, and compared with a bare
+PySide6 QMainWindow measured the same way in the same run.
+
+    python benchmarks/bench_startup.py [--runs 5]        (uses QT_QPA_PLATFORM=offscreen unless a display is set)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BARE = """
+import sys, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv[:1])
+window = QMainWindow()
+window.resize(1280, 800)
+window.show()
+QTimer.singleShot(0, lambda: (print(time.time()), app.quit()))
+app.exec()
+"""
+
+IMPLANT_DESK = """
+import sys, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from implant_desk.app.main_window import MainWindow
+from implant_desk.app.settings import Settings
+from implant_desk.app.launch import load_image
+app = QApplication(sys.argv[:1])
+window = MainWindow(Settings(), load_image)
+window.show()
+QTimer.singleShot(0, lambda: (print(time.time()), print("torch" in sys.modules), app.quit()))
+app.exec()
+"""
+
+IDLE = """
+import sys, json, time
+from pathlib import Path
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from implant_desk.app.main_window import MainWindow
+from implant_desk.app.settings import Settings
+from implant_desk.app.launch import load_image
+
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+
+app = QApplication(sys.argv[:1])
+window = MainWindow(Settings(), load_image)
+window.show()
+folder = Path(sys.argv[1])
+window.open_folder(folder)
+window.prefetcher.wait()
+app.processEvents()
+cold, warm = [], []
+for step in range(1, 5):
+    window.prefetcher.wait(); app.processEvents()   # the user looks at the image: neighbours are decoded meanwhile
+    index = window.navigator.next_index(1)
+    cached = window.prefetcher.is_cached(window.navigator.items[index].path)
+    start = time.perf_counter()
+    window.show_image(index)
+    window.canvas.repaint()
+    (warm if cached else cold).append((time.perf_counter() - start) * 1000)
+for item in window.navigator.items: window.prefetcher.forget(item.path)
+start = time.perf_counter()
+window.show_image(0)
+window.canvas.repaint()
+cold.append((time.perf_counter() - start) * 1000)
+app.processEvents()
+print(json.dumps({"rss_mb": rss_mb(), "warm_ms": warm, "cold_ms": cold, "torch": "torch" in sys.modules}))
+window.session.document.mark_saved()
+"""
+
+
+def time_to_window(script: str, env: dict[str, str]) -> tuple[float, list[str]]:
+    start = time.time()
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
+    lines = out.strip().splitlines()
+    return float(lines[0]) - start, lines[1:]
+
+
+def make_images(folder: Path, count: int = 5) -> None:
+    """1500x2000 16-bit PNGs (the size issue 4 names), smooth like a radiograph so they compress like one."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    rows, cols = np.mgrid[0:2000, 0:1500]
+    for i in range(count):
+        pixels = 20000 + 8000 * np.sin(rows / (90 + 10 * i)) * np.cos(cols / 120) + rng.normal(0, 300, rows.shape)
+        Image.fromarray(pixels.clip(0, 65535).astype(np.uint16)).save(folder / f"scan{i}.png")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    env = dict(os.environ)
+    if not env.get("DISPLAY"):
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    with tempfile.TemporaryDirectory() as home:
+        env["IMPLANT_DESK_HOME"] = home
+        bare, ours, torch_loaded = [], [], []
+        for _ in range(args.runs):
+            bare.append(time_to_window(BARE, env)[0])
+            seconds, extra = time_to_window(IMPLANT_DESK, env)
+            ours.append(seconds)
+            torch_loaded.append(extra[0] == "True")
+        b, o = statistics.median(bare), statistics.median(ours)
+        print(f"window visible (median of {args.runs}): bare PySide6 {b * 1000:.0f} ms, implant_desk {o * 1000:.0f} ms,"
+              f" ratio {o / b:.2f}; torch imported at start-up: {any(torch_loaded)}")
+        folder = Path(home) / "images"
+        folder.mkdir()
+        make_images(folder)
+        out = subprocess.run([sys.executable, "-c", IDLE, str(folder)], capture_output=True, text=True, env=env,
+                             check=True).stdout
+        figures = json.loads(out.strip().splitlines()[-1])
+        warm = statistics.median(figures["warm_ms"]) if figures["warm_ms"] else float("nan")
+        cold = statistics.median(figures["cold_ms"])
+        print(f"next image 1500x2000 16-bit PNG: prefetched {warm:.1f} ms (median of {len(figures['warm_ms'])}),"
+              f" not prefetched {cold:.1f} ms, ratio {cold / warm:.1f}x")
+        print(f"idle window with a folder open: {figures['rss_mb']:.0f} MB resident; torch imported: {figures['torch']}")
+
+
+if __name__ == "__main__":
+    main()

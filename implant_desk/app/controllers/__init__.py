@@ -1,0 +1,1 @@
+"""Window policy without widgets: file navigation, the open document and its saving, labels, shortcuts."""

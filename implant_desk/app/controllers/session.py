@@ -1,0 +1,114 @@
+"""The open image's annotation: loading it, saving it, and the auto-save policy. No Qt.
+
+Policy (issue 4): saves are atomic and refuse to overwrite a file changed on disk since it was loaded (the
+store); a failed save leaves the document dirty and is reported once until a save succeeds again; an
+annotation file that could not be read is never overwritten (saving that image is refused with the reason);
+switching format or save folder takes effect at the next save.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from implant_desk.core.annotations import store
+from implant_desk.core.annotations.document import AnnotationDocument
+from implant_desk.core.annotations.model import Box, ImageAnnotation
+from implant_desk.core.errors import AnnotationFileError, ImplantDeskError, SaveError
+
+
+class AnnotationSession:
+    def __init__(self, save_format: str = "voc", save_dir: Path | None = None):
+        self.save_format = save_format if save_format in store.FORMATS else store.FORMATS[0]
+        self.save_dir: Path | None = save_dir  # None: next to each image, as LabelImg does
+        self.image_path: Path | None = None
+        self.document: AnnotationDocument | None = None
+        self.blocked_reason = ""  # set when the annotation on disk is unreadable: it must not be overwritten
+        self.last_error = ""  # why the last save failed; empty after a successful one
+        self.warnings: list[str] = []  # what loading repaired or noticed (e.g. boxes clamped to the image)
+        self._template: ImageAnnotation | None = None  # size, names and unmodelled XML written back on save
+        self._on_disk: dict[Path, str | None] | None = None
+        self._failure_reported = False
+
+    # ---- opening ----------------------------------------------------------------------------------------------
+    def open(self, image_path: Path, width: int, height: int, depth: int) -> None:
+        """Load the image's annotation in whichever format exists. A corrupt one blocks saving (see module doc)."""
+        self.image_path = Path(image_path)
+        self.blocked_reason, self.warnings, self._on_disk = "", [], None
+        self._failure_reported, self.last_error = False, ""
+        self._template = ImageAnnotation(self.image_path.name, width, height, depth)
+        try:
+            loaded = store.load_annotation(self.image_path, self.save_dir, (width, height, depth))
+        except AnnotationFileError as error:
+            self.blocked_reason = f"{error}. It is left untouched; fix or remove it to save this image."
+            loaded = None
+        if loaded is not None:
+            self._template, self._on_disk, self.warnings = loaded.annotation, loaded.on_disk, loaded.warnings
+        self.document = AnnotationDocument(self._template.boxes, self._template.verified)
+
+    def close(self) -> None:
+        self.image_path, self.document, self._template, self._on_disk, self.blocked_reason = None, None, None, None, ""
+
+    @property
+    def loaded_labels(self) -> list[str]:
+        return [box.label for box in self._template.boxes] if self._template else []
+
+    @property
+    def dirty(self) -> bool:
+        return self.document is not None and self.document.dirty
+
+    def state_text(self) -> str:
+        """What the status bar says about the open annotation."""
+        if self.document is None:
+            return ""
+        if self.blocked_reason:
+            state = "annotation file unreadable: not saved"
+        elif self.document.dirty:
+            state = "unsaved changes" + (" (save failed)" if self.last_error else "")
+        else:
+            state = ""
+        return f"{state}  verified".strip() if self.document.verified else state
+
+    def boxes_of(self, image_path: Path, width: int, height: int, depth: int) -> tuple[Box, ...]:
+        """Another image's saved boxes (for "copy previous boxes"); empty when it has none or they are unreadable."""
+        try:
+            loaded = store.load_annotation(Path(image_path), self.save_dir, (width, height, depth))
+        except ImplantDeskError:
+            return ()
+        return tuple(loaded.annotation.boxes) if loaded else ()
+
+    # ---- saving -----------------------------------------------------------------------------------------------
+    def save(self, classes: list[str], overwrite_changed: bool = False) -> Path:
+        """Write the annotation now; raises AnnotationConflictError (file changed on disk: ask, then call again
+        with ``overwrite_changed``), AnnotationFileError or SaveError, each with a message for the user."""
+        if self.document is None or self.image_path is None or self._template is None:
+            raise SaveError(self.image_path or "", "no image is open")
+        try:
+            if self.blocked_reason:
+                raise AnnotationFileError(self.image_path, self.blocked_reason)
+            self._on_disk = store.save_document(self.document, self._template, self.image_path, self.save_dir,
+                                                self.save_format, classes, self._on_disk, overwrite_changed)
+        except ImplantDeskError as error:
+            self.last_error = str(error)
+            raise
+        self._failure_reported, self.last_error = False, ""
+        return store.annotation_path_for(self.image_path, self.save_dir, self.save_format)
+
+    def autosave(self, classes: list[str]) -> str | None:
+        """Save if there is unsaved work. Returns a message to show the user on the FIRST failure in a row only;
+        the document stays dirty, so nothing is lost and the next attempt retries."""
+        if not self.dirty:
+            return None
+        try:
+            self.save(classes)
+        except ImplantDeskError as error:
+            if self._failure_reported:
+                return None
+            self._failure_reported = True
+            return f"Auto-save failed: {error}\nYour changes are kept in the window; they are not saved yet."
+        return None
+
+    # ---- options ------------------------------------------------------------------------------------------------
+    def cycle_format(self) -> str:
+        formats = store.FORMATS
+        self.save_format = formats[(formats.index(self.save_format) + 1) % len(formats)]
+        return self.save_format

@@ -1,0 +1,123 @@
+"""The folder's images with their status, filterable by status and label.
+
+A QAbstractListModel over ``FileNavigator.visible`` with uniform row heights: Qt asks only for the rows on
+screen, so 10,000 files list instantly (a QListWidget would build 10,000 items).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import QComboBox, QDockWidget, QHBoxLayout, QListView, QVBoxLayout, QWidget
+
+from implant_desk.app.controllers.navigation import FileNavigator
+from implant_desk.core.annotations.folder import ANNOTATED, NOT_ANNOTATED, STATUSES, UNREADABLE, VERIFIED
+
+STATUS_COLORS = {NOT_ANNOTATED: "#9e9e9e", ANNOTATED: "#1e88e5", VERIFIED: "#43a047", UNREADABLE: "#e53935"}
+ALL = "All"
+ItemIndexRole = Qt.ItemDataRole.UserRole + 1
+
+
+def _dot(color: str) -> QIcon:
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor(color))
+    return QIcon(pixmap)
+
+
+class FileListModel(QAbstractListModel):
+    def __init__(self, navigator: FileNavigator, parent=None):
+        super().__init__(parent)
+        self.navigator = navigator
+        self._icons = {status: _dot(color) for status, color in STATUS_COLORS.items()}
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.navigator.visible)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        item_index = self.navigator.visible[index.row()]
+        item = self.navigator.items[item_index]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return item.path.name if item.status != UNREADABLE else f"{item.path.name}  (unreadable)"
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._icons.get(item.status)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{item.path}\n{item.status}" + (f"\n{item.problem}" if item.problem else "")
+        if role == Qt.ItemDataRole.ForegroundRole and item.status == UNREADABLE:
+            return QColor(STATUS_COLORS[UNREADABLE])
+        if role == ItemIndexRole:
+            return item_index
+        return None
+
+    def reset(self) -> None:
+        self.beginResetModel()
+        self.endResetModel()
+
+    def item_changed(self, item_index: int) -> None:
+        row = self.row_of(item_index)
+        if row >= 0:
+            self.dataChanged.emit(self.index(row), self.index(row))
+
+    def row_of(self, item_index: int) -> int:
+        visible = self.navigator.visible
+        row = bisect_left(visible, item_index)
+        return row if row < len(visible) and visible[row] == item_index else -1
+
+
+class FileListDock(QDockWidget):
+    fileActivated = Signal(int)  # index into navigator.items
+    filtersChanged = Signal(str, str)  # status ("" = all), label ("" = all)
+
+    def __init__(self, navigator: FileNavigator, parent: QWidget | None = None):
+        super().__init__("Files", parent)
+        self.setObjectName("files_dock")
+        self.model = FileListModel(navigator, self)
+        self.view = QListView()
+        self.view.setUniformItemSizes(True)
+        self.view.setModel(self.model)
+        self.status_filter = QComboBox()
+        self.status_filter.addItems([ALL, *STATUSES])
+        self.status_filter.setToolTip("Show only images with this status")
+        self.label_filter = QComboBox()
+        self.label_filter.addItem(ALL)
+        self.label_filter.setToolTip("Show only images with a box of this label")
+        filters = QHBoxLayout()
+        filters.addWidget(self.status_filter)
+        filters.addWidget(self.label_filter)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(filters)
+        layout.addWidget(self.view)
+        self.setWidget(body)
+        self.view.activated.connect(self._activated)
+        self.view.clicked.connect(self._activated)
+        self.status_filter.currentTextChanged.connect(self._filters_changed)
+        self.label_filter.currentTextChanged.connect(self._filters_changed)
+
+    def set_labels(self, labels: list[str]) -> None:
+        current = self.label_filter.currentText()
+        self.label_filter.blockSignals(True)
+        self.label_filter.clear()
+        self.label_filter.addItems([ALL, *labels])
+        self.label_filter.setCurrentText(current if current in labels else ALL)
+        self.label_filter.blockSignals(False)
+
+    def show_current(self, item_index: int) -> None:
+        row = self.model.row_of(item_index)
+        if row >= 0:
+            index = self.model.index(row)
+            self.view.setCurrentIndex(index)
+            self.view.scrollTo(index)
+        else:
+            self.view.clearSelection()
+
+    def _activated(self, index: QModelIndex) -> None:
+        self.fileActivated.emit(int(index.data(ItemIndexRole)))
+
+    def _filters_changed(self) -> None:
+        status, label = self.status_filter.currentText(), self.label_filter.currentText()
+        self.filtersChanged.emit("" if status == ALL else status, "" if label == ALL else label)

@@ -1,0 +1,62 @@
+"""``implant-desk [IMAGE_DIR_OR_FILE] [CLASS_FILE] [SAVE_DIR]``: LabelImg's command line, opening the window.
+
+The window is shown before the folder is read and before any image codec is imported, so it appears fast;
+torch is never imported here (identification loads it on first use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from implant_desk.core.radiograph import Radiograph
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="implant-desk", description="Open the annotation window.")
+    parser.add_argument("image", nargs="?", help="an image folder, or one image (opens its folder at it)")
+    parser.add_argument("class_file", nargs="?", help="a classes file (LabelImg's predefined_classes.txt)")
+    parser.add_argument("save_dir", nargs="?", help="where annotations are saved (default: beside the images)")
+    return parser.parse_args(argv)
+
+
+def load_image(path: Path) -> Radiograph:
+    from implant_desk.core.imaging import load_radiograph  # codecs are imported when the first image opens
+
+    return load_radiograph(path)
+
+
+def launch(argv: list[str]) -> int:
+    args = parse_args(argv)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from implant_desk.app.main_window import MainWindow
+    from implant_desk.app.settings import Settings
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("implant_desk")
+    settings = Settings.load()
+    window = MainWindow(settings, load_image)
+    window.show()
+    QTimer.singleShot(0, lambda: open_from_command_line(window, args))
+    return app.exec()
+
+
+def open_from_command_line(window, args: argparse.Namespace) -> None:
+    """Apply the command line (or reopen the last folder) once the window is on screen."""
+    window.load_taxonomy()
+    settings = window.settings
+    if args.save_dir:
+        window.session.save_dir = Path(args.save_dir)
+        settings.save_dir = args.save_dir
+    class_file = args.class_file or settings.class_file
+    if class_file and Path(class_file).is_file():
+        window.load_classes(Path(class_file))
+    target = args.image or settings.last_folder
+    if target and Path(target).exists():
+        window.open_path(Path(target))
+    else:
+        missing = f"{args.image} does not exist.\n\n" if args.image else ""
+        window.canvas.set_message(f"{missing}Open a folder of radiographs (Ctrl+U) or one image (Ctrl+O).")

@@ -1,0 +1,53 @@
+"""``implant-desk synth OUT --images N --seed S [--format dicom|png|tiff] [--systems FILE]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from implant_desk.core.errors import FileProblem
+from implant_desk.core.synthetic import FORMATS, generate_series, load_systems, write_dataset
+
+HELP = "generate radiographs with exact truth: images, VOC boxes, parts, patients.csv and truth.json"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", type=Path, metavar="OUT", help="a new or empty folder")
+    parser.add_argument("--images", type=_at_least(1), default=20, metavar="N", help="how many images (default 20)")
+    parser.add_argument("--seed", type=_at_least(0), default=0, metavar="S", help="same seed, same files (default 0)")
+    parser.add_argument("--format", choices=FORMATS, default="dicom", help="image file format (default dicom)")
+    parser.add_argument("--systems", type=Path, metavar="FILE",
+                        help="implant systems CSV (default: the built-in implant_systems.csv)")
+
+
+def run(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise FileProblem(out, "is not an empty folder; choose a new or empty one so no file is overwritten")
+    systems = load_systems(args.systems)
+    interactive = sys.stderr.isatty()
+
+    def progress(done: int) -> None:
+        if interactive:
+            print(f"\r{done}/{args.images} images", end="", file=sys.stderr, flush=True)
+
+    truth = write_dataset(out, generate_series(args.images, args.seed, systems), args.format, args.seed, systems,
+                          progress)
+    if interactive:
+        print(file=sys.stderr)
+    print(f"{args.images} images of {len(systems)} implant systems written to {out} (truth: {truth.name})")
+    return 0
+
+
+def _at_least(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+        return value
+
+    return parse

@@ -1,0 +1,136 @@
+"""Listing an image folder with each image's annotation status, fast enough for 10,000 files.
+
+Two ``os.scandir`` calls (images, save folder) and, per annotated image, one read of the first few hundred bytes
+to see whether LabelImg's ``verified="yes"`` is on ``<annotation>`` (or ``"verified": true`` in CreateML):
+no image is decoded and no XML is parsed. "unreadable" is not decided here; opening an image finds it lazily.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from implant_desk.core.annotations.store import FORMATS, SUFFIXES
+from implant_desk.core.errors import FileProblem
+from implant_desk.core.imaging import IMAGE_SUFFIXES
+
+NOT_ANNOTATED = "not annotated"
+ANNOTATED = "annotated"
+VERIFIED = "verified"
+UNREADABLE = "unreadable"
+STATUSES = (NOT_ANNOTATED, ANNOTATED, VERIFIED, UNREADABLE)
+
+_SNIFF_BYTES = 512
+_VOC_VERIFIED = re.compile(rb"<annotation\b[^>]*\bverified\s*=\s*[\"']yes[\"']")
+_CREATEML_VERIFIED = re.compile(rb"\"verified\"\s*:\s*true")
+_DICOM_MAGIC_OFFSET = 128
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: Path
+    status: str
+    annotation_path: Path | None = None
+
+
+def scan_image_folder(folder: str | os.PathLike, save_dir: str | os.PathLike | None = None) -> list[FileEntry]:
+    """The images of ``folder`` in natural order ("img2" before "img10"), each with its status.
+
+    Raises FileProblem when the folder cannot be listed; a missing save folder just means nothing is annotated."""
+    folder = Path(folder)
+    save_folder = Path(save_dir) if save_dir is not None else folder
+    # Names (str) until the end: building 10,000 Paths from full strings would cost more than the listing.
+    names = sorted(_image_names(folder), key=natural_key)
+    annotations = _annotation_files(save_folder)
+    return [_entry(folder, name, save_folder, annotations) for name in names]
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key comparing digit runs as numbers and letters without case, as LabelImg's file list does."""
+    return tuple(int(part) if part.isdigit() else part.lower() for part in _DIGITS.split(name))
+
+
+def _image_names(folder: Path) -> list[str]:
+    names = []
+    try:
+        entries = os.scandir(folder)
+    except OSError as exc:
+        raise FileProblem(folder, f"this folder cannot be opened ({exc.strerror or exc})") from exc
+    with entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            suffix = os.path.splitext(entry.name)[1].lower()
+            if suffix in IMAGE_SUFFIXES or (not suffix and _is_dicom_without_suffix(entry)):
+                if entry.is_file():
+                    names.append(entry.name)
+    return names
+
+
+def _is_dicom_without_suffix(entry: os.DirEntry) -> bool:
+    """Sensor software often exports DICOM without a suffix: "DICM" at byte 128 says so."""
+    try:
+        with open(entry.path, "rb") as handle:
+            handle.seek(_DICOM_MAGIC_OFFSET)
+            return handle.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def _annotation_files(save_folder: Path) -> dict[str, dict[str, str]]:
+    """stem -> {format: file name} for the annotation files in the save folder."""
+    format_of = {suffix: fmt for fmt, suffix in SUFFIXES.items()}
+    found: dict[str, dict[str, str]] = {}
+    try:
+        entries = os.scandir(save_folder)
+    except OSError:  # a save folder that does not exist yet holds no annotations
+        return found
+    with entries:
+        for entry in entries:
+            stem, suffix = os.path.splitext(entry.name)
+            fmt = format_of.get(suffix)
+            if fmt is not None:
+                found.setdefault(stem, {})[fmt] = entry.name
+    return found
+
+
+def _entry(folder: Path, name: str, save_folder: Path, annotations: dict[str, dict[str, str]]) -> FileEntry:
+    candidates = annotations.get(os.path.splitext(name)[0])
+    if not candidates:
+        return FileEntry(folder / name, NOT_ANNOTATED)
+    fmt, annotation_name = _newest(save_folder, candidates)
+    annotation_path = save_folder / annotation_name
+    status = VERIFIED if _is_verified(fmt, annotation_path) else ANNOTATED
+    return FileEntry(folder / name, status, annotation_path)
+
+
+def _newest(save_folder: Path, candidates: dict[str, str]) -> tuple[str, str]:
+    """The same choice as ``store.find_annotation``: the newest file, VOC first on a tie."""
+    if len(candidates) == 1:
+        return next(iter(candidates.items()))
+
+    def age(fmt: str) -> tuple[int, int]:
+        try:
+            return os.stat(save_folder / candidates[fmt]).st_mtime_ns, -FORMATS.index(fmt)
+        except OSError:
+            return -1, 0
+
+    fmt = max(candidates, key=age)
+    return fmt, candidates[fmt]
+
+
+def _is_verified(fmt: str, path: Path) -> bool:
+    if fmt == "yolo":
+        return False  # YOLO has no verified flag
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+    pattern = _VOC_VERIFIED if fmt == "voc" else _CREATEML_VERIFIED
+    return pattern.search(head) is not None

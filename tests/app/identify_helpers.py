@@ -1,0 +1,75 @@
+"""Test doubles for the Identify panel's GUI layer: radiographs in memory and a predictor stand-in.
+
+``FakePredictor`` has the real predictor's ``predict`` signature and returns real ``FixturePrediction``s, so the
+panel's policy (threshold, stale results, accept, report) is tested without training a network; the tests that
+run a real network are in test_identify_real_model.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from implant_desk.core.models.modelfile import ModelCard
+from implant_desk.core.models.predictor import Explanation, FixturePrediction
+from implant_desk.core.models.spec import ModelSpec
+from implant_desk.core.radiograph import DisplayWindow, Radiograph
+
+SYSTEMS = ("Alpha BL", "Beta TX", "Gamma Cone")
+HEIGHT, WIDTH = 240, 320
+
+
+def make_radiograph(name: str = "a.png", spacing: tuple[float, float] | None = (0.1, 0.1), seed: int = 0) -> Radiograph:
+    rng = np.random.default_rng(seed)
+    pixels = rng.normal(9000, 800, (HEIGHT, WIDTH)).clip(0, 65535).astype(np.uint16)
+    pixels[60:200, 80:110] = 50000
+    pixels[50:180, 200:228] = 47000
+    return Radiograph(path=name, format="PNG", pixels=pixels, bits=16, photometric="MONOCHROME2",
+                      window=DisplayWindow(30000, 60000), spacing_mm=spacing, spacing_source="test" if spacing else "unknown")
+
+
+def write_folder(folder: Path, count: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        Image.fromarray(make_radiograph(seed=index).pixels).save(folder / f"img{index + 1}.png")
+    return folder
+
+
+def fixtures_for(threshold: float) -> list[FixturePrediction]:
+    """Two fixtures: one clear (Alpha BL 80%), one doubtful (Beta TX 40%), each with an explanation map."""
+    heat = np.zeros((40, 20), dtype=np.float32)
+    heat[10:30, 5:15] = 1.0
+    clear = FixturePrediction(box=(80.0, 60.0, 110.0, 200.0), score=0.9,
+                              candidates=(("Alpha BL", 0.8), ("Beta TX", 0.15), ("Gamma Cone", 0.05)),
+                              uncertain=0.8 < threshold, length_mm=14.0, diameter_mm=3.0,
+                              explanation=Explanation(region=(77.6, 48.8, 112.4, 211.2), heat=heat))
+    doubtful = FixturePrediction(box=(200.0, 50.0, 228.0, 180.0), score=0.7,
+                                 candidates=(("Beta TX", 0.4), ("Gamma Cone", 0.35), ("Alpha BL", 0.25)),
+                                 uncertain=0.4 < threshold, length_mm=13.0, diameter_mm=2.8)
+    return [clear, doubtful]
+
+
+class FakePredictor:
+    """Counts its calls; with ``gate`` set, each call waits until the test opens the gate."""
+
+    def __init__(self, gate: threading.Event | None = None):
+        self.calls = 0
+        self.gate = gate
+        self.started = threading.Event()
+        self.name = "fake-7"
+        self.device = torch.device("cpu")
+        self.card = ModelCard(spec=ModelSpec(classes=SYSTEMS), version="7",
+                              training_data={"source": "generated radiographs (implant_desk.core.synthetic)"})
+
+    def predict(self, radiograph: Radiograph, threshold: float = 0.5, *, measure: bool = True,
+                explain: bool = False) -> list[FixturePrediction]:
+        self.calls += 1
+        self.started.set()
+        if self.gate is not None:
+            assert self.gate.wait(10), "the test never released the predictor"
+        fixtures = fixtures_for(threshold)
+        return fixtures if explain else [FixturePrediction(**{**f.__dict__, "explanation": None}) for f in fixtures]

@@ -1,0 +1,112 @@
+"""The Identify panel's policy, without widgets: threshold, stale results, accept, sizes, the card's warning."""
+
+from __future__ import annotations
+
+from implant_desk.app.identify.controller import (
+    CLAIMED_COLOR, GENERATED_WARNING, SELECTED_COLOR, UNCERTAIN_COLOR, IdentifyController, card_warning, heat_over_box,
+)
+from implant_desk.core.annotations.document import AnnotationDocument
+from implant_desk.core.annotations.model import Box
+from implant_desk.core.models.modelfile import ModelCard
+from implant_desk.core.models.spec import ModelSpec
+
+from identify_helpers import SYSTEMS, fixtures_for, make_radiograph
+
+
+def identified(threshold: float = 0.5, spacing=(0.1, 0.1)) -> IdentifyController:
+    controller = IdentifyController(threshold)
+    controller.image_changed(make_radiograph(spacing=spacing))
+    request = controller.request()
+    assert controller.deliver(request.generation, fixtures_for(request.threshold), 12.0)
+    return controller
+
+
+def test_threshold_refilters_the_computed_fixtures():
+    controller = identified(0.5)
+    assert [f.uncertain for f in controller.fixtures] == [False, True]
+    controller.set_threshold(0.3)
+    assert [f.uncertain for f in controller.fixtures] == [False, False]
+    assert [f.system for f in controller.fixtures] == ["Alpha BL", "Beta TX"]
+    controller.set_threshold(0.9)
+    assert [f.system for f in controller.fixtures] == [None, None]
+    assert controller.summary() == "2 fixtures, 2 uncertain in 12 ms"
+
+
+def test_a_result_for_a_previous_image_is_dropped():
+    controller = IdentifyController()
+    controller.image_changed(make_radiograph("first.png"))
+    old = controller.request()
+    controller.image_changed(make_radiograph("second.png"))
+    assert not controller.deliver(old.generation, fixtures_for(0.5), 5.0)
+    assert controller.fixtures == () and not controller.has_result
+    assert controller.overlay() == []
+
+
+def test_a_result_for_an_earlier_request_on_the_same_image_is_dropped():
+    controller = IdentifyController()
+    controller.image_changed(make_radiograph())
+    first, second = controller.request(), controller.request()
+    assert not controller.deliver(first.generation, [], 1.0)
+    assert controller.running
+    assert controller.deliver(second.generation, fixtures_for(0.5), 1.0)
+    assert not controller.running and len(controller.fixtures) == 2
+
+
+def test_no_request_without_an_image():
+    controller = IdentifyController()
+    controller.image_changed(None)
+    assert controller.request() is None
+    assert controller.summary() == "No image"
+
+
+def test_accept_adds_the_claimed_fixtures_in_one_undo_step():
+    controller = identified(0.5)
+    document = AnnotationDocument([Box("tooth", 0, 0, 10, 10)])
+    assert controller.accept(document) == 1
+    assert document.boxes[1] == Box("Alpha BL", 80.0, 60.0, 110.0, 200.0)
+    assert document.undo_text == "Accept predictions"
+    controller.set_threshold(0.3)
+    assert controller.accept(document) == 1  # only the newly claimed one: Alpha BL is already there
+    assert [b.label for b in document.boxes] == ["tooth", "Alpha BL", "Beta TX"]
+    document.undo()
+    document.undo()
+    assert [b.label for b in document.boxes] == ["tooth"]
+
+
+def test_accept_adds_nothing_when_everything_is_uncertain():
+    controller = identified(0.95)
+    document = AnnotationDocument()
+    assert controller.accept(document) == 0
+    assert not document.can_undo
+
+
+def test_overlay_colours_say_claimed_uncertain_and_selected():
+    controller = identified(0.5)
+    controller.select(-1)
+    texts = [(spec.text, spec.color) for spec in controller.overlay()]
+    assert texts == [("1 Alpha BL 80%", CLAIMED_COLOR), ("2 uncertain (best: Beta TX 40%)", UNCERTAIN_COLOR)]
+    controller.select(1)
+    assert controller.overlay()[1].color == SELECTED_COLOR
+
+
+def test_heat_map_is_cut_to_the_fixture_box():
+    fixture = fixtures_for(0.5)[0]  # heat covers the region (77.6..112.4, 48.8..211.2) at 20x40
+    heat = heat_over_box(fixture)
+    assert heat.shape == (34, 18)  # rows 3..37 and columns 1..19 of the map lie over the box
+    assert heat.max() == 1.0
+    assert heat_over_box(fixtures_for(0.5)[1]) is None  # no explanation computed
+
+
+def test_sizes_in_mm_or_spacing_unknown():
+    controller = identified()
+    assert controller.size_text(controller.fixtures[0]) == "length 14.0 mm, diameter 3.0 mm"
+    unknown = identified(spacing=None)
+    assert unknown.size_text(unknown.fixtures[0]) == "size: spacing unknown"
+
+
+def test_warning_comes_from_the_card():
+    spec = ModelSpec(classes=SYSTEMS)
+    assert card_warning(ModelCard(spec=spec, training_data={"source": "generated radiographs"})) == GENERATED_WARNING
+    lab = ModelCard(spec=spec, training_data={"images": 300}, intended_use="Research on lab X's archive.")
+    assert card_warning(lab) == "Research on lab X's archive."
+    assert "not for diagnosis" in card_warning(None).lower()

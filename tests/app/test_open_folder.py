@@ -1,0 +1,66 @@
+"""User story: a dentist opens a folder of radiographs and sees the files, their status and the first image."""
+
+from pathlib import Path
+
+from implant_desk.app.launch import open_from_command_line, parse_args
+from implant_desk.app.settings import Settings
+
+
+def test_open_folder_lists_images_with_status_and_shows_the_first(window, image_folder, qtbot):
+    (image_folder / "img3.xml").write_text('<annotation verified="yes"><filename>img3.png</filename></annotation>')
+    window.open_folder(image_folder)
+    model = window.files.model
+    names = [model.index(row).data() for row in range(model.rowCount())]
+    assert names == ["img1.png", "img2.tif", "img2b_damaged.png", "img3.png"]
+    assert [item.status for item in window.navigator.items][3] == "verified"
+    assert window.session.image_path == image_folder / "img1.png"
+    assert window.radiograph is not None and window.radiograph.pixels.dtype.name == "uint16"
+    window.canvas.cursorMoved.emit(10.4, 20.7)  # the pixel under the mouse
+    assert "x 10  y 21 px" in window.cursor_label.text()
+    assert f"value {window.radiograph.pixels[20, 10]}" in window.cursor_label.text()
+
+
+def test_command_line_opens_a_file_with_classes_and_save_folder(window, image_folder, tmp_path):
+    classes = tmp_path / "predefined_classes.txt"
+    classes.write_text("dog\nperson\ncat\n")  # LabelImg's own file, as is
+    save_dir = tmp_path / "labels"
+    save_dir.mkdir()
+    open_from_command_line(window, parse_args([str(image_folder / "img3.png"), str(classes), str(save_dir)]))
+    assert window.session.image_path == image_folder / "img3.png"
+    assert window.labels.classes[:3] == ["dog", "person", "cat"]
+    assert window.session.save_dir == save_dir
+
+
+def test_no_arguments_reopens_the_last_folder(window, image_folder):
+    window.settings.last_folder = str(image_folder)
+    window.settings.last_file = str(image_folder / "img2.tif")
+    open_from_command_line(window, parse_args([]))
+    assert window.session.image_path == Path(image_folder / "img2.tif")
+
+
+def test_settings_remember_the_folder_on_close(window, image_folder):
+    window.open_folder(image_folder)
+    window.close()
+    assert Settings.load().last_folder == str(image_folder)
+
+
+def test_label_picker_offers_the_implant_taxonomy(window):
+    window.load_taxonomy()
+    offered = [window.label_picker.list.item(row).text() for row in range(window.label_picker.list.count())]
+    assert any(label.startswith("middle:") for label in offered)
+    assert window.label_picker.list.item(0).toolTip().startswith("Implant system")
+
+
+def test_panels_and_tools_have_a_place(window):
+    from PySide6.QtWidgets import QDockWidget
+
+    panel = QDockWidget("Identify")
+    window.add_panel(panel)
+    assert window.dockWidgetArea(panel) == window.dockWidgetArea(window.display)
+    assert window.tools_menu() is window.tools_menu()
+    assert window.tools_menu().title() == "&Tools"
+
+
+def test_a_missing_folder_on_the_command_line_opens_nothing(window, tmp_path):
+    open_from_command_line(window, parse_args([str(tmp_path / "nowhere")]))
+    assert window.session.document is None and window.navigator.items == []
