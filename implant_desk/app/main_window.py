@@ -21,6 +21,7 @@ from implant_desk.app.docks.box_list import BoxListDock
 from implant_desk.app.docks.display import DisplayDock
 from implant_desk.app.docks.file_list import FileListDock
 from implant_desk.app.docks.label_picker import LabelPickerDock
+from implant_desk.app.finetune import install_finetune
 from implant_desk.app.label_index import LabelIndexer
 from implant_desk.app.prefetch import Prefetcher
 from implant_desk.app.settings import Settings
@@ -67,6 +68,10 @@ class MainWindow(QMainWindow):
         self.actions["auto_save"].setChecked(settings.auto_save)
         self.actions["single_class"].setChecked(settings.single_class)
         self._tools_menu: QMenu | None = None
+        from implant_desk.app.identify import install_identify_panel  # the Identify dock; torch loads on first use
+
+        self.identify_panel = install_identify_panel(self)
+        install_finetune(self)  # Tools > Fine-tune…; its dialog and pyqtgraph load on first use
         self._bind_arrow_keys()
         self._connect()
         self._refresh_labels()

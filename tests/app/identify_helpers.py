@@ -8,6 +8,7 @@ run a real network are in test_identify_real_model.py.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,8 @@ def make_radiograph(name: str = "a.png", spacing: tuple[float, float] | None = (
     pixels[60:200, 80:110] = 50000
     pixels[50:180, 200:228] = 47000
     return Radiograph(path=name, format="PNG", pixels=pixels, bits=16, photometric="MONOCHROME2",
-                      window=DisplayWindow(30000, 60000), spacing_mm=spacing, spacing_source="test" if spacing else "unknown")
+                      window=DisplayWindow(30000, 60000), spacing_mm=spacing,
+                      spacing_source="test" if spacing else "unknown")
 
 
 def write_folder(folder: Path, count: int) -> Path:
@@ -72,4 +74,4 @@ class FakePredictor:
         if self.gate is not None:
             assert self.gate.wait(10), "the test never released the predictor"
         fixtures = fixtures_for(threshold)
-        return fixtures if explain else [FixturePrediction(**{**f.__dict__, "explanation": None}) for f in fixtures]
+        return fixtures if explain else [replace(f, explanation=None) for f in fixtures]

@@ -56,6 +56,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("fit_width", ("Ctrl+Shift+F",), "Fit the image's width"),
     Shortcut("auto_window", ("Ctrl+L",), "Automatic window/level"),
     Shortcut("invert", ("I",), "Invert the display"),
+    Shortcut("finetune", ("Ctrl+Shift+T",), "Fine-tune the model on this folder's annotations"),
 )
 
 BY_ACTION: dict[str, Shortcut] = {s.action: s for s in SHORTCUTS}

@@ -1,0 +1,96 @@
+"""Re-create ``identify.png``: the annotation window with the Identify panel after identifying a generated image.
+
+    xvfb-run -a python docs/screenshots/take_identify_screenshot.py [--model DIR] [--out DIR]
+
+The model (default: the shipped ``models/default``, version 1; another one is published into a temporary
+registry and activated) is loaded by the panel exactly as it loads the active model for a user. The image is
+identified twice, so the time shown is that of a loaded model (the first run also pays for loading torch and the
+model). Nothing outside a temporary folder is written except the PNG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+HERE = Path(__file__).resolve().parent
+
+
+def publish(model: Path) -> None:
+    from implant_desk.core.registry import Registry
+
+    registry = Registry()
+    with registry.staging() as staged:
+        for name in ("card.json", "model.safetensors"):
+            shutil.copy(model / name, staged / name)
+        version = registry.publish(staged)
+    registry.activate(version.version)
+
+
+def wait_for(signal, timeout_ms: int = 120000) -> None:
+    loop = QEventLoop()
+    signal.connect(loop.quit)
+    QTimer.singleShot(timeout_ms, loop.quit)
+    loop.exec()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=HERE.parents[1] / "models" / "default")
+    parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--seed", type=int, default=31)
+    parser.add_argument("--threshold", type=int, default=50, help="the panel's threshold in percent")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["IMPLANT_DESK_HOME"] = str(Path(tmp) / "home")
+        app = QApplication.instance() or QApplication([])
+        from implant_desk.app.launch import load_image
+        from implant_desk.app.main_window import MainWindow
+        from implant_desk.app.settings import Settings
+        from implant_desk.core.synthetic import generate_series, load_systems, write_dataset
+
+        if args.model.resolve() != (HERE.parents[1] / "models" / "default").resolve():
+            publish(args.model.resolve())  # the shipped default is version 1 of every registry already
+        folder = Path(tmp) / "radiographs"
+        systems = load_systems()
+        write_dataset(folder, generate_series(2, args.seed, systems), "dicom", args.seed, systems)
+        for xml in folder.glob("*.xml"):
+            xml.unlink()  # not annotated yet: the panel's boxes are the only ones on screen
+        window = MainWindow(Settings(), load_image)
+        window.resize(1500, 950)
+        window.show()
+        window.open_folder(folder)
+        panel = window.identify_panel
+        panel.show()
+        panel.raise_()
+        window.resizeDocks([panel], [400], Qt.Orientation.Horizontal)
+        window.resizeDocks([panel], [620], Qt.Orientation.Vertical)
+        for _ in range(5):
+            app.processEvents()
+        panel.threshold.setValue(args.threshold)
+        for _ in range(2):  # the second run shows the time of a warm model, as every run after the first
+            panel.identify()
+            wait_for(panel.worker.finished)
+        uncertain = [i for i, fixture in enumerate(panel.controller.fixtures) if fixture.uncertain]
+        if uncertain:  # its candidate bars say the most
+            panel.fixture_list.setCurrentRow(uncertain[0])
+        app.processEvents()
+        window.canvas.fit_window()
+        for _ in range(5):
+            app.processEvents()
+        args.out.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(args.out / "identify.png"))
+        panel.shutdown()
+        window.session.document.mark_saved()
+        window.close()
+        print(f"wrote {args.out / 'identify.png'}: {panel.summary.text()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,574 @@
+"""Tools > Fine-tune: from the open folder's annotations to a new model version, in one click.
+
+Page 1 says what will be trained on (and what is wrong with it) before anything starts; the settings a
+small lab rarely needs are folded away. Page 2 shows the live curves while a child process trains, then the
+honest figures on held-out patients and the choice to use the new version. Policy is in ``controller``.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from implant_desk.app.dialogs import ask
+from implant_desk.app.finetune import controller
+from implant_desk.app.finetune.controller import (
+    CANCELLED,
+    CANCELLING,
+    FAILED,
+    FINISHED,
+    RUNNING,
+    SETUP,
+    FinetuneOptions,
+    Plan,
+    RunProgress,
+)
+from implant_desk.app.finetune.runner import TrainingRunner
+from implant_desk.core.errors import ImplantDeskError
+from implant_desk.core.registry import Registry
+
+WARNING_STYLE = "background: #fff4d6; border: 1px solid #e0b84c; border-radius: 4px; padding: 6px;"
+PROBLEM_STYLE = "background: #fde2e1; border: 1px solid #d9534f; border-radius: 4px; padding: 6px;"
+MUTED_STYLE = "color: #5f6368;"
+LOSS_PEN, EPOCH_PEN = pg.mkPen("#9fc5e8", width=1), pg.mkPen("#1f5fa8", width=2)
+VAL_PENS = {"top1": pg.mkPen("#2e7d32", width=2), "ap50": pg.mkPen("#e07b00", width=2)}
+
+
+class FinetuneDialog(QDialog):
+    modelActivated = Signal(str)  # a version was made the active model
+    _planReady = Signal(int, object)  # generation, Plan (from the reading thread)
+
+    def __init__(self, folder: Path | None, parent: QWidget | None = None, options: FinetuneOptions | None = None,
+                 runner: TrainingRunner | None = None, note: str = ""):
+        super().__init__(parent)
+        self.setObjectName("finetune_dialog")
+        self.setWindowTitle("Fine-tune the identification model")
+        self.options = options or FinetuneOptions()
+        self.runner = runner or TrainingRunner(self)
+        self.runner.setParent(self)
+        self.folder = Path(folder) if folder else None
+        self.note = note  # something about the folder the user should know (e.g. a separate save folder)
+        self.plan: Plan | None = None
+        self.progress = RunProgress()
+        self.final: dict | None = None
+        self.state = SETUP
+        self._keeping_best = self._activated = False
+        self._generation = 0
+        self._build()
+        self.runner.progress.connect(self._on_progress)
+        self.runner.ended.connect(self._on_ended)
+        self._planReady.connect(self._show_plan)
+        self.resize(940, 720)
+        self.read_folder(self.folder)
+
+    # ---- page 1: what will be trained on ------------------------------------------------------------------------
+    def read_folder(self, folder: Path | None) -> None:
+        """Read the folder on a worker thread (thousands of headers must not freeze the window)."""
+        self.folder = folder
+        self.plan = None
+        self._generation += 1
+        self.folder_label.setText(str(folder) if folder else "No folder is open")
+        self._show_plan_text("Reading the annotations…" if folder else
+                             "Open a folder of annotated radiographs first (File > Open folder), or choose one here.")
+        self._refresh_buttons()
+        if folder is None:
+            return
+        threading.Thread(target=self._read_plan, args=(self._generation, folder), name="finetune-plan",
+                         daemon=True).start()
+
+    def _read_plan(self, generation: int, folder: Path) -> None:
+        """On the reading thread; the signal brings the plan to the GUI thread."""
+        try:
+            plan = controller.make_plan(folder)
+        except Exception as error:  # an unexpected failure must not leave the dialog "reading" forever
+            plan = Plan(folder, problem=f"The folder could not be read ({type(error).__name__}: {error})")
+        try:
+            self._planReady.emit(generation, plan)
+        except RuntimeError:  # the dialog was closed and deleted meanwhile: nobody is waiting
+            pass
+
+    def _show_plan(self, generation: int, plan: Plan) -> None:
+        if generation != self._generation:
+            return  # another folder was chosen meanwhile
+        self.plan = plan
+        if not plan.can_start:
+            self._show_plan_text(plan.problem, problem=True)
+        else:
+            self.headline.setText(plan.describe.replace(", ", " · ", 3))
+            self._fill_table(self.split_table, ("", "Images", "Fixtures", "Patients"),
+                             [(name, str(i), str(f), str(p)) for name, i, f, p in plan.splits])
+            _fit_to_contents(self.split_table)
+            self.split_table.show()
+            self.systems_label.setText("Fixtures per system: " + ", ".join(f"{s} {n}" for s, n in plan.systems))
+            self.systems_label.show()
+            notes = [*plan.warnings, *([self.note] if self.note else [])]
+            self.warnings_label.setText("<b>Before you start</b><ul style='margin:0'>"
+                                        + "".join(f"<li>{_html(w)}</li>" for w in notes) + "</ul>")
+            self.warnings_label.setStyleSheet(WARNING_STYLE)
+            self.warnings_label.setVisible(bool(notes))
+        self._refresh_buttons()
+
+    def _show_plan_text(self, text: str, problem: bool = False) -> None:
+        self.headline.setText("")
+        self.split_table.hide()
+        self.systems_label.hide()
+        self.warnings_label.setText(_html(text))
+        self.warnings_label.setStyleSheet(PROBLEM_STYLE if problem else "")
+        self.warnings_label.show()
+
+    def _choose_folder(self) -> None:
+        folder = ask.folder(self, "Train on the annotations in", str(self.folder or ""))
+        if folder:
+            self.note = ""
+            self.read_folder(folder)
+
+    def _starting_model_text(self) -> str:
+        active = Registry().active()
+        if not self.start_from_active.isChecked() or active is None:
+            return "Starts from ImageNet backbones (no model of yours to build on)." if active is None else \
+                "Starts from ImageNet backbones, not from a model of yours."
+        return f"Starts from version {active.version}, the active model; the result becomes a new version."
+
+    # ---- running --------------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.plan is None or not self.plan.can_start or self.runner.running:
+            return
+        self._read_options()
+        self.progress = RunProgress()
+        self.final = None
+        self._keeping_best = self._activated = False
+        self.use_button.setText("Use this model")
+        self.runner.start(self.options.request(self.plan.folder))
+        self.data_label.setText(f"Folder: {self.plan.folder}")
+        self.state = RUNNING
+        self.results.hide()
+        self.pages.setCurrentIndex(1)
+        self._redraw()
+        self._refresh_buttons()
+
+    def cancel(self) -> None:
+        if self.state == RUNNING:
+            self.state = CANCELLING
+            self.progress.status = "Cancelling… nothing will be registered"
+            self.runner.cancel()
+            self._redraw("")
+            self._refresh_buttons()
+
+    def stop_and_keep_best(self) -> None:
+        if self.state == RUNNING:
+            self.progress.status = "Stopping after this step; the best epoch so far will be scored and kept…"
+            self.runner.stop_and_keep_best()
+            self._keeping_best = True
+            self._redraw("")
+            self._refresh_buttons()
+
+    def _on_progress(self, event: dict) -> None:
+        self.progress.apply(event)
+        if event["event"] == "data":
+            self.data_label.setText("Training on " + event["describe"].replace(", ", " · ", 3))
+        if self.state == CANCELLING:
+            self.progress.status = "Cancelling… nothing will be registered"
+        self._redraw(event["event"] if event["event"] in ("step", "epoch") else "")
+        self._refresh_buttons()
+
+    def _on_ended(self, final: dict) -> None:
+        self.final = final
+        self.state = {"finished": FINISHED, "cancelled": CANCELLED}.get(final["event"], FAILED)
+        self.status_label.setText({FINISHED: "Training finished", CANCELLED: "Training cancelled",
+                                   FAILED: "Training failed"}[self.state])
+        self.eta_label.setText("")
+        self.outcome_label.setText(controller.outcome_text(final))
+        self.outcome_label.setStyleSheet(PROBLEM_STYLE if self.state == FAILED else "")
+        if final["event"] == "failed" and final.get("detail"):
+            self.outcome_label.setToolTip(final["detail"])
+        if self.state == FINISHED:
+            self.progress_bar.setValue(self.progress_bar.maximum())
+            self._show_results(final)
+        self.results.show()
+        self.result_tabs.setVisible(self.state == FINISHED)
+        self._refresh_buttons()
+
+    def use_model(self) -> None:
+        if self.state != FINISHED or self.final is None:
+            return
+        try:
+            version = Registry().activate(self.final["version"]).version
+        except ImplantDeskError as error:  # e.g. the version was deleted from the command line meanwhile
+            ask.error(self, "Use this model", str(error))
+            return
+        self._activated = True
+        self.use_button.setText(f"Version {version} is in use")
+        self._refresh_buttons()
+        self.modelActivated.emit(version)
+
+    def new_run(self) -> None:
+        """Back to page 1 for another run (the folder is read again: annotations may have changed)."""
+        self.state = SETUP
+        self.pages.setCurrentIndex(0)
+        self.starting_label.setText(self._starting_model_text())
+        self.read_folder(self.folder)
+
+    # ---- showing --------------------------------------------------------------------------------------------------
+    def _redraw(self, changed: str = "all") -> None:
+        """Status always; a curve only when its data changed (``changed``: "step", "epoch", "all" or "")."""
+        progress = self.progress
+        self.status_label.setText(progress.status)
+        self.eta_label.setText(progress.eta_text)
+        self.progress_bar.setValue(round(1000 * progress.fraction))
+        if changed in ("step", "all"):
+            self.step_curve.setData(*_columns(progress.step_loss))
+        if changed in ("epoch", "all"):
+            self.epoch_curve.setData(*_columns(progress.epoch_loss))
+            for key, curve in self.val_curves.items():
+                xs, ys = _columns(progress.val[key])
+                curve.setData(xs, [100 * y for y in ys])
+            self.best_line.setValue(progress.best_epoch)
+            self.best_line.setVisible(progress.best_epoch > 0)
+
+    def _show_results(self, final: dict) -> None:
+        metrics = final["metrics"]
+        self._fill_table(self.per_system_table, controller.PER_SYSTEM_HEADER, controller.per_system_rows(metrics))
+        pooled = self.per_system_table.rowCount() - 1  # "All systems"
+        for column in range(self.per_system_table.columnCount()):
+            item = self.per_system_table.item(pooled, column)
+            font = item.font()
+            font.setBold(True)
+            item.setFont(font)
+        truth, predicted, matrix = controller.confusion(metrics)
+        table = self.confusion_table
+        table.setRowCount(len(truth))
+        table.setColumnCount(len(predicted))
+        table.setHorizontalHeaderLabels([controller.wrap_label(name) for name in predicted])
+        table.setVerticalHeaderLabels(truth)
+        for row, counts in enumerate(matrix):
+            total = max(1, sum(counts))
+            for column, count in enumerate(counts):
+                item = QTableWidgetItem(str(count))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                item.setBackground(_cell_colour(count / total, row == column))
+                table.setItem(row, column, item)
+        header, rows = controller.comparison_rows(final)
+        self._fill_table(self.compare_table, header, rows)
+        baseline = final.get("baseline") or {}
+        self.result_tabs.setTabText(2, f"Against version {baseline['version']}" if baseline.get("metrics")
+                                    else "Against the active model")
+
+    @staticmethod
+    def _fill_table(table: QTableWidget, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+        table.clear()
+        table.setColumnCount(len(header))
+        table.setRowCount(len(rows))
+        table.setHorizontalHeaderLabels(list(header))
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                item = QTableWidgetItem(text)
+                if c:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                table.setItem(r, c, item)
+
+    def _refresh_buttons(self) -> None:
+        can_start = self.plan is not None and self.plan.can_start
+        buttons = controller.buttons_for(self.state, can_start, bool(self.progress.epoch_loss))
+        self.start_button.setVisible(self.state == SETUP)
+        self.start_button.setEnabled(buttons.start)
+        self.cancel_button.setVisible(self.state in (RUNNING, CANCELLING))
+        self.cancel_button.setEnabled(buttons.cancel)
+        self.keep_best_button.setVisible(self.state in (RUNNING, CANCELLING))
+        self.keep_best_button.setEnabled(buttons.keep_best and not self._keeping_best)
+        self.use_button.setVisible(self.state == FINISHED)
+        self.use_button.setEnabled(buttons.use_model and not self._activated)
+        self.again_button.setVisible(self.state in (FINISHED, CANCELLED, FAILED))
+
+    def _read_options(self) -> None:
+        options = self.options
+        options.epochs, options.patience = self.epochs.value(), self.patience.value()
+        options.freeze_depth, options.time_limit_min = self.freeze_depth.value(), self.time_limit.value()
+        options.image_size, options.device = self.image_size.currentData(), self.device.currentData()
+        options.start_from_active = self.start_from_active.isChecked()
+
+    # ---- closing ----------------------------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.state == RUNNING:
+            if not ask.confirm(self, "Stop training?", "Training is still running. Stop it? Nothing will be "
+                               "registered (use 'Stop and keep best' to keep the best epoch so far)."):
+                event.ignore()
+                return
+            self.cancel()
+        event.accept()
+
+    def reject(self) -> None:  # Esc goes through closeEvent's question too
+        self.close()
+
+    # ---- construction -----------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._build_setup_page())
+        self.pages.addWidget(self._build_run_page())
+        self.start_button = QPushButton("Start training")
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self.start)
+        self.keep_best_button = QPushButton("Stop and keep best")
+        self.keep_best_button.setToolTip("Stop after this step and register the best epoch so far as a new version")
+        self.keep_best_button.clicked.connect(self.stop_and_keep_best)
+        self.cancel_button = QPushButton("Cancel training")
+        self.cancel_button.setToolTip("Stop now (within 2 s); nothing is registered")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.use_button = QPushButton("Use this model")
+        self.use_button.setToolTip("Make the new version the active model (you can go back with 'implant-desk models')")
+        self.use_button.clicked.connect(self.use_model)
+        self.again_button = QPushButton("Set up another run")
+        self.again_button.clicked.connect(self.new_run)
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        row = QHBoxLayout()
+        row.addWidget(self.again_button)
+        row.addStretch(1)
+        for button in (self.start_button, self.keep_best_button, self.cancel_button, self.use_button, close):
+            row.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pages, 1)
+        layout.addLayout(row)
+        self._refresh_buttons()
+
+    def _build_setup_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        intro = QLabel("Teach the identification model your implant systems from the boxes annotated in a folder. "
+                       "Patients are kept apart: the figures at the end come from patients the model never "
+                       "trained on. Each run becomes a new model version; the one in use changes only when you "
+                       "choose.")
+        intro.setWordWrap(True)
+        self.folder_label = QLabel()
+        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        change = QPushButton("Change folder…")
+        change.clicked.connect(self._choose_folder)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(QLabel("<b>Folder:</b>"))
+        folder_row.addWidget(self.folder_label, 1)
+        folder_row.addWidget(change)
+        self.headline = QLabel()
+        self.headline.setWordWrap(True)
+        font = QFont(self.headline.font())
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.headline.setFont(font)
+        self.split_table = _table()
+        self.split_table.verticalHeader().setVisible(False)
+        self.split_table.horizontalHeader().setStretchLastSection(False)
+        self.split_table.horizontalHeader().setMinimumSectionSize(96)
+        self.systems_label = QLabel()
+        self.systems_label.setWordWrap(True)
+        self.warnings_label = QLabel()
+        self.warnings_label.setWordWrap(True)
+        self.warnings_label.setTextFormat(Qt.TextFormat.RichText)
+        self.start_from_active = QCheckBox("Start from the active model (recommended: it already knows fixtures)")
+        self.start_from_active.setChecked(self.options.start_from_active)
+        self.starting_label = QLabel(self._starting_model_text())
+        self.starting_label.setStyleSheet(MUTED_STYLE)
+        self.start_from_active.toggled.connect(lambda _on: self.starting_label.setText(self._starting_model_text()))
+        for widget in (intro, _rule()):
+            layout.addWidget(widget)
+        layout.addLayout(folder_row)
+        for widget in (self.headline, self.split_table, self.systems_label, self.warnings_label, self.starting_label):
+            layout.addWidget(widget)
+        layout.addWidget(self._build_advanced())
+        layout.addStretch(1)
+        return page
+
+    def _build_advanced(self) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        toggle = QToolButton()
+        toggle.setText("Advanced options")
+        toggle.setCheckable(True)
+        toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toggle.setArrowType(Qt.ArrowType.RightArrow)
+        toggle.setStyleSheet("QToolButton { border: none; font-weight: bold; }")
+        self.advanced = QWidget()
+        self.advanced.setMaximumWidth(560)
+        form = QFormLayout(self.advanced)
+        options = self.options
+        self.epochs = _spin(1, 500, options.epochs, "At most this many passes over the training images")
+        self.patience = _spin(0, 100, options.patience, "Stop when validation has not improved for this many "
+                                                        "epochs (0: never stop early)")
+        self.freeze_depth = _spin(0, 7, options.freeze_depth, "Pretrained stages (from the input) kept frozen after "
+                                                              "the first epochs; 0 trains the whole network")
+        self.time_limit = _spin(0, 24 * 60, options.time_limit_min, "Stop after this long and keep the best epoch "
+                                                                    "(0: no limit)")
+        self.time_limit.setSpecialValueText("no limit")
+        self.time_limit.setSuffix(" min")
+        self.image_size = QComboBox()
+        for size in controller.IMAGE_SIZES:
+            self.image_size.addItem(f"{size} px" if size else "as the starting model", size)
+        self.image_size.setCurrentIndex(max(0, self.image_size.findData(options.image_size)))
+        self.image_size.setToolTip("Size the detector sees the radiograph at: larger finds small fixtures better "
+                                   "but trains slower")
+        self.device = QComboBox()
+        for key, label in controller.DEVICES:
+            self.device.addItem(label, key)
+        self.device.setCurrentIndex(max(0, self.device.findData(options.device)))
+        for label, widget in (("Epochs", self.epochs), ("Patience (epochs)", self.patience),
+                              ("Frozen stages", self.freeze_depth), ("Image size", self.image_size),
+                              ("Device", self.device), ("Time limit", self.time_limit)):
+            form.addRow(label, widget)
+        form.addRow(self.start_from_active)
+        self.advanced.hide()
+
+        def fold(open_: bool) -> None:
+            self.advanced.setVisible(open_)
+            toggle.setArrowType(Qt.ArrowType.DownArrow if open_ else Qt.ArrowType.RightArrow)
+
+        toggle.toggled.connect(fold)
+        self.advanced_toggle = toggle
+        layout.addWidget(toggle)
+        layout.addWidget(self.advanced)
+        return box
+
+    def _build_run_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.status_label = QLabel()
+        self.status_label.setStyleSheet("font-weight: bold;")
+        self.eta_label = QLabel()
+        self.eta_label.setStyleSheet(MUTED_STYLE)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status_label, 1)
+        status_row.addWidget(self.eta_label)
+        self.data_label = QLabel()
+        self.data_label.setStyleSheet(MUTED_STYLE)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setTextVisible(False)
+        self.loss_plot = _plot("Training loss", "loss", legend_at_top=True)
+        self.step_curve = self.loss_plot.plot(pen=LOSS_PEN, name="each step")
+        self.epoch_curve = self.loss_plot.plot(pen=EPOCH_PEN, symbol="o", symbolSize=6, symbolBrush="#1f5fa8",
+                                               name="epoch mean")
+        self.val_plot = _plot("Validation patients (not trained on)", "%", legend_at_top=False)
+        self.val_plot.setYRange(0, 100)
+        self.best_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#5f6368", style=Qt.PenStyle.DashLine),
+                                         label="best epoch", labelOpts={"position": 0.06, "color": "#5f6368"})
+        self.best_line.hide()
+        self.val_plot.addItem(self.best_line)
+        self.val_curves = {key: self.val_plot.plot(pen=VAL_PENS[key], symbol="o", symbolSize=6,
+                                                   symbolBrush=VAL_PENS[key].color(), name=label)
+                           for key, label in controller.CURVES}
+        plots = QHBoxLayout()
+        plots.addWidget(self.loss_plot)
+        plots.addWidget(self.val_plot)
+        self.results = QWidget()
+        results = QVBoxLayout(self.results)
+        results.setContentsMargins(0, 0, 0, 0)
+        self.outcome_label = QLabel()
+        self.outcome_label.setWordWrap(True)
+        self.per_system_table, self.confusion_table, self.compare_table = _table(), _table(), _table()
+        for table in (self.per_system_table, self.confusion_table, self.compare_table):
+            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for table in (self.per_system_table, self.compare_table):
+            table.verticalHeader().setVisible(False)
+            table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.result_tabs = QTabWidget()
+        self.result_tabs.addTab(self.per_system_table, "Per system")
+        self.result_tabs.addTab(self.confusion_table, "Confusion matrix (rows: truth)")
+        self.result_tabs.addTab(self.compare_table, "Against the active model")
+        results.addWidget(self.outcome_label)
+        results.addWidget(self.result_tabs)
+        self.results.hide()
+        layout.addWidget(self.data_label)
+        layout.addLayout(status_row)
+        layout.addWidget(self.progress_bar)
+        layout.addLayout(plots, 1)
+        layout.addWidget(self.results, 1)
+        return page
+
+
+def _plot(title: str, unit: str, legend_at_top: bool) -> pg.PlotWidget:
+    """A white plot; the legend sits where the curves usually are not (loss falls, accuracy rises)."""
+    plot = pg.PlotWidget(background="w")
+    plot.setTitle(title, color="#202124", size="11pt")
+    plot.setLabel("bottom", "epoch")
+    plot.setLabel("left", unit)
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    plot.addLegend(offset=(-10, 10 if legend_at_top else -10))
+    plot.setMinimumHeight(180)
+    for axis in ("left", "bottom"):
+        plot.getAxis(axis).setTextPen("#3c4043")
+        plot.getAxis(axis).setPen("#9aa0a6")
+    return plot
+
+
+def _table() -> QTableWidget:
+    table = QTableWidget()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    table.verticalHeader().setVisible(True)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+def _fit_to_contents(table: QTableWidget) -> None:
+    """Exactly as large as its cells: a short table should not look like a half-empty list."""
+    table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.resizeColumnsToContents()
+    table.setFixedSize(table.horizontalHeader().length() + 2 * table.frameWidth(),
+                       table.horizontalHeader().sizeHint().height() + table.verticalHeader().length()
+                       + 2 * table.frameWidth())
+
+
+def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setValue(value)
+    spin.setToolTip(tip)
+    return spin
+
+
+def _rule() -> QFrame:
+    line = QFrame()
+    line.setFrameShape(QFrame.Shape.HLine)
+    line.setStyleSheet(MUTED_STYLE)
+    return line
+
+
+def _columns(points: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
+    return [x for x, _ in points], [y for _, y in points]
+
+
+def _cell_colour(share: float, correct: bool) -> QColor:
+    """Diagonal cells green, the others red, stronger with the share of the row they hold."""
+    if share == 0:
+        return QColor("#ffffff")
+    hue = QColor("#2e7d32") if correct else QColor("#c62828")
+    return QColor.fromRgbF(1 - (1 - hue.redF()) * share * 0.55, 1 - (1 - hue.greenF()) * share * 0.55,
+                           1 - (1 - hue.blueF()) * share * 0.55)
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

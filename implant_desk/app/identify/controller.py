@@ -1,0 +1,223 @@
+"""What the Identify panel shows and does, without Qt widgets: testable with plain objects.
+
+Policy (issue 5):
+- Every image change bumps a generation counter; a result carries the generation it was requested for and is
+  dropped when that is no longer the current one, so a slow prediction never paints onto the next image.
+- The threshold only decides which fixtures have a claimed system: moving it re-applies
+  ``FixturePrediction.with_threshold`` to the fixtures already computed; the model is not run again.
+- "Accept" adds the fixtures whose system is claimed (not the uncertain ones: nothing is claimed under the
+  threshold, and a box labelled with a guess would end up in a training set), labelled with that system, in ONE
+  undoable step. A prediction that is already in the document (same label, overlapping by IoU >= 0.5) is not
+  added twice.
+
+The predictor module imports torch, so it is only named here for type checking.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from implant_desk.core.annotations.model import Box
+from implant_desk.core.metrics import box_iou
+
+if TYPE_CHECKING:
+    from implant_desk.core.annotations.document import AnnotationDocument
+    from implant_desk.core.models.modelfile import ModelCard
+    from implant_desk.core.models.predictor import FixturePrediction
+    from implant_desk.core.radiograph import Radiograph
+
+INITIAL_THRESHOLD = 0.5  # the predictor's DEFAULT_THRESHOLD (that module imports torch, so it is not imported here)
+DUPLICATE_IOU = 0.5
+CLAIMED_COLOR = "#3ddc84"
+UNCERTAIN_COLOR = "#ffb300"
+SELECTED_COLOR = "#40c4ff"
+GENERATED_WARNING = "Trained on generated images only: for demonstration, not for diagnosis."
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the panel says about the model in use."""
+
+    name: str
+    device: str  # "cpu", "cuda" or "mps"
+    warning: str
+
+    @classmethod
+    def from_card(cls, name: str, device: str, card: ModelCard | None) -> "ModelInfo":
+        return cls(name=name or "unnamed model", device=device, warning=card_warning(card))
+
+
+def card_warning(card: ModelCard | None) -> str:
+    """The plain warning line: generated-only training data says so; otherwise the card's intended use."""
+    if card is None:
+        return "This model has no card: where its data came from is unknown. Not for diagnosis."
+    seen = json.dumps(card.training_data).lower() + " " + " ".join(card.notes).lower()
+    if "generated" in seen or "synthetic" in seen:
+        return GENERATED_WARNING
+    return card.intended_use
+
+
+@dataclass(frozen=True)
+class IdentifyRequest:
+    generation: int
+    radiograph: Radiograph
+    threshold: float
+
+
+@dataclass(frozen=True)
+class OverlaySpec:
+    """One fixture as the canvas draws it (converted to the canvas's OverlayItem by the panel)."""
+
+    box: tuple[float, float, float, float]
+    text: str
+    color: str
+    heatmap: np.ndarray | None
+
+
+class IdentifyController:
+    def __init__(self, threshold: float = INITIAL_THRESHOLD):
+        self.threshold = threshold
+        self.generation = 0
+        self.radiograph: Radiograph | None = None
+        self.running = False
+        self.elapsed_ms: float | None = None
+        self.selected = -1
+        self._computed: tuple[FixturePrediction, ...] | None = None  # as the model returned them
+        self.fixtures: tuple[FixturePrediction, ...] = ()  # with the current threshold applied
+
+    # ---- the image and its result -----------------------------------------------------------------------------
+    def image_changed(self, radiograph: Radiograph | None) -> None:
+        self.generation += 1
+        self.radiograph = radiograph
+        self.running = False
+        self._computed, self.fixtures, self.selected, self.elapsed_ms = None, (), -1, None
+
+    def request(self) -> IdentifyRequest | None:
+        """A request for the current image (None when there is none); results for older ones become stale."""
+        if self.radiograph is None:
+            return None
+        self.generation += 1
+        self.running = True
+        return IdentifyRequest(self.generation, self.radiograph, self.threshold)
+
+    def deliver(self, generation: int, fixtures: Sequence[FixturePrediction], elapsed_ms: float) -> bool:
+        """Take a result; False (and nothing changes) when it was computed for an earlier request or image."""
+        if generation != self.generation:
+            return False
+        self.running = False
+        self._computed = tuple(fixtures)
+        self.elapsed_ms = elapsed_ms
+        self.selected = 0 if fixtures else -1
+        self._apply_threshold()
+        return True
+
+    def failed(self, generation: int) -> bool:
+        """A request failed; True when it was the current one (the panel then shows why)."""
+        if generation != self.generation:
+            return False
+        self.running = False
+        return True
+
+    @property
+    def has_result(self) -> bool:
+        return self._computed is not None
+
+    # ---- what the user changes ------------------------------------------------------------------------------
+    def set_threshold(self, threshold: float) -> None:
+        self.threshold = min(1.0, max(0.0, float(threshold)))
+        self._apply_threshold()
+
+    def select(self, index: int) -> None:
+        self.selected = index if 0 <= index < len(self.fixtures) else -1
+
+    def _apply_threshold(self) -> None:
+        self.fixtures = tuple(f.with_threshold(self.threshold) for f in self._computed or ())
+
+    # ---- what is shown ----------------------------------------------------------------------------------------
+    @property
+    def claimed(self) -> list[FixturePrediction]:
+        return [f for f in self.fixtures if not f.uncertain]
+
+    def summary(self) -> str:
+        if self.running:
+            return "Identifying…"
+        if self._computed is None:
+            return "Not identified yet" if self.radiograph is not None else "No image"
+        found = len(self.fixtures)
+        timing = f" in {self.elapsed_ms:.0f} ms" if self.elapsed_ms is not None else ""
+        if not found:
+            return f"No fixture found{timing}"
+        uncertain = found - len(self.claimed)
+        tail = f", {uncertain} uncertain" if uncertain else ""
+        return f"{found} fixture{'s' if found != 1 else ''}{tail}{timing}"
+
+    def overlay(self) -> list[OverlaySpec]:
+        return [OverlaySpec(f.box, f"{i + 1} {fixture_title(f)}", self._color(i, f), heat_over_box(f))
+                for i, f in enumerate(self.fixtures)]
+
+    def _color(self, index: int, fixture: FixturePrediction) -> str:
+        if index == self.selected:
+            return SELECTED_COLOR
+        return UNCERTAIN_COLOR if fixture.uncertain else CLAIMED_COLOR
+
+    def size_text(self, fixture: FixturePrediction) -> str:
+        if self.radiograph is None or self.radiograph.spacing_mm is None:
+            return "size: spacing unknown"
+        return size_text(fixture)
+
+    # ---- accept ---------------------------------------------------------------------------------------------------
+    def boxes_to_accept(self, existing: Sequence[Box]) -> list[Box]:
+        boxes: list[Box] = []
+        for fixture in self.claimed:
+            box = Box(fixture.system, *fixture.box)
+            same_label = [_corners(b) for b in (*existing, *boxes) if b.label == box.label]
+            if not same_label or box_iou([_corners(box)], same_label).max() < DUPLICATE_IOU:
+                boxes.append(box)
+        return boxes
+
+    def accept(self, document: AnnotationDocument) -> int:
+        """Add the claimed predictions to ``document`` as one undoable step; returns how many were added."""
+        boxes = self.boxes_to_accept(document.boxes)
+        if boxes:
+            document.add_boxes(boxes, "Accept predictions")
+        return len(boxes)
+
+
+def fixture_title(fixture: FixturePrediction) -> str:
+    """"System 87%" or "uncertain (best: System 41%)"."""
+    if not fixture.candidates:
+        return "fixture"
+    system, p = fixture.candidates[0]
+    return f"uncertain (best: {system} {p:.0%})" if fixture.uncertain else f"{system} {p:.0%}"
+
+
+def size_text(fixture: FixturePrediction) -> str:
+    if fixture.length_mm is None or fixture.diameter_mm is None:
+        return "size: outline not found"
+    return f"length {fixture.length_mm:.1f} mm, diameter {fixture.diameter_mm:.1f} mm"
+
+
+def heat_over_box(fixture: FixturePrediction) -> np.ndarray | None:
+    """The part of the explanation map that lies over the fixture's box (the map covers a larger crop region)."""
+    explanation = fixture.explanation
+    if explanation is None:
+        return None
+    heat = explanation.heat
+    rx1, ry1, rx2, ry2 = explanation.region
+    x1, y1, x2, y2 = fixture.box
+    h, w = heat.shape[:2]
+    col = lambda x: int(round((x - rx1) / max(rx2 - rx1, 1e-6) * w))  # noqa: E731
+    row = lambda y: int(round((y - ry1) / max(ry2 - ry1, 1e-6) * h))  # noqa: E731
+    c1, c2 = max(0, col(x1)), min(w, col(x2))
+    r1, r2 = max(0, row(y1)), min(h, row(y2))
+    if c2 <= c1 or r2 <= r1:
+        return None
+    return np.ascontiguousarray(heat[r1:r2, c1:c2])
+
+
+def _corners(box: Box) -> tuple[float, float, float, float]:
+    return box.xmin, box.ymin, box.xmax, box.ymax

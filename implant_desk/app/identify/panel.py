@@ -1,0 +1,438 @@
+"""The Identify dock: find the fixtures on the current image, name their systems, show why and how big.
+
+Widgets and wiring only; what is shown and what "Accept" does is decided by ``IdentifyController``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QColor, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox, QDockWidget, QFrame, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar,
+    QPushButton, QScrollArea, QSlider, QVBoxLayout, QWidget,
+)
+
+from implant_desk.app.canvas import Canvas, OverlayItem
+from implant_desk.app.dialogs import ask
+from implant_desk.app.identify.controller import (
+    SELECTED_COLOR, UNCERTAIN_COLOR, IdentifyController, ModelInfo, fixture_title,
+)
+from implant_desk.app.identify.folder_job import FolderJob, FolderReport
+from implant_desk.app.identify.worker import InferenceWorker, PredictorProvider
+
+if TYPE_CHECKING:
+    from implant_desk.core.annotations.document import AnnotationDocument
+    from implant_desk.core.models.predictor import FixturePrediction
+    from implant_desk.core.radiograph import Radiograph
+
+DEFAULT_OPACITY = 0.45
+LIST_ROWS = 5
+MIN_HEIGHT = 380  # the controls and one fixture's candidates without scrolling
+WARNING_STYLE = "color: #b26a00;"
+MUTED_STYLE = "color: palette(mid);"
+
+
+class CandidateBars(QWidget):
+    """The selected fixture's ranked systems, each with a bar as long as its probability."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setHorizontalSpacing(8)
+        self._grid.setVerticalSpacing(3)
+        self._grid.setColumnStretch(0, 3)
+        self._grid.setColumnStretch(1, 1)
+        self._rows: list[tuple[QLabel, QProgressBar, QLabel]] = []  # reused: no flicker when the selection moves
+
+    def set_candidates(self, candidates: tuple[tuple[str, float], ...]) -> None:
+        while len(self._rows) < len(candidates):
+            self._add_row()
+        for row, (name, bar, percent) in enumerate(self._rows):
+            shown = row < len(candidates)
+            for widget in (name, bar, percent):
+                widget.setVisible(shown)
+            if shown:
+                system, p = candidates[row]
+                name.setText(system)
+                name.setToolTip(system)
+                bar.setValue(round(p * 1000))
+                bar.setAccessibleName(f"{system} {p:.0%}")
+                percent.setText(f"{p:.0%}")
+
+    def texts(self) -> list[str]:
+        """What the bars say, top to bottom (for tests and accessibility)."""
+        return [bar.accessibleName() for _, bar, _ in self._rows if not bar.isHidden()]
+
+    def _add_row(self) -> None:
+        bar = QProgressBar()
+        bar.setRange(0, 1000)
+        bar.setTextVisible(False)
+        bar.setFixedHeight(8)
+        bar.setMinimumWidth(60)
+        percent = QLabel()
+        percent.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        percent.setMinimumWidth(34)
+        name = QLabel()
+        name.setMinimumWidth(40)
+        row = len(self._rows)
+        for column, widget in enumerate((name, bar, percent)):
+            self._grid.addWidget(widget, row, column)
+        self._rows.append((name, bar, percent))
+
+
+class IdentifyPanel(QDockWidget):
+    def __init__(self, canvas: Canvas, current_document: Callable[[], AnnotationDocument | None],
+                 provider: PredictorProvider | None = None, parent: QWidget | None = None,
+                 current_image: Callable[[], Radiograph | None] | None = None):
+        """``current_image``: the window's radiograph, followed by the panel (see ``_FollowImage``); without
+        it, the owner calls :meth:`image_changed`."""
+        super().__init__("Identify", parent)
+        self.setObjectName("identify_panel")
+        self.canvas = canvas
+        self.current_document = current_document
+        self.controller = IdentifyController()
+        self.provider = provider or PredictorProvider()
+        self.worker = InferenceWorker(self.provider, self)
+        self.worker.modelReady.connect(self._show_model)
+        self.worker.finished.connect(self._result)
+        self.worker.failed.connect(self._failure)
+        self.folder_job: FolderJob | None = None
+        self.last_report: FolderReport | None = None
+        self._follower = _FollowImage(self, canvas, current_image) if current_image else None
+        self._build()
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self._refresh()
+        self._follow()
+
+    # ---- public slots ----------------------------------------------------------------------------------------------
+    def image_changed(self, radiograph: Radiograph | None) -> None:
+        """Another image (or none) is shown: forget the previous result; identify it if the user asked for that."""
+        self.controller.image_changed(radiograph)
+        self.canvas.clear_overlay()
+        self.message.clear()
+        self._refresh()
+        if radiograph is not None and self.on_open.isChecked():
+            self.identify()
+
+    def identify(self) -> None:
+        self._follow()
+        request = self.controller.request()
+        if request is None:
+            return
+        self.message.clear()
+        self.worker.submit(request)
+        self._refresh()
+
+    def identify_folder(self, folder: Path | None = None) -> None:
+        if self.folder_job is not None:
+            return
+        if folder is None:
+            start = str(Path(self.controller.radiograph.path).parent) if self.controller.radiograph else ""
+            folder = ask.folder(self, "Identify every radiograph in", start)
+            if folder is None:
+                return
+        job = FolderJob(self.provider, folder, self.controller.threshold, self)
+        job.progress.connect(self._folder_progress)
+        job.finished.connect(self._folder_done)
+        job.failed.connect(lambda why: self._folder_ended(f"Folder not identified: {why}", warn=True))
+        job.cancelled.connect(lambda: self._folder_ended("Folder identification cancelled; no report written"))
+        self.folder_job = job
+        self.folder_progress.setRange(0, 0)  # busy until the first image count arrives
+        self.folder_row.setVisible(True)
+        self.folder_button.setEnabled(False)
+        self.folder_status.setText(f"Identifying {folder.name}…")
+        job.start()
+
+    def cancel_folder(self) -> None:
+        if self.folder_job is not None:
+            self.folder_job.cancel()
+            self.folder_status.setText("Cancelling after the current image…")
+
+    def accept(self) -> None:
+        self._follow()
+        document = self.current_document()
+        if document is None:
+            return
+        added = self.controller.accept(document)
+        self.message.setText(f"Added {added} box{'es' if added != 1 else ''} (one undo step)" if added
+                             else "These predictions are already annotated")
+        self._refresh()
+
+    def shutdown(self) -> None:
+        """Stop background work before the window goes (the application is quitting)."""
+        if self.folder_job is not None:
+            self.folder_job.cancel()
+            self.folder_job.wait()
+        self.worker.wait()
+
+    def _follow(self) -> None:
+        if self._follower is not None:
+            self._follower.sync()
+
+    # ---- results from the threads ---------------------------------------------------------------------------------
+    def _result(self, generation: int, fixtures: list[FixturePrediction], ms: float) -> None:
+        self._follow()  # an image change not yet noticed makes this result stale
+        if self.controller.deliver(generation, fixtures, ms):
+            self._refresh()
+
+    def _failure(self, generation: int, why: str) -> None:
+        if self.controller.failed(generation):
+            self.message.setText(why)
+            self._refresh()
+
+    def _show_model(self, info: ModelInfo) -> None:
+        name = f"version {info.name}" if info.name.isdigit() else info.name
+        self.model_label.setText(f"Model <b>{name}</b> on <b>{info.device.upper()}</b>")
+        self.warning_label.setText(info.warning)
+
+    def _folder_progress(self, done: int, total: int, name: str) -> None:
+        self.folder_progress.setRange(0, total)
+        self.folder_progress.setValue(done)
+        self.folder_status.setText(f"{done} of {total}: {name}" if name else "Writing the report…")
+
+    def _folder_done(self, report: FolderReport) -> None:
+        self.last_report = report
+        unreadable = f", {report.unreadable} unreadable" if report.unreadable else ""
+        self._folder_ended(f"{report.images} images, {report.fixtures} fixtures{unreadable}. "
+                           f"<a href='{QUrl.fromLocalFile(str(report.pdf_path)).toString()}'>Open report</a>")
+
+    def _folder_ended(self, text: str, warn: bool = False) -> None:
+        if self.folder_job is not None:
+            self.folder_job.wait()
+            self.folder_job.deleteLater()
+        self.folder_job = None
+        self.folder_row.setVisible(False)
+        self.folder_button.setEnabled(True)
+        self.folder_status.setStyleSheet(WARNING_STYLE if warn else "")
+        self.folder_status.setText(text)
+
+    # ---- user gestures ---------------------------------------------------------------------------------------------
+    def _threshold_moved(self, percent: int) -> None:
+        self.controller.set_threshold(percent / 100)
+        self._refresh()
+
+    def _row_selected(self, row: int) -> None:
+        if row != self.controller.selected:
+            self.controller.select(row)
+            self._refresh()
+
+    def _overlay_clicked(self, index: int) -> None:
+        self.controller.select(index)
+        self._refresh()
+
+    def _heat_toggled(self, on: bool) -> None:
+        self.canvas.set_heatmaps_visible(on)
+        self.opacity.setEnabled(on)
+
+    # ---- showing the state ---------------------------------------------------------------------------------------
+    def _refresh(self) -> None:
+        controller = self.controller
+        self.threshold_value.setText(f"{controller.threshold:.0%}")
+        self.summary.setText(controller.summary())
+        self.message.setVisible(bool(self.message.text()))  # an empty line takes no room
+        self.identify_button.setEnabled(controller.radiograph is not None and not controller.running)
+        self._fill_list()
+        self._show_selected()
+        claimed = len(controller.claimed)
+        self.accept_button.setEnabled(claimed > 0 and self.current_document() is not None)
+        self.accept_button.setText(f"Accept {claimed} as annotation{'s' if claimed != 1 else ''}" if claimed
+                                   else "Accept as annotations")
+        self.canvas.set_overlay([OverlayItem(s.box, s.text, s.color, s.heatmap) for s in controller.overlay()])
+
+    def _fill_list(self) -> None:
+        self.fixture_list.blockSignals(True)
+        self.fixture_list.clear()
+        for number, fixture in enumerate(self.controller.fixtures, 1):
+            item = QListWidgetItem(f"{number}  {fixture_title(fixture)}")
+            if fixture.uncertain:
+                item.setForeground(QColor(UNCERTAIN_COLOR).darker(130))
+            self.fixture_list.addItem(item)
+        self.fixture_list.setCurrentRow(self.controller.selected)
+        self.fixture_list.blockSignals(False)
+        count = len(self.controller.fixtures)
+        self.fixture_list.setVisible(count > 0)
+        if count:  # as tall as its rows, up to LIST_ROWS; more scroll
+            rows = min(count, LIST_ROWS) * self.fixture_list.sizeHintForRow(0)
+            self.fixture_list.setFixedHeight(rows + 2 * self.fixture_list.frameWidth() + 2)
+
+    def _show_selected(self) -> None:
+        controller = self.controller
+        index = controller.selected
+        has = 0 <= index < len(controller.fixtures)
+        self.details.setVisible(has)
+        if not has:
+            return
+        fixture = controller.fixtures[index]
+        self.details_title.setText(f"<b style='color:{SELECTED_COLOR}'>■</b> <b>Fixture {index + 1}</b> "
+                                   f"(fixture score {fixture.score:.2f})")
+        self.bars.set_candidates(fixture.candidates)
+        self.size_label.setText(controller.size_text(fixture))
+        self.claim_label.setText("System uncertain: under the threshold, nothing is claimed" if fixture.uncertain
+                                 else f"Most likely <b>{fixture.system}</b>")
+
+    # ---- construction -----------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setSpacing(8)
+
+        self.identify_button = QPushButton("Identify implants")
+        self.identify_button.setToolTip("Find the fixtures on this image and name their systems (Ctrl+I)")
+        self.identify_button.clicked.connect(self.identify)
+        self.on_open = QCheckBox("Identify each image on open")
+        self.summary = QLabel()
+        self.summary.setStyleSheet("font-weight: 600;")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        for widget in (self.identify_button, self.on_open, self.summary, self.message):
+            layout.addWidget(widget)
+
+        self.model_label = QLabel("Model loads on first use")
+        self.warning_label = QLabel()
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setStyleSheet(WARNING_STYLE)
+        layout.addWidget(self.model_label)
+        layout.addWidget(self.warning_label)
+        layout.addWidget(_rule())
+
+        self.threshold = _slider(round(self.controller.threshold * 100))
+        self.threshold.setToolTip("A system is claimed only at this confidence or above; the rest are 'uncertain'")
+        self.threshold.valueChanged.connect(self._threshold_moved)
+        self.threshold_value = QLabel()
+        self.threshold_value.setMinimumWidth(34)
+        layout.addLayout(_row(QLabel("Claim at"), self.threshold, self.threshold_value))
+
+        self.heat = QCheckBox("Heat map")
+        self.heat.setToolTip("Where the model looked when it named the system (Grad-CAM)")
+        self.heat.setChecked(True)
+        self.heat.toggled.connect(self._heat_toggled)
+        self.opacity = _slider(round(DEFAULT_OPACITY * 100))
+        self.opacity.setToolTip("Heat map opacity")
+        self.opacity.valueChanged.connect(lambda value: self.canvas.set_heatmap_opacity(value / 100))
+        self.canvas.set_heatmap_opacity(DEFAULT_OPACITY)
+        self.canvas.set_heatmaps_visible(True)
+        layout.addLayout(_row(self.heat, self.opacity))
+
+        self.fixture_list = QListWidget()
+        self.fixture_list.currentRowChanged.connect(self._row_selected)
+        self.canvas.overlayClicked.connect(self._overlay_clicked)
+        layout.addWidget(self.fixture_list)
+
+        self.details = QWidget()
+        details = QVBoxLayout(self.details)
+        details.setContentsMargins(0, 0, 0, 0)
+        self.details_title, self.claim_label, self.size_label = QLabel(), QLabel(), QLabel()
+        self.bars = CandidateBars()
+        for widget in (self.details_title, self.claim_label, self.bars, self.size_label):
+            details.addWidget(widget)
+        for label in (self.summary, self.model_label, self.details_title, self.claim_label, self.size_label):
+            label.setWordWrap(True)  # long system names wrap instead of widening the dock
+        layout.addWidget(self.details)
+
+        self.accept_button = QPushButton()
+        self.accept_button.setToolTip("Add the fixtures with a claimed system as boxes labelled with it "
+                                      "(uncertain ones are left out); one undo step")
+        self.accept_button.clicked.connect(self.accept)
+        layout.addWidget(self.accept_button)
+        layout.addWidget(_rule())
+
+        self.folder_button = QPushButton("Identify folder…")
+        self.folder_button.setToolTip("Identify every radiograph of a folder and write report.csv and report.pdf")
+        self.folder_button.clicked.connect(lambda: self.identify_folder())
+        self.folder_progress = QProgressBar()
+        cancel = QPushButton("Cancel")
+        cancel.clicked.connect(self.cancel_folder)
+        self.folder_row = QWidget()
+        folder_row = QHBoxLayout(self.folder_row)
+        folder_row.setContentsMargins(0, 0, 0, 0)
+        folder_row.addWidget(self.folder_progress, 1)
+        folder_row.addWidget(cancel)
+        self.folder_row.setVisible(False)
+        self.folder_status = QLabel()
+        self.folder_status.setWordWrap(True)
+        self.folder_status.setOpenExternalLinks(False)
+        self.folder_status.linkActivated.connect(lambda url: QDesktopServices.openUrl(QUrl(url)))
+        for widget in (self.folder_button, self.folder_row, self.folder_status):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        scroll = QScrollArea()  # a short dock scrolls instead of squeezing the candidate bars
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        scroll.setMinimumSize(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width(),
+                              MIN_HEIGHT)
+        self.setWidget(scroll)
+
+
+def _slider(value: int) -> QSlider:
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setRange(0, 100)
+    slider.setPageStep(5)
+    slider.setValue(value)
+    return slider
+
+
+def _row(*widgets: QWidget) -> QHBoxLayout:
+    row = QHBoxLayout()
+    for widget in widgets:
+        row.addWidget(widget, 1 if isinstance(widget, QSlider) else 0)
+    return row
+
+
+def _rule() -> QFrame:
+    line = QFrame()
+    line.setFrameShape(QFrame.Shape.HLine)
+    line.setStyleSheet(MUTED_STYLE)
+    return line
+
+
+class _FollowImage(QObject):
+    """Keeps the panel on the window's current image.
+
+    The window has no image-changed signal, but it repaints the canvas after every image change (open, next,
+    delete, a file that cannot be shown), so the panel compares the window's radiograph when the canvas paints
+    (deferred out of the paint). Before a result is shown the panel checks again, so a stale result can never be
+    painted even when no paint came in between."""
+
+    def __init__(self, panel: IdentifyPanel, canvas: Canvas, current: Callable[[], Radiograph | None]):
+        super().__init__(panel)
+        self._panel, self._current = panel, current
+        self._scheduled = False
+        canvas.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Paint and not self._scheduled and self._changed():
+            self._scheduled = True
+            QTimer.singleShot(0, self.sync)
+        return False
+
+    def _changed(self) -> bool:
+        return self._current() is not self._panel.controller.radiograph
+
+    def sync(self) -> None:
+        self._scheduled = False
+        if self._changed():
+            self._panel.image_changed(self._current())
+
+
+def install_identify_panel(window, provider: PredictorProvider | None = None) -> IdentifyPanel:
+    """Add the panel to the annotation window: a right-side dock, Tools > Identify implants (Ctrl+I) and
+    Tools > Identify folder, following the window's current image and its annotation document.
+    ``provider``: where the predictor comes from (default: the registry's active model, loaded on first use)."""
+    panel = IdentifyPanel(window.canvas, lambda: window.session.document, provider, parent=window,
+                          current_image=lambda: window.radiograph)
+    window.add_panel(panel)
+    identify = QAction("Identify implants", window)
+    identify.setShortcut(QKeySequence("Ctrl+I"))
+    identify.triggered.connect(lambda: (panel.show(), panel.raise_(), panel.identify()))
+    folder = QAction("Identify folder…", window)
+    folder.triggered.connect(lambda: panel.identify_folder())
+    window.tools_menu().addActions([identify, folder])
+    return panel

@@ -1,0 +1,149 @@
+"""Inference off the GUI thread.
+
+torch and the predictor are imported the first time a prediction is needed (in the worker thread), never at
+window start-up; the model is loaded once and reused. One lock guards the predictor, so the panel and a folder
+job never run it at the same time (Grad-CAM hooks a layer for the duration of a call).
+
+Requests for the panel are "latest wins": while one image is being identified, a newer request replaces any
+that is still waiting, so flipping through images never builds a queue. Results are delivered on the GUI
+thread (queued signals) with the generation they were requested for; the controller drops stale ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from implant_desk.app.identify.controller import IdentifyRequest, ModelInfo
+from implant_desk.core.errors import ImplantDeskError
+
+if TYPE_CHECKING:
+    from implant_desk.core.models.predictor import Predictor
+
+_log = logging.getLogger(__name__)
+
+
+def active_model_folder() -> Path:
+    """The registry's active model (the shipped default when nothing else was activated); reads cards only."""
+    from implant_desk.core.models.locate import model_folder
+
+    return model_folder(None)
+
+
+def load_predictor(folder: Path) -> Predictor:
+    """The model in ``folder`` on the best device (CUDA, MPS, else CPU)."""
+    from implant_desk.core.models.predictor import Predictor
+
+    return Predictor.from_folder(folder)
+
+
+def model_info(predictor: Predictor) -> ModelInfo:
+    return ModelInfo.from_card(predictor.name, predictor.device.type, predictor.card)
+
+
+def describe_failure(error: BaseException) -> str:
+    """Words for the panel. An unexpected error (from torch, say) is shown by type and message, and its traceback
+    goes to the log for a bug report."""
+    if isinstance(error, ImplantDeskError):
+        return str(error)
+    _log.error("identification failed", exc_info=error)
+    return f"Identification failed ({type(error).__name__}: {error})"
+
+
+class PredictorProvider:
+    """Loads the predictor on first use (in the calling thread) and hands it out under one lock.
+
+    Without ``load`` it follows the registry: the active model's folder is looked up at every use (JSON only),
+    so a version activated after fine-tuning is what the next identification uses; it is loaded once."""
+
+    def __init__(self, load: Callable[[], Predictor] | None = None):
+        self._load = load
+        self._lock = threading.Lock()
+        self._predictor: Predictor | None = None
+        self._folder: Path | None = None  # where the loaded predictor came from (following the registry)
+
+    @contextmanager
+    def use(self) -> Iterator[Predictor]:
+        with self._lock:
+            if self._load is not None:
+                if self._predictor is None:
+                    self._predictor = self._load()
+            else:
+                folder = active_model_folder()
+                if self._predictor is None or folder != self._folder:
+                    self._predictor, self._folder = load_predictor(folder), folder
+            yield self._predictor
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """The lock alone, for a job that keeps the predictor it started with (its report names one model)."""
+        with self._lock:
+            yield
+
+
+class InferenceWorker(QObject):
+    modelReady = Signal(object)  # ModelInfo, once per loaded model
+    finished = Signal(int, object, float)  # generation, list[FixturePrediction], milliseconds
+    failed = Signal(int, str)  # generation, why in words
+
+    def __init__(self, provider: PredictorProvider, parent: QObject | None = None):
+        super().__init__(parent)
+        self.provider = provider
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._lock = threading.Lock()
+        self._pending: IdentifyRequest | None = None
+        self._draining = False
+        self._announced: object = None  # the predictor whose ModelInfo was last emitted
+
+    def submit(self, request: IdentifyRequest) -> None:
+        with self._lock:
+            self._pending = request
+            if self._draining:
+                return  # the running loop picks it up next
+            self._draining = True
+        self._pool.start(FunctionRunnable(self._drain))
+
+    def wait(self, timeout_ms: int = -1) -> bool:
+        """Block until no request is running (window closing, tests)."""
+        return self._pool.waitForDone(timeout_ms)
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                request, self._pending = self._pending, None
+                if request is None:
+                    self._draining = False
+                    return
+            self._run(request)
+
+    def _run(self, request: IdentifyRequest) -> None:
+        try:
+            with self.provider.use() as predictor:
+                if predictor is not self._announced:
+                    self._announced = predictor
+                    self.modelReady.emit(model_info(predictor))
+                started = time.perf_counter()  # the identification itself, not loading torch and the model
+                fixtures = predictor.predict(request.radiograph, request.threshold, explain=True)
+                elapsed_ms = (time.perf_counter() - started) * 1000
+        except Exception as error:  # noqa: BLE001 (thread boundary: every failure must reach the panel in words)
+            self.failed.emit(request.generation, describe_failure(error))
+            return
+        self.finished.emit(request.generation, fixtures, elapsed_ms)
+
+
+class FunctionRunnable(QRunnable):
+    """A plain function as a QThreadPool task."""
+
+    def __init__(self, function: Callable[[], None]):
+        super().__init__()
+        self._function = function
+
+    def run(self) -> None:
+        self._function()

@@ -1,0 +1,94 @@
+"""``implant-desk models``: the model versions in the registry (list, show, compare, activate, export...)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from implant_desk.core.registry import ModelVersion, Registry, compare, normalise_version
+
+HELP = "list, show, compare, activate, roll back, delete, export and import model versions"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="every version, the active one marked with *")
+    listing.add_argument("--json", action="store_true", help="one JSON object per version per line")
+    show = actions.add_parser("show", help="a version's card")
+    show.add_argument("version", nargs="?", default="active")
+    show.add_argument("--json", action="store_true", help="print the card as JSON")
+    both = actions.add_parser("compare", help="two versions side by side")
+    both.add_argument("first")
+    both.add_argument("second")
+    actions.add_parser("activate", help="use this version from now on").add_argument("version")
+    actions.add_parser("rollback", help="go back to the version active before the current one")
+    actions.add_parser("delete", help="remove a version (never the active one)").add_argument("version")
+    export = actions.add_parser("export", help="write a version to one file another installation can import")
+    export.add_argument("version")
+    export.add_argument("destination", help="file or folder")
+    actions.add_parser("import", help="add an exported model file as a new version").add_argument("file")
+
+
+def _line(version: ModelVersion, active: ModelVersion | None) -> str:
+    marker = "*" if active is not None and active.version == version.version else " "
+    metrics = version.metrics
+    figures = "  ".join(f"{name} {metrics[name]:.3f}" for name in ("top1", "ap50") if isinstance(metrics.get(name), float))
+    origin = "shipped, read-only" if version.read_only else f"from v{version.parent_version}" if version.parent_version else ""
+    return f"{marker} v{version.version:<4} {version.created[:19]:<19}  {', '.join(version.classes)}  {figures}  {origin}".rstrip()
+
+
+def _card_text(version: ModelVersion) -> str:
+    card = version.card
+    lines = [f"version {version.version}" + (" (shipped with the app, read-only)" if version.read_only else ""),
+             f"folder: {version.folder}", f"created: {version.created}", f"parent version: {version.parent_version}",
+             f"systems: {', '.join(version.classes)}"]
+    if card.get("intended_use"):
+        lines.append(f"intended use: {card['intended_use']}")
+    for title, key in (("training data", "training_data"), ("training", "training"), ("metrics", "metrics")):
+        if card.get(key):
+            lines.append(f"{title}: {json.dumps(card[key], indent=2)}")
+    lines.extend(f"note: {note}" for note in card.get("notes") or [])
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return "-" if value is None else str(value)
+
+
+def run(args: argparse.Namespace) -> int:
+    registry = Registry()
+    if args.action == "list":
+        active = registry.active()
+        versions = registry.versions()
+        for version in versions:
+            if args.json:
+                print(json.dumps({"version": version.version, "active": active is not None and active.version == version.version,
+                                  "read_only": version.read_only, "created": version.created,
+                                  "parent_version": version.parent_version, "classes": version.classes,
+                                  "metrics": {k: version.metrics.get(k) for k in ("top1", "top3", "ap50", "map")}}))
+            else:
+                print(_line(version, active))
+        if not versions and not args.json:
+            print("no model yet: run `implant-desk train DATA` or install the default model")
+    elif args.action == "show":
+        version = registry.get(args.version)
+        print(json.dumps(version.card, indent=2, ensure_ascii=False) if args.json else _card_text(version))
+    elif args.action == "compare":
+        rows = compare(registry.get(args.first), registry.get(args.second))
+        width = max(len(what) for what, _, _ in rows)
+        for what, a, b in rows:
+            print(f"{what:<{width}}  {_cell(a):>20}  {_cell(b):>20}")
+    elif args.action == "activate":
+        print(f"active model: v{registry.activate(args.version).version}")
+    elif args.action == "rollback":
+        print(f"active model: v{registry.rollback().version}")
+    elif args.action == "delete":
+        registry.delete(args.version)
+        print(f"deleted v{normalise_version(args.version)}")
+    elif args.action == "export":
+        print(registry.export(args.version, args.destination))
+    elif args.action == "import":
+        print(f"imported as v{registry.import_file(args.file).version}")
+    return 0

@@ -1,0 +1,102 @@
+"""``implant-desk predict PATH...``: find the fixtures in radiographs and name their implant systems."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from implant_desk.core.errors import ImplantDeskError
+
+HELP = "identify implant fixtures in radiographs (files or folders); --json prints one line per image"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from implant_desk.core.models.predictor import DEFAULT_THRESHOLD
+
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="radiograph files or folders of them")
+    parser.add_argument("--model", help="model version or model folder (default: the active model)")
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                        help=f"claim a system only at this confidence or above (default {DEFAULT_THRESHOLD})")
+    parser.add_argument("--json", action="store_true", help="one JSON object per image per line")
+    parser.add_argument("--overlay", type=Path, metavar="DIR", help="also write each image with its boxes as PNG")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+
+
+def run(args: argparse.Namespace) -> int:
+    from implant_desk.core.imaging import load_radiograph
+    from implant_desk.core.models.locate import model_folder
+    from implant_desk.core.models.predictor import Predictor
+
+    if not 0.0 <= args.threshold <= 1.0:
+        raise ImplantDeskError(f"--threshold must be between 0 and 1, not {args.threshold}")
+    images = _image_paths(args.paths)
+    if not images:
+        raise ImplantDeskError("no radiograph found in the given paths")
+    predictor = Predictor.from_folder(model_folder(args.model), device=args.device)
+    if args.overlay:
+        args.overlay.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    for path in images:
+        started = time.perf_counter()
+        try:
+            radiograph = load_radiograph(path)
+            fixtures = predictor.predict(radiograph, args.threshold)
+        except ImplantDeskError as error:
+            print(f"implant-desk predict: {error}", file=sys.stderr)
+            failures += 1
+            continue
+        ms = (time.perf_counter() - started) * 1000
+        if args.json:
+            print(json.dumps({"path": str(path), "model": predictor.name, "ms": round(ms, 1),
+                              "fixtures": [f.to_json() for f in fixtures]}), flush=True)
+        else:
+            print(_describe(path, fixtures, ms), flush=True)
+        if args.overlay:
+            _write_overlay(args.overlay, path, radiograph, fixtures)
+    return 1 if failures else 0
+
+
+def _image_paths(paths: list[Path]) -> list[Path]:
+    from implant_desk.core.imaging import IMAGE_SUFFIXES
+
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
+        else:
+            found.append(path)  # a missing or unreadable file is reported by the loader, in words
+    return found
+
+
+def _describe(path: Path, fixtures, ms: float) -> str:
+    lines = [f"{path}: {len(fixtures)} fixture(s) ({ms:.0f} ms)"]
+    for number, fixture in enumerate(fixtures, 1):
+        named = fixture.system or "system uncertain"
+        ranked = ", ".join(f"{system} {p:.0%}" for system, p in fixture.candidates)
+        size = (f"; {fixture.length_mm:.1f} x {fixture.diameter_mm:.1f} mm" if fixture.length_mm is not None
+                and fixture.diameter_mm is not None else "")
+        lines.append(f"  {number}. {named} (fixture score {fixture.score:.2f}; {ranked}){size}")
+    return "\n".join(lines)
+
+
+def _write_overlay(folder: Path, path: Path, radiograph, fixtures) -> None:
+    import cv2
+
+    from implant_desk.core.atomic import atomic_write_bytes
+    from implant_desk.core.models.preprocess import grey8
+
+    image = cv2.cvtColor(grey8(radiograph), cv2.COLOR_GRAY2BGR)
+    thickness = max(2, image.shape[0] // 400)
+    for fixture in fixtures:
+        colour = (0, 200, 255) if fixture.uncertain else (0, 220, 0)
+        x1, y1, x2, y2 = (int(round(v)) for v in fixture.box)
+        cv2.rectangle(image, (x1, y1), (x2, y2), colour, thickness)
+        label = f"{fixture.system or 'uncertain'} {fixture.confidence:.0%}"
+        cv2.putText(image, label, (x1, max(y1 - 6, 12)), cv2.FONT_HERSHEY_SIMPLEX, thickness * 0.35, colour,
+                    max(1, thickness // 2), cv2.LINE_AA)
+    ok, encoded = cv2.imencode(".png", image)
+    if ok:
+        atomic_write_bytes(folder / f"{path.stem}.overlay.png", encoded.tobytes())

@@ -1,0 +1,110 @@
+"""Training augmentations that move the boxes with the pixels (torchvision.transforms.v2).
+
+The list follows the implant-design study (noise on up to a few % of pixels, horizontal and vertical flips,
+quarter turns) plus small rotations, contrast and gamma, which vary as exposures and sensors do. Geometric
+transforms act on ``tv_tensors.BoundingBoxes`` too, so a box always encloses the fixture it was drawn on; a
+box pushed out of the image is dropped with its label.
+
+This is a training module: it imports torch at load time (the predictor never needs it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torchvision import tv_tensors
+from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as F
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    flip_p: float = 0.5
+    quarter_turns: bool = True
+    max_rotation_deg: float = 7.0
+    noise_p: float = 0.5
+    max_noise_fraction: float = 0.04  # of the pixels, replaced by random values
+    contrast: float = 0.25  # factor drawn from [1 - contrast, 1 + contrast]
+    gamma: tuple[float, float] = (0.7, 1.4)
+    min_box_size: float = 2.0
+
+
+class RandomQuarterTurn(v2.Transform):
+    """Turn by 0, 90, 180 or 270 degrees, each equally likely (the canvas swaps sides on odd turns)."""
+
+    def make_params(self, flat_inputs: list[Any]) -> dict[str, Any]:
+        return {"angle": 90.0 * int(torch.randint(0, 4, ()).item())}
+
+    def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
+        if params["angle"] == 0:
+            return inpt
+        return self._call_kernel(F.rotate, inpt, angle=params["angle"], expand=True)
+
+
+class RandomPixelNoise(v2.Transform):
+    """Replace a random share (up to ``max_fraction``) of the pixels with random grey values."""
+
+    _transformed_types = (tv_tensors.Image,)
+
+    def __init__(self, max_fraction: float, p: float) -> None:
+        super().__init__()
+        self.max_fraction, self.p = max_fraction, p
+
+    def make_params(self, flat_inputs: list[Any]) -> dict[str, Any]:
+        apply = torch.rand(()) < self.p
+        return {"fraction": float(torch.rand(()) * self.max_fraction) if apply else 0.0}
+
+    def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
+        if params["fraction"] <= 0:
+            return inpt
+        mask = torch.rand(inpt.shape[-2:], device=inpt.device) < params["fraction"]
+        top = 1.0 if inpt.is_floating_point() else float(torch.iinfo(inpt.dtype).max)
+        values = (torch.rand(inpt.shape, device=inpt.device) * top).to(inpt.dtype)
+        return tv_tensors.wrap(torch.where(mask, values, inpt), like=inpt)
+
+
+class RandomGamma(v2.Transform):
+    _transformed_types = (tv_tensors.Image,)
+
+    def __init__(self, gamma: tuple[float, float]) -> None:
+        super().__init__()
+        self.gamma = gamma
+
+    def make_params(self, flat_inputs: list[Any]) -> dict[str, Any]:
+        low, high = self.gamma
+        return {"gamma": float(low + torch.rand(()) * (high - low))}
+
+    def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
+        return self._call_kernel(F.adjust_gamma, inpt, gamma=params["gamma"])
+
+
+def build_augmentation(config: AugmentConfig = AugmentConfig()) -> v2.Compose:
+    """The training pipeline; call it on ``{"image": Image, "boxes": BoundingBoxes, "labels": Tensor}``."""
+    steps: list[v2.Transform] = [v2.RandomHorizontalFlip(config.flip_p), v2.RandomVerticalFlip(config.flip_p)]
+    if config.quarter_turns:
+        steps.append(RandomQuarterTurn())
+    if config.max_rotation_deg > 0:
+        steps.append(v2.RandomRotation(config.max_rotation_deg))
+    if config.contrast > 0:
+        steps.append(v2.ColorJitter(contrast=config.contrast))
+    if config.gamma != (1.0, 1.0):
+        steps.append(RandomGamma(config.gamma))
+    if config.max_noise_fraction > 0:
+        steps.append(RandomPixelNoise(config.max_noise_fraction, config.noise_p))
+    steps += [v2.ClampBoundingBoxes(), v2.SanitizeBoundingBoxes(min_size=config.min_box_size)]
+    return v2.Compose(steps)
+
+
+def augment(pipeline: v2.Compose, image: torch.Tensor, boxes: torch.Tensor,
+            labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Apply ``pipeline`` to an image (C x H x W, uint8 or float in [0, 1]) and its x1 y1 x2 y2 boxes.
+
+    Returns plain tensors: the new image, the boxes that are still in it, and their labels."""
+    height, width = image.shape[-2:]
+    sample = {"image": tv_tensors.Image(image),
+              "boxes": tv_tensors.BoundingBoxes(boxes.reshape(-1, 4).float(), format="XYXY", canvas_size=(height, width)),
+              "labels": labels}
+    out = pipeline(sample)
+    return out["image"].as_subclass(torch.Tensor), out["boxes"].as_subclass(torch.Tensor), out["labels"]

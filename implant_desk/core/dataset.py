@@ -1,0 +1,349 @@
+"""Annotated folders -> training samples with a patient id each, and patient-level splits.
+
+A patient's radiographs look alike (same anatomy, same implants), so an image of a patient in training and
+another in validation would make the figures look better than they are. Every split here keeps a patient on
+one side only (checked, not hoped), as the seed studies require.
+
+Where the patient comes from, per image, first that applies:
+1. the DICOM PatientID (header only, pixels are not decoded);
+2. ``patients.csv`` (columns ``file, patient``) in the data folder, ``file`` relative to it or a bare name;
+3. the first sub-folder under the data folder (one sub-folder per patient);
+4. nothing: the image is its own patient, and a warning says the split is then per image.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import warnings as _warnings
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from implant_desk.core.annotations.folder import ANNOTATED, VERIFIED, scan_image_folder
+from implant_desk.core.annotations.model import ImageAnnotation
+from implant_desk.core.annotations.store import load_annotation
+from implant_desk.core.errors import FileProblem, ImplantDeskError
+
+PATIENTS_CSV = "patients.csv"
+MIN_FIXTURES_PER_SYSTEM = 5
+SPLIT_NAMES = ("train", "val", "test")
+_DICOM_SUFFIXES = (".dcm", ".dicom", ".dic", "")  # "": sensor exports often lack a suffix
+
+
+class DatasetError(ImplantDeskError):
+    """The folders cannot make a dataset (no annotated image, too few patients for the split asked)."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    image_path: Path
+    annotation: ImageAnnotation
+    patient_id: str
+    # The image's path relative to its data folder (POSIX): what the file-list hash is made of, so the
+    # hash does not change when a lab moves or copies its data folder.
+    name: str = ""
+
+    @property
+    def systems(self) -> list[str]:
+        return [box.label for box in self.annotation.boxes]
+
+
+@dataclass
+class Dataset:
+    samples: list[Sample]
+    classes: list[str]
+    warnings: list[str] = field(default_factory=list)
+    # How each patient id was found: {"dicom": n, "patients.csv": n, "sub-folder": n, "image": n}.
+    patient_sources: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def patients(self) -> set[str]:
+        return {s.patient_id for s in self.samples}
+
+    @property
+    def fixtures(self) -> int:
+        return sum(len(s.annotation.boxes) for s in self.samples)
+
+
+@dataclass(frozen=True)
+class Split:
+    train: list[Sample]
+    val: list[Sample]
+    test: list[Sample]
+    seed: int
+
+    def parts(self) -> dict[str, list[Sample]]:
+        return {"train": self.train, "val": self.val, "test": self.test}
+
+
+# --- loading -----------------------------------------------------------------------------------------
+
+
+def read_dicom_header(path: str | os.PathLike):
+    """The DICOM header without pixel data, or None when the file is not DICOM."""
+    import pydicom  # lazily: only folders with DICOM files pay for it
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        return pydicom.dcmread(path, stop_before_pixels=True)
+    except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError):
+        return None
+
+
+def read_patient_id(path: str | os.PathLike) -> str | None:
+    """The DICOM PatientID (stripped), or None when the file is not DICOM or carries none."""
+    header = read_dicom_header(path) if Path(path).suffix.lower() in _DICOM_SUFFIXES else None
+    return _patient_of(header)
+
+
+def _patient_of(header) -> str | None:
+    value = str(getattr(header, "PatientID", "") or "").strip() if header is not None else ""
+    return value or None
+
+
+def image_size(path: Path, header=None) -> tuple[int, int]:
+    """(width, height) from the file's header, in the image's displayed orientation; no pixel decoding."""
+    if header is not None and "Rows" in header and "Columns" in header:
+        return int(header.Columns), int(header.Rows)
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            # EXIF orientations 5-8 turn the image a quarter; annotations are in the turned grid.
+            if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+                width, height = height, width
+            return width, height
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        if path.suffix.lower() in (".tif", ".tiff"):
+            import tifffile
+
+            try:
+                with tifffile.TiffFile(path) as tif:
+                    shape = tif.pages[0].shape
+                    return int(shape[1]), int(shape[0])
+            except (tifffile.TiffFileError, OSError, ValueError, IndexError):
+                pass
+        raise FileProblem(path, "the image cannot be opened to read its size") from exc
+
+
+def _read_patients_csv(folder: Path) -> dict[str, str]:
+    """file -> patient from ``patients.csv`` (header row optional); keys as written and as bare names."""
+    path = folder / PATIENTS_CSV
+    if not path.is_file():
+        return {}
+    table: dict[str, str] = {}
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            for row in csv.reader(handle):
+                if len(row) < 2 or not row[0].strip() or not row[1].strip():
+                    continue
+                file, patient = row[0].strip(), row[1].strip()
+                if (file.lower(), patient.lower()) == ("file", "patient"):
+                    continue
+                table[file.replace("\\", "/")] = patient
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise FileProblem(path, f"the patient list cannot be read ({exc})") from exc
+    return table
+
+
+def _image_folders(root: Path) -> Iterable[Path]:
+    """The data folder and every sub-folder below it (hidden ones skipped), in a stable order."""
+    for folder, subfolders, _ in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        yield Path(folder)
+
+
+def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | None = None) -> Dataset:
+    """Every annotated image under ``folders``: annotations (VOC, YOLO or CreateML) beside their images, or in
+    ``labels/`` beside an ``images/`` folder (the YOLO layout). ``only``: keep boxes with these labels (the
+    other boxes are dropped; their images stay, as negatives).
+
+    A damaged annotation file is skipped with a warning, never rewritten."""
+    samples: list[Sample] = []
+    notes: list[str] = []
+    sources: Counter[str] = Counter()
+    for root in (Path(f) for f in folders):
+        if not root.is_dir():
+            raise DatasetError(f"{root}: not a folder")
+        found = [loaded for folder in _image_folders(root) for loaded in _load_folder(root, folder, notes)]
+        patients_csv = _read_patients_csv(root)
+        # Sub-folders name patients only when the images are spread over several of them (not one "images/").
+        per_patient_folders = len({name.split("/", 1)[0] for name, *_ in found if "/" in name}) >= 2
+        for relative, image, annotation, header in found:
+            if only is not None:
+                annotation = replace(annotation, boxes=[b for b in annotation.boxes if b.label in only])
+            patient, source = _patient_of(header), "dicom"
+            if patient is None:
+                patient, source = patients_csv.get(relative) or patients_csv.get(image.name), PATIENTS_CSV
+            if patient is None and per_patient_folders and "/" in relative:
+                # Folder-derived ids are prefixed with the data folder so two labs' "patient1" stay two patients.
+                patient, source = f"{root.name}/{relative.split('/', 1)[0]}", "sub-folder"
+            if patient is None:
+                patient, source = f"{root.name}/{relative}", "image"
+            samples.append(Sample(image, annotation, patient, f"{root.name}/{relative}"))
+            sources[source] += 1
+    if not samples:
+        raise DatasetError("no annotated image found in " + ", ".join(str(f) for f in folders))
+    classes = sorted({label for s in samples for label in s.systems})
+    return Dataset(samples, classes, notes, dict(sources))
+
+
+def _annotation_folder(folder: Path) -> Path | None:
+    """Where the folder's annotations are: beside the images, or ``../labels`` for an ``images`` folder."""
+    labels = folder.parent / "labels"
+    return labels if folder.name.lower() == "images" and labels.is_dir() else None
+
+
+def _load_folder(root: Path, folder: Path, notes: list[str]) -> Iterable[tuple[str, Path, ImageAnnotation, object]]:
+    """(path relative to root, image, annotation, DICOM header or None) for each annotated image."""
+    save_dir = _annotation_folder(folder)
+    for entry in scan_image_folder(folder, save_dir):
+        if entry.status not in (ANNOTATED, VERIFIED):
+            continue
+        image = entry.path
+        header = read_dicom_header(image) if image.suffix.lower() in _DICOM_SUFFIXES else None
+        try:
+            loaded = load_annotation(image, save_dir, image_size(image, header))
+        except FileProblem as problem:
+            notes.append(f"skipped: {problem}")
+            continue
+        if loaded is not None:
+            notes.extend(f"{loaded.path}: {w}" for w in loaded.warnings)
+            yield image.relative_to(root).as_posix(), image, loaded.annotation, header
+
+
+# --- splits ------------------------------------------------------------------------------------------
+
+
+def stratum(sample: Sample) -> str:
+    """The system an image stands for in stratification: its most frequent one (ties: alphabetical)."""
+    counts = Counter(sample.systems)
+    if not counts:
+        return ""
+    return min(counts, key=lambda name: (-counts[name], name))
+
+
+def _group_folds(samples: Sequence[Sample], n_splits: int, seed: int) -> list[tuple[list[int], list[int]]]:
+    """Patient-grouped folds, stratified by system when the patients allow it (scikit-learn)."""
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+
+    groups = [s.patient_id for s in samples]
+    labels = [stratum(s) for s in samples]
+    with _warnings.catch_warnings():
+        # "The least populated class has only N members": stratification is then best effort, as intended.
+        _warnings.simplefilter("ignore", UserWarning)
+        if len(set(labels)) > 1:
+            splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+            folds = list(splitter.split(samples, labels, groups))
+        else:
+            folds = list(GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(samples, groups=groups))
+    return [(list(train), list(test)) for train, test in folds]
+
+
+def _hold_out(samples: list[Sample], fraction: float, seed: int) -> tuple[list[Sample], list[Sample]]:
+    """(rest, held out): about ``fraction`` of the patients held out, at least one when fraction > 0."""
+    if fraction <= 0 or not samples:
+        return list(samples), []
+    patients = len({s.patient_id for s in samples})
+    if patients < 2:
+        raise DatasetError("at least two patients are needed to hold some out for validation or testing")
+    n_splits = min(patients, max(2, round(1 / fraction)))
+    rest, held = _group_folds(samples, n_splits, seed)[0]
+    return [samples[i] for i in rest], [samples[i] for i in held]
+
+
+def split_by_patient(dataset: Dataset | Sequence[Sample], val_fraction: float = 0.2, test_fraction: float = 0.2,
+                     seed: int = 0) -> Split:
+    """Train/validation/test with every patient on one side only; seeded, stratified by system."""
+    samples = list(dataset.samples if isinstance(dataset, Dataset) else dataset)
+    rest, test = _hold_out(samples, test_fraction, seed)
+    # The validation share is of the whole set, so it is a larger share of what the test split left.
+    remaining = 1.0 - test_fraction if test else 1.0
+    train, val = _hold_out(rest, val_fraction / remaining if remaining > 0 else 0.0, seed)
+    split = Split(train, val, test, seed)
+    check_patients_disjoint(split.parts())
+    return split
+
+
+def patient_folds(dataset: Dataset | Sequence[Sample], k: int = 5, seed: int = 0) -> list[tuple[list[Sample], list[Sample]]]:
+    """k (train, test) folds by patient (each patient tested exactly once), stratified by system."""
+    samples = list(dataset.samples if isinstance(dataset, Dataset) else dataset)
+    patients = len({s.patient_id for s in samples})
+    if patients < k:
+        raise DatasetError(f"{k}-fold cross-validation needs at least {k} patients; there are {patients}")
+    folds = []
+    for train_idx, test_idx in _group_folds(samples, k, seed):
+        fold = ([samples[i] for i in train_idx], [samples[i] for i in test_idx])
+        check_patients_disjoint({"train": fold[0], "test": fold[1]})
+        folds.append(fold)
+    return folds
+
+
+def check_patients_disjoint(parts: Mapping[str, Sequence[Sample]]) -> None:
+    """Raise AssertionError when one patient appears in two parts (a leak would inflate every figure)."""
+    seen: dict[str, str] = {}
+    for name, samples in parts.items():
+        for patient in {s.patient_id for s in samples}:
+            if patient in seen:
+                raise AssertionError(f"patient {patient!r} is in both the {seen[patient]} and the {name} split")
+            seen[patient] = name
+
+
+# --- summaries ---------------------------------------------------------------------------------------
+
+
+def file_list_hash(parts: Mapping[str, Sequence[Sample]]) -> str:
+    """sha256 of which image is in which split, its size and its boxes: same hash, same training data."""
+    lines = []
+    for split_name, samples in parts.items():
+        for s in samples:
+            try:
+                size = s.image_path.stat().st_size
+            except OSError:
+                size = -1
+            boxes = ";".join(f"{b.label}:{b.xmin:g},{b.ymin:g},{b.xmax:g},{b.ymax:g}" for b in s.annotation.boxes)
+            lines.append(f"{split_name}\t{s.name or s.image_path.name}\t{size}\t{s.patient_id}\t{boxes}")
+    return hashlib.sha256("\n".join(sorted(lines)).encode("utf-8")).hexdigest()
+
+
+def summarize(parts: Mapping[str, Sequence[Sample]]) -> dict:
+    """Images, fixtures, patients and fixtures per system in each split, plus the file-list hash (card data)."""
+    splits = {}
+    for name, samples in parts.items():
+        systems = Counter(label for s in samples for label in s.systems)
+        splits[name] = {"images": len(samples), "fixtures": sum(systems.values()),
+                        "patients": len({s.patient_id for s in samples}), "systems": dict(sorted(systems.items()))}
+    return {"splits": splits, "file_list_sha256": file_list_hash(parts)}
+
+
+def patient_warnings(dataset: Dataset) -> list[str]:
+    """Said before a split: images without a patient id make the split per image."""
+    alone = dataset.patient_sources.get("image", 0)
+    if not alone:
+        return []
+    return [f"{alone} image(s) have no patient id (no DICOM PatientID, no {PATIENTS_CSV}, not in a per-patient "
+            "sub-folder): each counts as its own patient, so the split is per image and images of one patient may "
+            "end up on both sides"]
+
+
+def data_warnings(parts: Mapping[str, Sequence[Sample]], classes: Sequence[str]) -> list[str]:
+    """What a user should know before training: systems with too few fixtures, splits that lack a system."""
+    notes = []
+    train = parts.get("train", ())
+    train_counts = Counter(label for s in train for label in s.systems)
+    for system in classes:
+        if train_counts[system] < MIN_FIXTURES_PER_SYSTEM:
+            notes.append(f"{system}: only {train_counts[system]} fixture(s) to learn from; at least "
+                         f"{MIN_FIXTURES_PER_SYSTEM} are needed for the model to learn this system")
+    for name, samples in parts.items():
+        if name == "train" or not samples:
+            continue
+        present = {label for s in samples for label in s.systems}
+        missing = [system for system in classes if system not in present]
+        if missing:
+            notes.append(f"the {name} split has no fixture of {', '.join(missing)}: its figures cannot be judged there")
+    return notes

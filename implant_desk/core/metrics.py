@@ -1,0 +1,271 @@
+"""How good a fixture detector + system classifier is, on plain data (numpy only).
+
+Two families of figures:
+
+- Detection of fixtures, whatever their system: AP at IoU 0.50 and COCO-style mAP over IoU 0.50:0.95,
+  computed exactly as pycocotools does for one class (101-point interpolated precision, greedy matching in
+  score order, at most 100 detections per image), so the figures compare with published ones.
+- Classification per fixture, as the YOLOv3 transfer-learning study (Kim et al. 2022) reports it: every true
+  fixture is matched to the detection that found it (IoU >= 0.5); its predicted system is that detection's
+  top candidate, or nothing when it was missed or its confidence is under the threshold (the study claims
+  nothing under its threshold). Per system, one against the rest over all true fixtures:
+  sensitivity TP/(TP+FN), specificity TN/(TN+FP), accuracy (TP+TN)/N, and the mean confidence of the
+  correct classifications. The study's overall figures are the same counts pooled over systems.
+  Detections that match no true fixture do not enter these per-fixture figures; they lower the AP.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MISSED = "(not found)"
+COCO_IOU_THRESHOLDS = tuple(np.round(np.linspace(0.5, 0.95, 10), 2))
+_RECALL_POINTS = np.linspace(0.0, 1.0, 101)
+MAX_DETECTIONS = 100
+
+
+@dataclass(frozen=True)
+class PredictedFixture:
+    """One detection: its box (x1, y1, x2, y2 in image pixels), fixture score, ranked (system, p) list."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    candidates: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def system(self) -> str | None:
+        return self.candidates[0][0] if self.candidates else None
+
+    @property
+    def confidence(self) -> float:
+        """The classification's confidence: the probability of the top candidate."""
+        return float(self.candidates[0][1]) if self.candidates else 0.0
+
+
+@dataclass(frozen=True)
+class TrueFixture:
+    box: tuple[float, float, float, float]
+    system: str
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """What the model said about one image, and the truth."""
+
+    predictions: Sequence[PredictedFixture]
+    truth: Sequence[TrueFixture]
+
+
+@dataclass(frozen=True)
+class FixtureOutcome:
+    """One true fixture and what the model made of it (``predicted`` is None when nothing was claimed)."""
+
+    truth: str
+    predicted: str | None
+    confidence: float
+    candidates: tuple[str, ...]
+    detected: bool
+
+
+@dataclass(frozen=True)
+class ClassMetrics:
+    fixtures: int
+    sensitivity: float
+    specificity: float
+    accuracy: float
+    mean_confidence: float
+
+    def to_dict(self) -> dict:
+        return {"fixtures": self.fixtures, "sensitivity": _finite(self.sensitivity),
+                "specificity": _finite(self.specificity), "accuracy": _finite(self.accuracy),
+                "mean_confidence": _finite(self.mean_confidence)}
+
+
+@dataclass
+class Evaluation:
+    """Every figure at once; ``to_dict`` is the JSON of ``implant-desk evaluate --json`` (NaN -> null)."""
+
+    images: int
+    fixtures: int
+    top1: float
+    top3: float
+    ap50: float
+    map: float
+    per_class: dict[str, ClassMetrics]
+    overall: ClassMetrics
+    confusion_labels: list[str]
+    confusion: np.ndarray
+    false_detections: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "images": self.images, "fixtures": self.fixtures,
+            "top1": _finite(self.top1), "top3": _finite(self.top3),
+            "ap50": _finite(self.ap50), "map": _finite(self.map),
+            "per_class": {name: m.to_dict() for name, m in self.per_class.items()},
+            "overall": self.overall.to_dict(),
+            "confusion": {"truth": self.confusion_labels, "predicted": [*self.confusion_labels, MISSED],
+                          "matrix": self.confusion.tolist()},
+            "false_detections": self.false_detections,
+        }
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else round(float(value), 6)
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else math.nan
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box in ``a`` (N x 4, x1 y1 x2 y2) with every box in ``b`` (M x 4): N x M."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    width = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+    height = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    intersection = width * height
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - intersection
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(union > 0, intersection / union, 0.0)
+
+
+def _ranked(predictions: Sequence[PredictedFixture]) -> list[PredictedFixture]:
+    """Highest score first, stable on ties (as pycocotools), at most MAX_DETECTIONS."""
+    order = np.argsort([-p.score for p in predictions], kind="mergesort")
+    return [predictions[i] for i in order[:MAX_DETECTIONS]]
+
+
+def _match(ranked: Sequence[PredictedFixture], truth: Sequence[TrueFixture], iou_threshold: float) -> list[int]:
+    """For each ranked detection, the index of the true fixture it finds, or -1 (greedy, as pycocotools)."""
+    matched_truth: set[int] = set()
+    result = []
+    if not ranked or not truth:
+        return [-1] * len(ranked)
+    ious = box_iou(np.array([p.box for p in ranked]), np.array([t.box for t in truth]))
+    for row in ious:
+        best, best_iou = -1, min(iou_threshold, 1 - 1e-10)
+        for j, iou in enumerate(row):
+            if j in matched_truth or iou < best_iou:
+                continue
+            best, best_iou = j, iou
+        if best >= 0:
+            matched_truth.add(best)
+        result.append(best)
+    return result
+
+
+def average_precision(results: Sequence[ImageResult], iou_threshold: float = 0.5) -> float:
+    """Class-agnostic fixture detection AP at one IoU threshold; NaN when there is no true fixture."""
+    scores: list[float] = []
+    hits: list[bool] = []
+    positives = 0
+    for result in results:
+        ranked = _ranked(result.predictions)
+        positives += len(result.truth)
+        scores.extend(p.score for p in ranked)
+        hits.extend(index >= 0 for index in _match(ranked, result.truth, iou_threshold))
+    if positives == 0:
+        return math.nan
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="mergesort")
+    tp = np.cumsum(np.asarray(hits, dtype=np.float64)[order])
+    fp = np.cumsum(1.0 - np.asarray(hits, dtype=np.float64)[order])
+    recall = tp / positives
+    precision = tp / (tp + fp + np.spacing(1))
+    # The precision envelope: at each recall, the best precision reachable at that recall or beyond.
+    precision = np.maximum.accumulate(precision[::-1])[::-1] if len(precision) else precision
+    indices = np.searchsorted(recall, _RECALL_POINTS, side="left")
+    sampled = np.array([precision[i] if i < len(precision) else 0.0 for i in indices])
+    return float(sampled.mean())
+
+
+def mean_average_precision(results: Sequence[ImageResult]) -> float:
+    """COCO-style mAP: the mean AP over IoU 0.50, 0.55, ..., 0.95."""
+    return float(np.mean([average_precision(results, t) for t in COCO_IOU_THRESHOLDS]))
+
+
+def fixture_outcomes(results: Iterable[ImageResult], threshold: float = 0.0,
+                     iou_threshold: float = 0.5) -> list[FixtureOutcome]:
+    """What became of every true fixture: matched to a detection (or not) and the system claimed for it."""
+    outcomes = []
+    for result in results:
+        ranked = _ranked(result.predictions)
+        found = {truth_index: ranked[i] for i, truth_index in enumerate(_match(ranked, result.truth, iou_threshold))
+                 if truth_index >= 0}
+        for index, fixture in enumerate(result.truth):
+            detection = found.get(index)
+            if detection is None:
+                outcomes.append(FixtureOutcome(fixture.system, None, 0.0, (), detected=False))
+                continue
+            claimed = detection.system if detection.confidence >= threshold else None
+            outcomes.append(FixtureOutcome(fixture.system, claimed, detection.confidence,
+                                           tuple(name for name, _ in detection.candidates), detected=True))
+    return outcomes
+
+
+def confusion_matrix(outcomes: Sequence[FixtureOutcome], labels: Sequence[str]) -> np.ndarray:
+    """Rows: true system (in ``labels`` order); columns: claimed system, then one for "not found"."""
+    index = {name: i for i, name in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels) + 1), dtype=np.int64)
+    for outcome in outcomes:
+        column = len(labels) if outcome.predicted is None else index[outcome.predicted]
+        matrix[index[outcome.truth], column] += 1
+    return matrix
+
+
+def class_metrics(outcomes: Sequence[FixtureOutcome], labels: Sequence[str]) -> tuple[dict[str, ClassMetrics], ClassMetrics]:
+    """Per system (one against the rest over all true fixtures) and pooled over the systems present, as in the
+    study (a model's system absent from the data is left out of the pool: it would only add true negatives)."""
+    matrix = confusion_matrix(outcomes, labels)
+    total = int(matrix.sum())
+    per_class = {}
+    pooled = np.zeros(4)  # tp, fn, fp, tn
+    for i, name in enumerate(labels):
+        tp = matrix[i, i]
+        fn = matrix[i].sum() - tp
+        fp = matrix[:, i].sum() - tp
+        tn = total - tp - fn - fp
+        if tp + fn + fp:  # a system neither in the truth nor claimed would only add true negatives
+            pooled += (tp, fn, fp, tn)
+        confidences = [o.confidence for o in outcomes if o.truth == name and o.predicted == name]
+        per_class[name] = ClassMetrics(int(matrix[i].sum()), _ratio(tp, tp + fn), _ratio(tn, tn + fp),
+                                       _ratio(tp + tn, total), float(np.mean(confidences)) if confidences else math.nan)
+    tp, fn, fp, tn = pooled
+    correct = [o.confidence for o in outcomes if o.predicted is not None and o.truth == o.predicted]
+    overall = ClassMetrics(total, _ratio(tp, tp + fn), _ratio(tn, tn + fp), _ratio(tp + tn, tp + fn + fp + tn),
+                           float(np.mean(correct)) if correct else math.nan)
+    return per_class, overall
+
+
+def top_k_accuracy(outcomes: Sequence[FixtureOutcome], k: int) -> float:
+    """Share of true fixtures whose system is among the first ``k`` candidates (a missed fixture is wrong).
+
+    Ranked candidates are scored whatever their confidence: top-k measures the ranking, not the threshold.
+    """
+    if not outcomes:
+        return math.nan
+    return sum(o.truth in o.candidates[:k] for o in outcomes) / len(outcomes)
+
+
+def evaluate(results: Sequence[ImageResult], classes: Sequence[str] = (), threshold: float = 0.0) -> Evaluation:
+    """All the figures for a set of images; ``classes`` fixes the order (systems seen only in data follow)."""
+    outcomes = fixture_outcomes(results, threshold)
+    seen = {o.truth for o in outcomes} | {o.predicted for o in outcomes if o.predicted is not None}
+    labels = list(dict.fromkeys(classes)) + sorted(seen - set(classes))
+    per_class, overall = class_metrics(outcomes, labels)
+    found = sum(1 for o in outcomes if o.detected)
+    detections = sum(min(len(r.predictions), MAX_DETECTIONS) for r in results)
+    return Evaluation(
+        images=len(results), fixtures=len(outcomes),
+        top1=top_k_accuracy(outcomes, 1), top3=top_k_accuracy(outcomes, 3),
+        ap50=average_precision(results, 0.5), map=mean_average_precision(results),
+        per_class=per_class, overall=overall, confusion_labels=labels,
+        confusion=confusion_matrix(outcomes, labels), false_detections=detections - found,
+    )

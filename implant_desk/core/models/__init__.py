@@ -1,0 +1,11 @@
+"""Implant identification: a fixture detector and a system classifier, their files, and the predictor.
+
+- ``spec``: what a model is (systems, input sizes) as plain data; ``identifier``: the network built from it
+  (``detector``: CenterNet-style on EfficientNet-Lite0, ``classifier``: EfficientNet-Lite0 on fixture crops,
+  ``backbones``: the offline ImageNet weights);
+- ``preprocess``: radiograph -> 8-bit grey, detector input, fixture crops (training and prediction share it);
+- ``modelfile``: safetensors + JSON card, hash-checked, no code executed on load;
+- ``predictor``: ``Predictor.from_folder(folder).predict(radiograph, threshold)``; ``explain`` (Grad-CAM);
+- ``device``: CPU, CUDA or MPS; ``locate``: a version or folder name -> model folder.
+See docs/adr/0004-model-design.md. This package imports torch; import it only where a model is needed.
+"""

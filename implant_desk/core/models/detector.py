@@ -1,0 +1,119 @@
+"""Single-class anchor-free fixture detector (CenterNet-style) on EfficientNet-Lite0 features at stride 8.
+
+Fixtures are few (1-3) and large, so one heat-map peak per fixture at stride 8 is plenty. Gaussian targets
+are elliptical (sigma proportional to box width and height), which suits long, thin fixtures better than
+CenterNet's round ones. Every cell near a fixture's centre (TTFNet-style, weighted by the Gaussian) learns the
+distances from itself to the four box edges, in log space: a peak one or two cells off along a long fixture
+still gives the right box, which the measurement of the fixture relies on.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision.ops import nms
+
+from implant_desk.core.models.backbones import make_lite0
+
+STRIDE = 8
+_HEAT_PRIOR = 0.05
+_MAX_PEAKS = 16
+_NMS_IOU = 0.45
+
+
+class FixtureDetector(nn.Module):
+    def __init__(self, pretrained: bool = True, width: int = 64):
+        super().__init__()
+        lite0 = make_lite0(num_classes=0, pretrained=pretrained)
+        self.stem = nn.Sequential(lite0.conv_stem, lite0.bn1)
+        # Stages 0-2 end at stride 8 (40 channels), stages 3-4 at stride 16 (112 channels); deeper ones unused.
+        self.stages = nn.ModuleList([lite0.blocks[i] for i in range(5)])
+        self.lateral8 = nn.Conv2d(40, width, 1)
+        self.lateral16 = nn.Conv2d(112, width, 1)
+        self.head = nn.Sequential(
+            nn.Conv2d(width, width, 3, padding=1, groups=width, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True),
+            nn.Conv2d(width, width, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True),
+        )
+        # Per cell: fixture-centre logit, then log distances (in cells) to the left, top, right, bottom edges.
+        self.out = nn.Conv2d(width, 5, 1)
+        with torch.no_grad():
+            self.out.bias.zero_()
+            self.out.bias[0] = -torch.log(torch.tensor((1 - _HEAT_PRIOR) / _HEAT_PRIOR))
+
+    @property
+    def backbone_stages(self) -> list[nn.Module]:
+        """Pretrained parts from the input on, for freezing by depth."""
+        return [self.stem, *self.stages]
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """(N, 1, H, W) normalised, H and W multiples of 32 -> (N, 5, H/8, W/8)."""
+        x = self.stem(images)
+        for index, stage in enumerate(self.stages):
+            x = stage(x)
+            if index == 2:
+                at8 = x
+        fused = self.lateral8(at8) + F.interpolate(self.lateral16(x), size=at8.shape[-2:], mode="nearest")
+        return self.out(self.head(fused))
+
+
+def make_targets(boxes: list[torch.Tensor], shape: tuple[int, int]) -> dict[str, torch.Tensor]:
+    """Boxes (x1, y1, x2, y2 in input pixels) per image -> heat map, centre mask, edge distances and their
+    weights on the grid. A cell near two fixtures learns the one whose Gaussian is stronger there."""
+    h, w = shape
+    n = len(boxes)
+    heat = torch.zeros(n, h, w)
+    distances = torch.zeros(n, 4, h, w)
+    weight = torch.zeros(n, h, w)
+    mask = torch.zeros(n, h, w, dtype=torch.bool)
+    ys = torch.arange(h, dtype=torch.float32).view(h, 1)
+    xs = torch.arange(w, dtype=torch.float32).view(1, w)
+    for i, image_boxes in enumerate(boxes):
+        for x1, y1, x2, y2 in image_boxes.tolist():
+            x1, y1, x2, y2 = x1 / STRIDE, y1 / STRIDE, max(x2, x1 + 1) / STRIDE, max(y2, y1 + 1) / STRIDE
+            ix, iy = min(max(int((x1 + x2) / 2), 0), w - 1), min(max(int((y1 + y2) / 2), 0), h - 1)
+            sx, sy = max((x2 - x1) / 6, 0.5), max((y2 - y1) / 6, 0.5)
+            gauss = torch.exp(-((xs - ix) ** 2 / (2 * sx**2) + (ys - iy) ** 2 / (2 * sy**2)))
+            cx, cy = xs + 0.5, ys + 0.5
+            inside = (cx > x1) & (cx < x2) & (cy > y1) & (cy < y2)
+            owned = inside & (gauss > 0.05) & (gauss >= heat[i])
+            edges = torch.stack(torch.broadcast_tensors(cx - x1, cy - y1, x2 - cx, y2 - cy)).clamp(min=0.05).log()
+            distances[i] = torch.where(owned, edges, distances[i])
+            weight[i] = torch.where(owned, gauss, weight[i])
+            heat[i] = torch.maximum(heat[i], gauss)
+            mask[i, iy, ix] = True
+    return {"heat": heat, "mask": mask, "distances": distances, "weight": weight}
+
+
+def detection_loss(output: torch.Tensor, targets: dict[str, torch.Tensor]) -> torch.Tensor:
+    """CenterNet's penalty-reduced focal loss on the heat map plus Gaussian-weighted L1 on the edge distances."""
+    logits = output[:, 0]
+    heat = targets["heat"]
+    positive = targets["mask"].float()
+    prob = torch.sigmoid(logits).clamp(1e-4, 1 - 1e-4)
+    pos_loss = -(torch.log(prob) * (1 - prob) ** 2 * positive).sum()
+    neg_loss = -(torch.log(1 - prob) * prob**2 * (1 - heat) ** 4 * (1 - positive)).sum()
+    count = positive.sum().clamp(min=1)
+    weight = targets["weight"]
+    box_error = (output[:, 1:5] - targets["distances"]).abs().sum(dim=1)
+    box_loss = (box_error * weight).sum() / weight.sum().clamp(min=1e-6)
+    return (pos_loss + neg_loss) / count + box_loss
+
+
+def decode(output: torch.Tensor, min_score: float) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Network output -> per image (boxes (K, 4) in input pixels, scores (K,)), best first."""
+    heat = torch.sigmoid(output[:, 0:1])
+    peaks = heat == F.max_pool2d(heat, 3, stride=1, padding=1)
+    results = []
+    n, _, h, w = output.shape
+    for i in range(n):
+        scores = (heat[i, 0] * peaks[i, 0]).flatten()
+        top = scores.topk(min(_MAX_PEAKS, scores.numel()))
+        keep = top.values >= min_score
+        idx, score = top.indices[keep], top.values[keep]
+        cx, cy = (idx % w).float() + 0.5, (idx // w).float() + 0.5
+        left, top, right, bottom = output[i, 1:5].flatten(1)[:, idx].exp()
+        boxes = torch.stack([cx - left, cy - top, cx + right, cy + bottom], dim=1) * STRIDE
+        kept = nms(boxes, score, _NMS_IOU)
+        results.append((boxes[kept], score[kept]))
+    return results

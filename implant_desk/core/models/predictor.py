@@ -1,0 +1,165 @@
+"""Radiograph in, fixtures out: box, fixture score, ranked systems, uncertainty, size in mm, explanation.
+
+The predictor loads a model once and is then called per image (from the GUI's worker thread, the CLI, the
+evaluation). It never raises for an image with no fixture: it returns an empty list.
+
+Thresholds: a detection is a fixture when its score reaches the card's ``min_fixture_score``; its system is
+claimed only when the top candidate's probability reaches the user's ``threshold`` (as in the YOLOv3
+transfer-learning study, nothing is claimed under it): otherwise the fixture is flagged ``uncertain`` and
+still returned, so the panel can show "fixture, system uncertain" and refilter without recomputing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from implant_desk.core.models.backbones import normalize_uint8
+from implant_desk.core.models.detector import decode
+from implant_desk.core.models.device import resolve_device
+from implant_desk.core.models.identifier import ImplantIdentifier
+from implant_desk.core.models.modelfile import ModelCard, load_model
+from implant_desk.core.models.preprocess import Box, detector_input, fixture_crop, grey8
+from implant_desk.core.radiograph import Radiograph
+
+DEFAULT_THRESHOLD = 0.5
+TOP_CANDIDATES = 3
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Where the classifier looked: ``heat`` (0..1, float32) covers ``region`` (x1, y1, x2, y2 image px)."""
+
+    region: Box
+    heat: np.ndarray
+
+
+@dataclass(frozen=True)
+class FixturePrediction:
+    box: Box  # x1, y1, x2, y2 in the image's own pixels
+    score: float  # how sure the detector is that this is a fixture
+    candidates: tuple[tuple[str, float], ...]  # (system, probability), best first, summing to <= 1
+    uncertain: bool  # top probability under the threshold: no system is claimed
+    length_mm: float | None = None
+    diameter_mm: float | None = None
+    measurement: object | None = None  # implant_desk.core.measure.FixtureMeasurement (axis, outline) or None
+    explanation: Explanation | None = None
+
+    @property
+    def confidence(self) -> float:
+        return self.candidates[0][1] if self.candidates else 0.0
+
+    @property
+    def system(self) -> str | None:
+        """The claimed system, or None when uncertain."""
+        return None if self.uncertain or not self.candidates else self.candidates[0][0]
+
+    def with_threshold(self, threshold: float) -> "FixturePrediction":
+        return replace(self, uncertain=self.confidence < threshold)
+
+    def to_json(self) -> dict:
+        """The ``implant-desk predict --json`` form of one fixture (null where unknown)."""
+        return {"box": [round(v, 1) for v in self.box], "score": round(self.score, 4),
+                "candidates": [{"system": s, "p": round(p, 4)} for s, p in self.candidates],
+                "uncertain": self.uncertain, "length_mm": _rounded(self.length_mm),
+                "diameter_mm": _rounded(self.diameter_mm)}
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(value, 2)
+
+
+class Predictor:
+    """Load once with :meth:`from_folder`; call :meth:`predict` per radiograph."""
+
+    def __init__(self, network: ImplantIdentifier, device: torch.device | str = "cpu", card: ModelCard | None = None,
+                 name: str = ""):
+        self.device = torch.device(device)
+        self.network = network.to(self.device).eval()
+        self.spec = network.spec
+        self.card = card
+        self.name = name or (card.version if card and card.version else "")
+
+    @classmethod
+    def from_folder(cls, folder: str | Path, device: str | None = "auto") -> "Predictor":
+        resolved = resolve_device(device)
+        loaded = load_model(folder, device=resolved)
+        return cls(loaded.network, resolved, loaded.card, loaded.card.version or Path(folder).name)
+
+    def predict(self, radiograph: Radiograph, threshold: float = DEFAULT_THRESHOLD, *, measure: bool = True,
+                explain: bool = False) -> list[FixturePrediction]:
+        image = grey8(radiograph)
+        fixtures = self.identify(image, threshold)
+        if measure:
+            fixtures = [_with_measurement(f, radiograph) for f in fixtures]
+        if explain:
+            fixtures = [replace(f, explanation=self._explain(image, f)) for f in fixtures]
+        return fixtures
+
+    def identify(self, image: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> list[FixturePrediction]:
+        """Detect and classify on an 8-bit grey image (:func:`grey8`), without sizes or explanations."""
+        boxes, scores = self.detect(image)
+        probabilities = self.classify(image, boxes)
+        fixtures = []
+        for box, score, probs in zip(boxes, scores, probabilities):
+            order = np.argsort(-probs)[:TOP_CANDIDATES]
+            candidates = tuple((self.spec.classes[i], float(probs[i])) for i in order)
+            fixtures.append(FixturePrediction(box=box, score=score, candidates=candidates,
+                                              uncertain=candidates[0][1] < threshold))
+        return fixtures
+
+    @torch.inference_mode()
+    def detect(self, image: np.ndarray) -> tuple[list[Box], list[float]]:
+        """Fixture boxes in image pixels (clipped to the image) and their scores, best first."""
+        padded, scale = detector_input(image, self.spec.det_size)
+        tensor = normalize_uint8(torch.from_numpy(padded)[None, None]).to(self.device)
+        (boxes, scores), = decode(self.network.detector(tensor), self.spec.min_fixture_score)
+        h, w = image.shape[:2]
+        boxes = (boxes / scale).cpu()
+        boxes[:, 0::2] = boxes[:, 0::2].clamp(0, w)
+        boxes[:, 1::2] = boxes[:, 1::2].clamp(0, h)
+        keep = ((boxes[:, 2] - boxes[:, 0]) >= 2) & ((boxes[:, 3] - boxes[:, 1]) >= 2)
+        return ([tuple(float(v) for v in b) for b in boxes[keep].tolist()],
+                [float(s) for s in scores.cpu()[keep].tolist()])
+
+    @torch.inference_mode()
+    def classify(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
+        """Softmax over the systems for each box: (len(boxes), classes)."""
+        if not boxes:
+            return np.zeros((0, len(self.spec.classes)), dtype=np.float32)
+        crops = np.stack([self._crop(image, box)[0] for box in boxes])
+        tensor = normalize_uint8(torch.from_numpy(crops)[:, None]).to(self.device)
+        return torch.softmax(self.network.classifier(tensor).float(), dim=1).cpu().numpy()
+
+    def explain(self, radiograph: Radiograph, fixture: FixturePrediction) -> Explanation:
+        """Grad-CAM of the fixture's top candidate on the classifier (about a classifier pass, with gradients)."""
+        return self._explain(grey8(radiograph), fixture)
+
+    def _crop(self, image: np.ndarray, box: Box) -> tuple[np.ndarray, Box]:
+        return fixture_crop(image, box, self.spec.crop_size, self.spec.crop_margin)
+
+    def _explain(self, image: np.ndarray, fixture: FixturePrediction) -> Explanation:
+        from implant_desk.core.models.explain import grad_cam
+
+        crop, region = self._crop(image, fixture.box)
+        tensor = normalize_uint8(torch.from_numpy(crop)[None, None]).to(self.device)
+        class_index = self.spec.classes.index(fixture.candidates[0][0])
+        classifier = self.network.classifier
+        heat = grad_cam(classifier, classifier.cam_layer, tensor, class_index)
+        return Explanation(region=region, heat=np.asarray(heat, dtype=np.float32))
+
+
+def _with_measurement(fixture: FixturePrediction, radiograph: Radiograph) -> FixturePrediction:
+    """Sizes from the fixture's radiopaque outline (engineer "measure"); None when it cannot be found."""
+    from implant_desk.core.measure import measure_fixture
+
+    try:
+        measured = measure_fixture(radiograph.pixels, fixture.box, radiograph.spacing_mm,
+                                   inverted=radiograph.inverted)
+    except ValueError:
+        return fixture
+    return replace(fixture, length_mm=measured.length_mm, diameter_mm=measured.diameter_mm, measurement=measured)

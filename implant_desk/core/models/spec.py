@@ -1,0 +1,52 @@
+"""What a model is, as plain data: stored in the card, enough to rebuild the network before loading weights."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+ARCHITECTURE = "centernet-ltrb-lite0+lite0-crop/2"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A fixture detector on the whole image plus a system classifier on each fixture crop.
+
+    ``det_size``: the detector sees the image scaled so its longer side is this many pixels.
+    ``crop_size``: (height, width) of the upright fixture crop the classifier sees.
+    ``crop_margin``: the crop extends the box by this fraction of its size on every side (context helps).
+    """
+
+    classes: tuple[str, ...]
+    det_size: int = 256
+    crop_size: tuple[int, int] = (192, 96)
+    crop_margin: float = 0.08
+    min_fixture_score: float = 0.3
+    architecture: str = ARCHITECTURE
+    preprocessing: str = field(default=(
+        "grey; robust auto window (display.auto_window) to 8 bit, MONOCHROME1 inverted so metal is white; "
+        "(x-127)/128"))
+
+    def __post_init__(self) -> None:
+        if not self.classes:
+            raise ValueError("a model needs at least one implant system")
+        if len(set(self.classes)) != len(self.classes):
+            raise ValueError(f"duplicate system names in {self.classes}")
+        if self.architecture != ARCHITECTURE:
+            raise ValueError(f"model architecture {self.architecture!r} is not supported by this version "
+                             f"(it reads {ARCHITECTURE!r})")
+        if self.det_size % 32:
+            raise ValueError("det_size must be a multiple of 32")
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["classes"] = list(self.classes)
+        data["crop_size"] = list(self.crop_size)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelSpec":
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        known["classes"] = tuple(str(c) for c in known["classes"])
+        if "crop_size" in known:
+            known["crop_size"] = tuple(int(v) for v in known["crop_size"])
+        return cls(**known)

@@ -1,0 +1,402 @@
+"""The fit loop: transfer learning of the fixture detector and the system classifier together.
+
+As in the seed studies: first only the new heads learn while the ImageNet backbones stay frozen, then the
+whole network (or all but the first ``freeze_depth`` stages); AdamW with a linear warm-up and cosine decay;
+early stopping on a validation metric with patience; class weights against imbalanced systems.
+
+Repeatable: every epoch draws its shuffling, augmentation and dropout from generators seeded by
+(seed, epoch), so a run resumed from its checkpoint gives the same weights as an uninterrupted one (on CPU).
+A checkpoint (plain dicts and tensors: ``torch.load(weights_only=True)`` reads it) is written atomically after
+every epoch. ``on_progress`` receives plain dicts (picklable, JSON-able) so a child process can stream them.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from implant_desk.core.annotations.model import ImageAnnotation
+from implant_desk.core.atomic import atomic_write_bytes
+from implant_desk.core.errors import ImplantDeskError
+from implant_desk.core.models.backbones import normalize_uint8
+from implant_desk.core.models.detector import detection_loss, make_targets
+from implant_desk.core.models.device import resolve_device
+from implant_desk.core.models.identifier import ImplantIdentifier
+from implant_desk.core.models.modelfile import load_model
+from implant_desk.core.models.predictor import Predictor
+from implant_desk.core.models.preprocess import detector_input, fixture_crop, grey8
+
+CHECKPOINT_FORMAT = "implant-desk-checkpoint/1"
+# Higher is better for every metric we monitor (see implant_desk.core.metrics.Evaluation).
+MONITORED = ("top1", "top3", "ap50", "map")
+
+
+class TrainingError(ImplantDeskError):
+    """Training cannot go on (no data, a diverged loss, an unusable checkpoint)."""
+
+
+class Sample(Protocol):
+    image_path: Path | str
+    annotation: ImageAnnotation
+
+
+@dataclass
+class FitConfig:
+    epochs: int = 30
+    head_epochs: int = 3  # first epochs: only the new heads learn, the pretrained backbones are frozen
+    # Pretrained stages (from the input) that stay frozen afterwards; 0 = the whole network. The first
+    # stages work at high resolution, so training them costs most on a CPU and they hold generic edge filters.
+    freeze_depth: int = 3
+    batch_size: int = 4  # images per step (each brings all its fixtures to the classifier)
+    lr: float = 3e-3  # for the new heads
+    backbone_lr_scale: float = 0.1  # pretrained layers learn slower, keeping what ImageNet taught them
+    weight_decay: float = 0.05
+    warmup_fraction: float = 0.1  # of all steps
+    patience: int = 6  # epochs without improvement of ``monitor`` before stopping (0: never stop early)
+    monitor: str = "top1"
+    seed: int = 0
+    device: str = "cpu"
+    augment: bool = True
+    class_weights: bool = True
+    pretrained: bool = True  # ImageNet backbones (False only for tests and ablations)
+    init_from: str | None = None  # a model folder to start from (fine-tuning); tensors that fit are copied
+    checkpoint_path: str | None = None
+    resume: bool = True  # continue from ``checkpoint_path`` when it exists
+    time_limit_s: float | None = None
+    grad_clip: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.monitor not in MONITORED:
+            raise ValueError(f"monitor must be one of {MONITORED}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch_size must be at least 1")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class FitResult:
+    network: ImplantIdentifier  # the best weights (by ``monitor``), in eval mode, on the CPU
+    history: list[dict]  # one dict per epoch, as sent to on_progress
+    best_epoch: int  # 0 when no validation ran
+    best_metrics: dict
+    stop_reason: str  # "completed", "early stopping", "cancelled", "time limit"
+    epochs_run: int
+    duration_s: float
+    device: str
+    config: dict = field(default_factory=dict)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.stop_reason == "cancelled"
+
+
+@dataclass
+class _Prepared:
+    """One training image held in memory: the detector's square input and the full image for crops."""
+
+    det_image: np.ndarray
+    det_boxes: np.ndarray  # (N, 4) in det_image pixels
+    image: np.ndarray  # 8-bit grey, full resolution
+    boxes: np.ndarray  # (N, 4) image pixels
+    labels: np.ndarray  # (N,) class index, -1 for a system the model does not know
+
+
+def fit(model_spec, train_samples: Sequence[Sample], val_samples: Sequence[Sample], config: FitConfig,
+        on_progress: Callable[[dict], None] | None = None,
+        should_stop: Callable[[], bool] | None = None) -> FitResult:
+    """Train a detector + classifier for ``model_spec`` (a ModelSpec) on samples with ``image_path`` and
+    ``annotation``. Raises TrainingError for no usable data or a non-finite loss."""
+    started = time.monotonic()
+    device = resolve_device(config.device)
+    if not train_samples:
+        raise TrainingError("there are no training images")
+    train = [_prepare(s, model_spec) for s in train_samples]
+    if not any(len(p.boxes) for p in train):
+        raise TrainingError("the training images have no fixture boxes")
+    val = [_prepare(s, model_spec) for s in val_samples]
+
+    torch.manual_seed(config.seed)
+    network = ImplantIdentifier(model_spec, pretrained=config.pretrained)
+    if config.init_from:
+        _copy_fitting_weights(network, config.init_from)
+    network.to(device)
+    heads = network.head_parameters()
+    head_ids = {id(p) for p in heads}
+    backbone = [p for p in network.parameters() if id(p) not in head_ids]
+    optimizer = torch.optim.AdamW([{"params": heads, "scale": 1.0},
+                                   {"params": backbone, "scale": config.backbone_lr_scale}],
+                                  lr=config.lr, weight_decay=config.weight_decay)
+    class_weights = _class_weights(train, len(model_spec.classes)).to(device) if config.class_weights else None
+
+    steps_per_epoch = math.ceil(len(train) / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    state = _State()
+    checkpoint = Path(config.checkpoint_path) if config.checkpoint_path else None
+    if checkpoint and config.resume and checkpoint.exists():
+        state = _resume(checkpoint, network, optimizer, model_spec, config)
+
+    emit = on_progress or (lambda _event: None)
+    stop_reason = "completed"
+    epoch_times: list[float] = []
+    for epoch in range(state.epoch + 1, config.epochs + 1):
+        epoch_started = time.monotonic()
+        phase = "heads" if epoch <= config.head_epochs else "whole"
+        _set_trainable(network, frozen_stages=None if phase == "heads" else config.freeze_depth)
+        generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
+        rng = np.random.default_rng([config.seed, epoch])
+        torch.manual_seed(config.seed * 100_003 + epoch)
+        order = torch.randperm(len(train), generator=generator).tolist()
+        losses = []
+        for step in range(steps_per_epoch):
+            if should_stop and should_stop():
+                stop_reason = "cancelled"
+                break
+            if config.time_limit_s is not None and time.monotonic() - started > config.time_limit_s:
+                stop_reason = "time limit"
+                break
+            batch = [train[i] for i in order[step * config.batch_size:(step + 1) * config.batch_size]]
+            _set_lr(optimizer, config, state.step, total_steps)
+            det_loss, cls_loss = _train_step(network, optimizer, batch, model_spec, config, class_weights, rng,
+                                             device, epoch, step + 1)
+            state.step += 1
+            losses.append(det_loss + cls_loss)
+            done = (epoch - 1) * steps_per_epoch + step + 1
+            elapsed = time.monotonic() - epoch_started
+            emit({"event": "step", "epoch": epoch, "epochs": config.epochs, "step": step + 1,
+                  "steps": steps_per_epoch, "phase": phase, "loss": det_loss + cls_loss, "det_loss": det_loss,
+                  "cls_loss": cls_loss, "lr": optimizer.param_groups[0]["lr"],
+                  "eta_s": _eta(epoch_times, elapsed, step + 1, steps_per_epoch, total_steps - done)})
+        if stop_reason != "completed":
+            break
+        metrics = _validate(network, val, model_spec, device) if val else {}
+        improved = bool(metrics) and metrics[config.monitor] > state.best_value
+        if improved:
+            state.best_value, state.best_epoch = metrics[config.monitor], epoch
+            state.best_state = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
+            state.bad_epochs = 0
+        elif metrics and phase == "whole":
+            state.bad_epochs += 1
+        epoch_times.append(time.monotonic() - epoch_started)
+        record = {"event": "epoch", "epoch": epoch, "epochs": config.epochs, "phase": phase,
+                  "train_loss": float(np.mean(losses)), "val": metrics, "monitor": config.monitor,
+                  "best_epoch": state.best_epoch, "elapsed_s": time.monotonic() - started,
+                  "eta_s": float(np.mean(epoch_times)) * (config.epochs - epoch)}
+        state.history.append(record)
+        state.epoch = epoch
+        if checkpoint:
+            _save_checkpoint(checkpoint, network, optimizer, state, model_spec, config)
+        emit(record)
+        if config.patience and state.bad_epochs >= config.patience:
+            stop_reason = "early stopping"
+            break
+
+    if state.best_state is not None:
+        network.load_state_dict(state.best_state)
+    network.to("cpu").eval()
+    best_metrics = next((h["val"] for h in state.history if h["epoch"] == state.best_epoch), {})
+    return FitResult(network=network, history=state.history, best_epoch=state.best_epoch, best_metrics=best_metrics,
+                     stop_reason=stop_reason, epochs_run=state.epoch, duration_s=time.monotonic() - started,
+                     device=str(device), config=config.to_dict())
+
+
+@dataclass
+class _State:
+    epoch: int = 0  # last completed epoch
+    step: int = 0
+    best_value: float = -math.inf
+    best_epoch: int = 0
+    bad_epochs: int = 0
+    best_state: dict | None = None
+    history: list[dict] = field(default_factory=list)
+
+
+def _prepare(sample: Sample, spec) -> _Prepared:
+    from implant_desk.core.imaging import load_radiograph
+
+    image = grey8(load_radiograph(sample.image_path))
+    det_image, scale = detector_input(image, spec.det_size, square=True)
+    index = {name: i for i, name in enumerate(spec.classes)}
+    boxes = np.array([[b.xmin, b.ymin, b.xmax, b.ymax] for b in sample.annotation.boxes], dtype=np.float32)
+    boxes = boxes.reshape(-1, 4)
+    labels = np.array([index.get(b.label, -1) for b in sample.annotation.boxes], dtype=np.int64)
+    return _Prepared(det_image=det_image, det_boxes=boxes * scale, image=image, boxes=boxes, labels=labels)
+
+
+def _class_weights(train: list[_Prepared], classes: int) -> torch.Tensor:
+    """Inverse frequency, normalised to mean 1 over the systems present (absent ones get 0)."""
+    labels = np.concatenate([p.labels for p in train])
+    counts = np.bincount(labels[labels >= 0], minlength=classes).astype(np.float64)
+    weights = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0)
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def _copy_fitting_weights(network: ImplantIdentifier, folder: str) -> None:
+    """Start from a parent model: every tensor whose name and shape fit (the classifier's last layer is
+    new when the systems differ)."""
+    loaded = load_model(folder)
+    own = network.state_dict()
+    fitting = {k: v for k, v in loaded.network.state_dict().items() if k in own and own[k].shape == v.shape}
+    if loaded.card.classes != network.spec.classes:
+        fitting = {k: v for k, v in fitting.items() if not k.startswith("classifier.fc.")}
+    network.load_state_dict(fitting, strict=False)
+
+
+def _set_trainable(network: ImplantIdentifier, frozen_stages: int | None) -> None:
+    """``None``: heads only. Frozen parts keep their BatchNorm statistics (eval mode): small batches of
+    radiographs would otherwise drag ImageNet statistics around."""
+    stages = network.backbone_stages()
+    depth = len(stages) if frozen_stages is None else frozen_stages
+    network.train()
+    for index, stage in enumerate(stages):
+        for module in stage:
+            module.requires_grad_(index >= depth)
+            if index < depth:
+                module.eval()
+
+
+def _set_lr(optimizer: torch.optim.Optimizer, config: FitConfig, step: int, total: int) -> None:
+    warmup = max(1, round(total * config.warmup_fraction))
+    if step < warmup:
+        factor = (step + 1) / warmup
+    else:
+        factor = 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+    for group in optimizer.param_groups:
+        group["lr"] = config.lr * factor * group["scale"]
+
+
+def _train_step(network, optimizer, batch: list[_Prepared], spec, config: FitConfig, class_weights, rng,
+                device, epoch: int, step: int) -> tuple[float, float]:
+    images, boxes, crops, labels = [], [], [], []
+    for item in batch:
+        image, item_boxes = (_augment_detector(item.det_image, item.det_boxes, rng) if config.augment
+                             else (item.det_image, item.det_boxes))
+        images.append(image)
+        boxes.append(torch.from_numpy(item_boxes))
+        for box, label in zip(item.boxes, item.labels):
+            if label < 0:
+                continue
+            crop_box = _jitter(box, rng) if config.augment else tuple(box)
+            crop, _ = fixture_crop(item.image, crop_box, spec.crop_size, spec.crop_margin)
+            crops.append(_augment_crop(crop, rng) if config.augment else crop)
+            labels.append(int(label))
+    det_input = normalize_uint8(torch.from_numpy(np.stack(images))[:, None]).to(device)
+    det_output = network.detector(det_input)
+    targets = make_targets(boxes, tuple(det_output.shape[-2:]))
+    det_loss = detection_loss(det_output, {k: v.to(device) for k, v in targets.items()})
+    cls_loss = torch.zeros((), device=device)
+    if crops:
+        logits = network.classifier(normalize_uint8(torch.from_numpy(np.stack(crops))[:, None]).to(device))
+        cls_loss = F.cross_entropy(logits, torch.tensor(labels, device=device), weight=class_weights)
+    loss = det_loss + cls_loss
+    if not torch.isfinite(loss):
+        raise TrainingError(f"training diverged at epoch {epoch}, step {step}: the loss is {loss.item()} "
+                            "(try a lower learning rate, or check the annotations for empty boxes)")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_([p for p in network.parameters() if p.grad is not None], config.grad_clip)
+    optimizer.step()
+    return det_loss.item(), cls_loss.item()
+
+
+def _photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Contrast, brightness and gamma as exposure varies, plus noise on up to 3% of pixels (the
+    implant-design study's augmentation)."""
+    gamma = float(np.exp(rng.uniform(-0.3, 0.3)))
+    contrast, brightness = rng.uniform(0.8, 1.2), rng.uniform(-20, 20)
+    lut = np.clip(((np.arange(256) / 255.0) ** gamma * 255.0 - 128) * contrast + 128 + brightness, 0, 255)
+    out = lut.astype(np.uint8)[image]
+    fraction = rng.uniform(0, 0.03)
+    mask = rng.random(out.shape) < fraction
+    out[mask] = rng.integers(0, 256, int(mask.sum()), dtype=np.uint8)
+    return out
+
+
+def _augment_detector(image: np.ndarray, boxes: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    h, w = image.shape
+    boxes = boxes.copy()
+    if rng.random() < 0.5:
+        image = image[:, ::-1]
+        boxes[:, [0, 2]] = w - boxes[:, [2, 0]]
+    if rng.random() < 0.5:
+        image = image[::-1, :]
+        boxes[:, [1, 3]] = h - boxes[:, [3, 1]]
+    return _photometric(np.ascontiguousarray(image), rng), boxes
+
+
+def _jitter(box: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float, float]:
+    """Shift and scale the box by a few percent: detected boxes are never exactly the annotated ones."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    w, h = x2 - x1, y2 - y1
+    dx, dy = rng.uniform(-0.06, 0.06, 2) * (w, h)
+    sx, sy = rng.uniform(-0.06, 0.06, 2) * (w, h)
+    return x1 + dx - sx, y1 + dy - sy, x2 + dx + sx, y2 + dy + sy
+
+
+def _augment_crop(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    if rng.random() < 0.5:
+        crop = crop[::-1, :]
+    h, w = crop.shape
+    rotation = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(-8, 8)), 1.0)
+    crop = cv2.warpAffine(np.ascontiguousarray(crop), rotation, (w, h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return _photometric(crop, rng)
+
+
+def _validate(network: ImplantIdentifier, val: list[_Prepared], spec, device) -> dict:
+    from implant_desk.core.metrics import ImageResult, PredictedFixture, TrueFixture, evaluate
+
+    predictor = Predictor(network, device)
+    results = []
+    for item in val:
+        fixtures = predictor.identify(item.image, threshold=0.0)
+        predictions = [PredictedFixture(box=f.box, score=f.score, candidates=f.candidates) for f in fixtures]
+        truth = [TrueFixture(box=tuple(map(float, b)), system=spec.classes[label] if label >= 0 else "?")
+                 for b, label in zip(item.boxes, item.labels)]
+        results.append(ImageResult(predictions=predictions, truth=truth))
+    evaluation = evaluate(results, classes=spec.classes)
+    return {name: float(getattr(evaluation, name)) if not math.isnan(getattr(evaluation, name)) else 0.0
+            for name in MONITORED}
+
+
+def _eta(epoch_times: list[float], elapsed: float, done: int, steps: int, remaining_steps: int) -> float:
+    per_step = (float(np.mean(epoch_times)) / steps) if epoch_times else elapsed / done
+    return per_step * remaining_steps
+
+
+def _save_checkpoint(path: Path, network, optimizer, state: _State, spec, config: FitConfig) -> None:
+    payload = {"format": CHECKPOINT_FORMAT, "spec": spec.to_dict(), "config": config.to_dict(),
+               "epoch": state.epoch, "step": state.step, "best_value": state.best_value,
+               "best_epoch": state.best_epoch, "bad_epochs": state.bad_epochs, "best_state": state.best_state,
+               "history": state.history, "model": network.state_dict(), "optimizer": optimizer.state_dict()}
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def _resume(path: Path, network, optimizer, spec, config: FitConfig) -> _State:
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a damaged file
+        raise TrainingError(f"{path}: the checkpoint cannot be read ({exc})") from exc
+    if payload.get("format") != CHECKPOINT_FORMAT or payload.get("spec") != spec.to_dict():
+        raise TrainingError(f"{path}: the checkpoint belongs to another model or run; delete it to start afresh")
+    network.load_state_dict(payload["model"])
+    optimizer.load_state_dict(payload["optimizer"])
+    return _State(epoch=payload["epoch"], step=payload["step"], best_value=payload["best_value"],
+                  best_epoch=payload["best_epoch"], bad_epochs=payload["bad_epochs"],
+                  best_state=payload["best_state"], history=list(payload["history"]))

@@ -1,0 +1,213 @@
+"""Tools > Fine-tune as a user meets it: what it will train on, a live run in a child process, cancel, results."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+
+from implant_desk.app.finetune import controller
+from implant_desk.app.finetune.controller import CANCELLED, FINISHED, FinetuneOptions, RunProgress
+from implant_desk.app.finetune.dialog import FinetuneDialog
+from implant_desk.core.registry import Registry
+
+from training_folders import TINY_FIT, TINY_SPEC, write_training_folder
+
+def _trained_versions() -> list[str]:
+    """Versions in the test's registry besides the shipped default."""
+    return [v.version for v in Registry().versions() if not v.read_only]
+
+
+TINY_OPTIONS = dict(start_from_active=False, fit_overrides=TINY_FIT, spec_overrides=TINY_SPEC)
+
+
+def _dialog(qtbot, folder: Path | None, **options) -> FinetuneDialog:
+    dialog = FinetuneDialog(folder, options=FinetuneOptions(**{**TINY_OPTIONS, **options}))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    if folder is not None:
+        qtbot.waitUntil(lambda: dialog.plan is not None, timeout=60_000)
+    return dialog
+
+
+@pytest.fixture
+def lab_folder(tmp_path) -> Path:
+    return write_training_folder(tmp_path / "lab", patients=6)
+
+
+def test_before_starting_it_says_what_it_trains_on_and_warns(qtbot, lab_folder):
+    dialog = _dialog(qtbot, lab_folder)
+    assert dialog.headline.text().startswith("12 images · 24 fixtures · 6 patients · 2 systems")
+    assert dialog.split_table.rowCount() == 3 and dialog.split_table.item(0, 0).text() == "Training"
+    assert "coarse-thread 12" in dialog.systems_label.text()
+    # 3 training patients, one system each: one system has fewer than 5 fixtures to learn from.
+    assert dialog.warnings_label.isVisible() and "at least 5" in dialog.warnings_label.text()
+    assert dialog.start_button.isEnabled() and not dialog.advanced.isVisible()
+    dialog.advanced_toggle.click()
+    assert dialog.advanced.isVisible() and dialog.epochs.value() == controller.DEFAULT_EPOCHS
+
+
+def test_a_folder_without_annotations_cannot_start(qtbot, tmp_path):
+    (tmp_path / "empty").mkdir()
+    dialog = _dialog(qtbot, tmp_path / "empty")
+    assert "no annotated image found" in dialog.warnings_label.text()
+    assert not dialog.start_button.isEnabled()
+
+
+def test_defaults_are_the_training_loops_own():
+    from implant_desk.core.training import FitConfig
+
+    defaults = FitConfig()
+    assert (controller.DEFAULT_EPOCHS, controller.DEFAULT_FREEZE_DEPTH, controller.DEFAULT_PATIENCE) == (
+        defaults.epochs, defaults.freeze_depth, defaults.patience)
+
+
+def test_options_become_the_child_request(tmp_path):
+    options = FinetuneOptions(epochs=7, patience=2, freeze_depth=1, image_size=320, device="cpu", time_limit_min=5)
+    request = options.request(tmp_path)
+    assert request.folders == (str(tmp_path),) and request.parent == "active"
+    assert request.fit == {"epochs": 7, "freeze_depth": 1, "patience": 2, "device": "cpu", "time_limit_s": 300.0}
+    assert request.spec == {"det_size": 320}
+
+
+def test_progress_reads_as_epochs_steps_and_time_left():
+    progress = RunProgress()
+    progress.apply({"event": "phase", "phase": "training", "text": "Training"})
+    progress.apply({"event": "step", "epoch": 2, "epochs": 10, "step": 3, "steps": 4, "phase": "whole",
+                    "loss": 1.5, "eta_s": 125.0})
+    assert progress.status == "Epoch 2 of 10 (whole network), step 3 of 4"
+    assert progress.eta_text == "about 2 min left" and progress.fraction == pytest.approx(0.175)
+    progress.apply({"event": "epoch", "epoch": 2, "epochs": 10, "phase": "whole", "train_loss": 1.2,
+                    "val": {"top1": 0.5, "ap50": 0.75}, "best_epoch": 2, "eta_s": 100.0})
+    assert progress.epoch_loss == [(2.0, 1.2)] and progress.val["ap50"] == [(2.0, 0.75)] and progress.best_epoch == 2
+
+
+def test_results_compare_the_new_model_with_the_active_one_on_the_same_patients():
+    figures = {"top1": 0.9, "top3": 1.0, "ap50": 0.8, "map": 0.5,
+               "per_class": {"A": {"fixtures": 4, "sensitivity": 0.75, "specificity": 1.0, "accuracy": 0.9,
+                                   "mean_confidence": 0.8}},
+               "overall": {"fixtures": 4, "sensitivity": 0.75, "specificity": 1.0, "accuracy": 0.9,
+                           "mean_confidence": 0.8}}
+    final = {"event": "finished", "version": "3", "metrics": figures, "stop_reason": "early stopping",
+             "epochs_run": 9, "best_epoch": 3, "duration_s": 130.0, "held_out_images": 5, "held_out_patients": 2,
+             "baseline": {"version": "2", "metrics": {**figures, "top1": 0.4, "per_class": {}}}}
+    header, rows = controller.comparison_rows(final)
+    assert header == ("", "Active (version 2)", "New (version 3)")
+    assert rows[0] == ("Top-1 accuracy", "40%", "90%") and ("A: sensitivity", "–", "75%") in rows
+    text = controller.outcome_text(final)
+    assert "Version 3 is ready" in text and "stopped early" in text and "2 min" in text
+    assert "version 2) scores top-1 40% on the same patients." in text
+    final["baseline"]["metrics"]["top1"] = 0.95
+    assert "not better there, so keeping version 2 in use is the safer choice" in controller.outcome_text(final)
+    assert controller.wrap_label("straight-reverse-buttress-bone-level") == "straight-reverse-\nbuttress-bone-level"
+    assert controller.per_system_rows(figures)[-1] == ("All systems", "4", "75%", "100%", "90%", "80%")
+
+
+@pytest.mark.slow
+def test_a_real_run_keeps_the_window_responsive_draws_curves_and_its_model_can_be_used(qtbot, lab_folder):
+    dialog = _dialog(qtbot, lab_folder)
+    beats: list[float] = []
+    heartbeat = QTimer()
+    heartbeat.setInterval(50)
+    heartbeat.timeout.connect(lambda: beats.append(time.monotonic()))
+    heartbeat.start()
+    dialog.start_button.click()
+    assert dialog.pages.currentIndex() == 1 and dialog.cancel_button.isVisible()
+    qtbot.waitUntil(lambda: dialog.state == FINISHED, timeout=300_000)
+    heartbeat.stop()
+
+    # The GUI thread kept ticking while the child trained (a freeze would leave a gap of many seconds).
+    assert max(b - a for a, b in zip(beats, beats[1:])) < 1.0
+    assert len(dialog.epoch_curve.getData()[0]) == 2 and len(dialog.step_curve.getData()[0]) == 4
+    assert len(dialog.val_curves["top1"].getData()[0]) == 2
+    assert dialog.per_system_table.rowCount() == 3  # two systems and all of them together
+    assert dialog.per_system_table.item(2, 0).text() == "All systems"
+    assert dialog.confusion_table.columnCount() == 3  # two systems and "not found"
+    assert dialog.outcome_label.text().startswith(f"Version {dialog.final['version']} is ready")
+
+    with qtbot.waitSignal(dialog.modelActivated) as activated:
+        dialog.use_button.click()
+    assert activated.args == [dialog.final["version"]]
+    assert Registry().active().version == dialog.final["version"]
+    assert not dialog.use_button.isEnabled()
+
+
+@pytest.mark.slow
+def test_cancel_stops_the_run_within_two_seconds_and_registers_nothing(qtbot, lab_folder):
+    dialog = _dialog(qtbot, lab_folder, fit_overrides={**TINY_FIT, "epochs": 50})
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: len(dialog.step_curve.getData()[0] or ()) >= 1, timeout=300_000)
+    with qtbot.waitSignal(dialog.runner.ended, timeout=2_000):
+        dialog.cancel_button.click()
+    assert dialog.state == CANCELLED and "nothing was registered" in dialog.outcome_label.text()
+    assert _trained_versions() == []
+
+
+def test_closing_while_training_asks_then_cancels(qtbot, lab_folder, monkeypatch):
+    from implant_desk.app.dialogs import ask
+
+    questions = []
+    monkeypatch.setattr(ask, "confirm", lambda parent, title, text: questions.append(title) or True)
+    dialog = _dialog(qtbot, lab_folder)
+    dialog.start_button.click()
+    with qtbot.waitSignal(dialog.runner.ended, timeout=2_000):  # the child is still starting: it is killed
+        dialog.close()
+    assert questions == ["Stop training?"] and dialog.state == CANCELLED and not dialog.isVisible()
+    assert _trained_versions() == []
+
+
+def test_tools_menu_opens_fine_tune_on_the_open_folder(qtbot, window, lab_folder):
+    window.open_folder(lab_folder)
+    action = next(a for a in window.tools_menu().actions() if a.text() == "Fine-tune…")
+    assert action.shortcut().toString() == "Ctrl+Shift+T"
+    action.trigger()
+    dialog = window.finetune_dialog
+    assert dialog.isVisible() and dialog.folder == lab_folder
+    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=60_000)
+    dialog.close()
+
+
+def test_annotations_saved_in_another_folder_are_pointed_out(window, lab_folder, tmp_path):
+    from implant_desk.app.finetune import current_folder
+
+    window.open_folder(lab_folder)
+    assert current_folder(window) == (lab_folder, "")
+    window.session.save_dir = tmp_path / "elsewhere"
+    folder, note = current_folder(window)
+    assert folder == lab_folder and "elsewhere are not read" in note
+
+
+class _ScriptedRun:
+    """A TrainingRun stand-in that replays events (for what the dialog shows, not for the process)."""
+
+    def __init__(self, events: list[dict]):
+        self.events, self.final = list(events), None
+
+    @property
+    def done(self) -> bool:
+        return self.final is not None
+
+    def poll(self) -> list[dict]:
+        events, self.events = self.events, []
+        self.final = next((e for e in events if e["event"] in ("finished", "cancelled", "failed")), self.final)
+        return events
+
+
+def test_a_failed_run_says_why_and_offers_another_run(qtbot, lab_folder):
+    from implant_desk.app.finetune.runner import TrainingRunner
+
+    failure = {"event": "failed", "message": "Training failed (RuntimeError: out of memory)", "detail": "Traceback …"}
+    runner = TrainingRunner(start_run=lambda request: _ScriptedRun([{"event": "phase", "phase": "loading",
+                                                                      "text": "Reading"}, failure]))
+    dialog = FinetuneDialog(lab_folder, options=FinetuneOptions(**TINY_OPTIONS), runner=runner)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=60_000)
+    with qtbot.waitSignal(runner.ended, timeout=2_000):
+        dialog.start_button.click()
+    assert dialog.status_label.text() == "Training failed"
+    assert dialog.outcome_label.text() == failure["message"] and dialog.outcome_label.toolTip() == "Traceback …"
+    assert not dialog.result_tabs.isVisibleTo(dialog) and not dialog.use_button.isVisibleTo(dialog)
+    dialog.again_button.click()
+    assert dialog.pages.currentIndex() == 0 and dialog.state == controller.SETUP

@@ -1,0 +1,79 @@
+"""User story: in the annotation window, the Identify dock follows the image on screen and its document."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from implant_desk.app.identify import worker
+from implant_desk.app.identify.panel import IdentifyPanel
+
+from identify_helpers import FakePredictor
+
+
+@pytest.fixture
+def fake_model(monkeypatch) -> FakePredictor:
+    """The window's Identify dock loads this stand-in instead of the active model."""
+    predictor = FakePredictor()
+    monkeypatch.setattr(worker, "active_model_folder", lambda: Path("models/v7"))
+    monkeypatch.setattr(worker, "load_predictor", lambda folder: predictor)
+    return predictor
+
+
+@pytest.fixture
+def identify(fake_model, window, image_folder):
+    panel = window.identify_panel
+    window.open_folder(image_folder)
+    yield panel, fake_model
+    panel.shutdown()
+
+
+def identify_now(qtbot, window, panel: IdentifyPanel) -> None:
+    qtbot.waitUntil(lambda: panel.controller.radiograph is window.radiograph)  # the panel is on this image
+    with qtbot.waitSignal(panel.worker.finished, timeout=10000):
+        panel.identify_button.click()
+
+
+def test_the_window_has_the_identify_dock_and_menu(window):
+    assert isinstance(window.identify_panel, IdentifyPanel)
+    assert window.dockWidgetArea(window.identify_panel).name == "RightDockWidgetArea"
+    assert "Identify implants" in [a.text() for a in window.tools_menu().actions()]
+
+
+def test_accept_in_the_window_is_one_undo_step(qtbot, window, identify):
+    panel, _ = identify
+    identify_now(qtbot, window, panel)
+    assert panel.fixture_list.count() == 2
+    panel.accept_button.click()
+    assert [b.label for b in window.session.document.boxes] == ["Alpha BL"]
+    assert window.actions["undo"].text() == "Undo Accept predictions"
+    window.actions["undo"].trigger()
+    assert window.session.document.boxes == ()
+
+
+def test_next_image_clears_the_result_and_drops_a_late_one(qtbot, window, identify):
+    panel, predictor = identify
+    identify_now(qtbot, window, panel)
+    qtbot.waitUntil(lambda: window.canvas._overlay != [])
+    predictor.gate = threading.Event()
+    predictor.started.clear()
+    panel.identify_button.click()
+    assert predictor.started.wait(5)
+    window.actions["next_image"].trigger()
+    qtbot.waitUntil(lambda: panel.controller.radiograph is window.radiograph)
+    assert panel.fixture_list.count() == 0 and window.canvas._overlay == []
+    with qtbot.waitSignal(panel.worker.finished, timeout=10000):
+        predictor.gate.set()
+    assert panel.fixture_list.count() == 0 and window.canvas._overlay == []
+    assert panel.summary.text() == "Not identified yet"
+
+
+def test_identify_on_open_follows_the_file_list(qtbot, window, identify):
+    panel, predictor = identify
+    panel.on_open.setChecked(True)
+    with qtbot.waitSignal(panel.worker.finished, timeout=10000):
+        window.actions["next_image"].trigger()
+    assert predictor.calls == 1
+    assert panel.controller.radiograph is window.radiograph and panel.fixture_list.count() == 2

@@ -1,0 +1,98 @@
+"""``implant-desk predict``: one JSON line per image, overlays, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from implant_desk.cli import main
+from implant_desk.core.models.identifier import ImplantIdentifier
+from implant_desk.core.models.modelfile import ModelCard, save_model
+from implant_desk.core.models.spec import ModelSpec
+
+SPEC = ModelSpec(classes=("a", "b"), det_size=64, crop_size=(32, 16), min_fixture_score=0.05)
+FIXTURE_KEYS = {"box", "score", "candidates", "uncertain", "length_mm", "diameter_mm"}
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    torch.manual_seed(0)
+    network = ImplantIdentifier(SPEC, pretrained=False)
+    with torch.no_grad():
+        network.detector.out.bias[0] = 4.0  # random weights that still report fixtures
+    save_model(tmp_path / "model", network, ModelCard(spec=SPEC, version="9"))
+    return tmp_path / "model"
+
+
+@pytest.fixture
+def images(tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("one.png", "two.png"):
+        pixels = rng.normal(12000, 1500, (90, 70)).clip(0, 65535).astype(np.uint16)
+        pixels[20:70, 25:40] = 50000
+        cv2.imwrite(str(folder / name), pixels)
+    return folder
+
+
+def test_json_lines_follow_the_documented_shape(model_dir, images, tmp_path, capsys):
+    overlays = tmp_path / "overlays"
+    code = main(["predict", str(images / "one.png"), str(images / "two.png"), "--model", str(model_dir), "--json",
+                 "--overlay", str(overlays), "--device", "cpu"])
+    assert code == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    for line, name in zip(lines, ("one.png", "two.png")):
+        record = json.loads(line)
+        assert set(record) == {"path", "model", "ms", "fixtures"}
+        assert record["path"].endswith(name) and record["model"] == "9" and record["ms"] > 0
+        assert record["fixtures"]
+        for fixture in record["fixtures"]:
+            assert set(fixture) == FIXTURE_KEYS
+            x1, y1, x2, y2 = fixture["box"]
+            assert 0 <= x1 < x2 <= 70 and 0 <= y1 < y2 <= 90  # the image's own pixels
+            assert set(fixture["candidates"][0]) == {"system", "p"}
+            assert sum(c["p"] for c in fixture["candidates"]) <= 1 + 1e-3
+            assert fixture["length_mm"] is None or isinstance(fixture["length_mm"], float)
+    assert sorted(p.name for p in overlays.iterdir()) == ["one.overlay.png", "two.overlay.png"]
+    assert cv2.imread(str(overlays / "one.overlay.png")).shape == (90, 70, 3)
+
+
+def test_a_folder_is_read_and_a_bad_file_is_reported_without_stopping(model_dir, images, capsys):
+    (images / "broken.png").write_bytes(b"not an image")
+    code = main(["predict", str(images), "--model", str(model_dir)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "broken.png" in captured.err
+    assert "one.png" in captured.out and "two.png" in captured.out and "fixture" in captured.out
+
+
+@pytest.mark.parametrize("extra, message", [(["--threshold", "1.5"], "between 0 and 1"),
+                                            (["--model", "no-such-version"], "")])
+def test_bad_options_are_clear_errors(model_dir, images, capsys, extra, message):
+    arguments = ["predict", str(images / "one.png"), *extra]
+    if "--model" not in extra:
+        arguments += ["--model", str(model_dir)]
+    assert main(arguments) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("implant-desk predict:") and message in err
+
+
+def test_an_absent_device_is_a_clear_error(model_dir, images, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is present here")
+    assert main(["predict", str(images / "one.png"), "--model", str(model_dir), "--device", "cuda"]) == 1
+    assert "not available" in capsys.readouterr().err
