@@ -32,7 +32,8 @@ def write_training_folder(folder: Path, patients: int = 4, images_per_patient: i
             name = f"p{patient}_{visit}.png"
             pixels, boxes = _draw(rng, system)
             cv2.imwrite(str(folder / name), pixels)
-            write_voc(folder / f"p{patient}_{visit}.xml", ImageAnnotation(name, pixels.shape[1], pixels.shape[0], 1, boxes))
+            annotation = ImageAnnotation(name, pixels.shape[1], pixels.shape[0], 1, boxes)
+            write_voc(folder / f"p{patient}_{visit}.xml", annotation)
             rows.append(f"{name},patient{patient}")
     (folder / "patients.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     return folder

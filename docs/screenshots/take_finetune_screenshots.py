@@ -1,10 +1,11 @@
-"""Re-create ``finetune-before.png``, ``finetune-during.png`` and ``finetune-after.png``: Tools > Fine-tune on
+"""Re-create ``finetune-before.png``, ``-during``, ``-after`` and ``-confusion``: Tools > Fine-tune on
 generated radiographs, before the start, while a short real run trains, and at the end.
 
-    xvfb-run -a python docs/screenshots/take_finetune_screenshots.py [--images 40] [--epochs 6] [--out DIR]
+    xvfb-run -a python docs/screenshots/take_finetune_screenshots.py [--images 40] [--epochs 5] [--out DIR]
 
 A short run from the shipped model (version 1), so the pictures take minutes on a laptop CPU; the figures it
-shows are what that short run reached, not what a full run reaches. Nothing outside a temporary folder is written except the PNGs.
+shows are what that short run reached, not what a full run reaches. Nothing outside a temporary folder is
+written except the PNGs.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def activate_shipped_model() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=40)
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args()

@@ -1,4 +1,8 @@
-"""``implant-desk train DATA...``: fine-tune on annotated folders and register the result as a new version."""
+"""``implant-desk train DATA...``: fine-tune on annotated folders and register the result as a new version.
+
+Under ``torchrun --nproc_per_node N`` every process runs this command and trains its share of the images
+(implant_desk.core.distributed); process 0 alone prints, evaluates and publishes the version.
+"""
 
 from __future__ import annotations
 
@@ -41,18 +45,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from implant_desk.core import distributed
+
+    if not 0.0 <= args.threshold <= 1.0:
+        raise ImplantDeskError(f"--threshold must be between 0 and 1, not {args.threshold}")
+    if not distributed.launched_by_torchrun():
+        return _train(args, rank=0)
+    with distributed.process_group(args.device):
+        return _train(args, rank=distributed.rank_and_world()[0])
+
+
+def _train(args: argparse.Namespace, rank: int) -> int:
     from implant_desk.core import finetune
     from implant_desk.core.registry import Registry
     from implant_desk.core.training import FitConfig
 
-    if not 0.0 <= args.threshold <= 1.0:
-        raise ImplantDeskError(f"--threshold must be between 0 and 1, not {args.threshold}")
     data = finetune.prepare_training_data(args.data, args.val_fraction, args.test_fraction, args.seed, args.only)
-    _say(f"training on {data.describe()}")
-    for split, figures in data.summary["splits"].items():
-        _say(f"  {split:<5} {figures['images']} images, {figures['fixtures']} fixtures, {figures['patients']} patients")
-    for note in data.warnings:
-        _say(f"warning: {note}")
+    if rank == 0:
+        _describe(data)
     registry = Registry()
     choice = args.parent.lower()
     parent = registry.active() if choice == "active" else None if choice == "none" else registry.get(args.parent)
@@ -63,8 +73,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = finetune.train(data, spec, config, on_progress=_ProgressBar())
     except KeyboardInterrupt:
-        _say("\nstopped: nothing was registered; run the same command again to resume from the last finished epoch")
+        if rank == 0:
+            _say("\nstopped: nothing was registered; run the same command again to resume from the last finished "
+                 "epoch")
         raise
+    if rank != 0:
+        return 0
     if result.epochs_run == 0:
         raise ImplantDeskError("the time limit ran out before the first epoch finished; nothing was registered")
     split_name, held_out = finetune.held_out(data)
@@ -79,6 +93,14 @@ def run(args: argparse.Namespace) -> int:
               f"top-1 {_fmt(metrics.get('top1'))}, AP50 {_fmt(metrics.get('ap50'))}")
         print(f"use it with: implant-desk models activate {version.version}")
     return 0
+
+
+def _describe(data) -> None:
+    _say(f"training on {data.describe()}")
+    for split, figures in data.summary["splits"].items():
+        _say(f"  {split:<5} {figures['images']} images, {figures['fixtures']} fixtures, {figures['patients']} patients")
+    for note in data.warnings:
+        _say(f"warning: {note}")
 
 
 def _predictor(network):

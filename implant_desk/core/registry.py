@@ -35,16 +35,13 @@ from pathlib import Path
 
 from implant_desk.core.atomic import atomic_write_bytes, atomic_write_text
 from implant_desk.core.errors import ImplantDeskError, ModelFileError
+from implant_desk.core.model_files import CARD_FORMAT, CARD_NAME, MAX_CARD_BYTES, WEIGHTS_NAME
 from implant_desk.core.paths import REPO_MODELS_DIR, user_data_dir
 
 DEFAULT_VERSION = "1"
 DEFAULT_MODEL_DIR = REPO_MODELS_DIR / "default"
-CARD_NAME = "card.json"
-WEIGHTS_NAME = "model.safetensors"
-CARD_FORMAT = "implant-desk-model-card/1"
 EXPORT_SUFFIX = ".idmodel"
 ACTIVE_FILE = "active.json"
-_MAX_CARD_BYTES = 1_000_000
 _MAX_WEIGHTS_BYTES = 2_000_000_000
 _STAGING_PREFIX = ".staging-"
 _STALE_STAGING_S = 24 * 3600
@@ -92,7 +89,7 @@ def read_card_json(folder: Path) -> dict:
     """The card as JSON (no torch): format and the weights' sha256 checked to be present."""
     path = folder / CARD_NAME
     try:
-        if path.stat().st_size > _MAX_CARD_BYTES:
+        if path.stat().st_size > MAX_CARD_BYTES:
             raise ModelFileError(path, "the model card is too large to be a model card")
         card = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -295,7 +292,7 @@ class Registry:
             if set(members) != {CARD_NAME, WEIGHTS_NAME}:
                 raise ModelFileError(source, f"an exported model holds exactly {CARD_NAME} and {WEIGHTS_NAME}; "
                                      f"this file holds {', '.join(sorted(members)) or 'nothing'}")
-            for name, limit in ((CARD_NAME, _MAX_CARD_BYTES), (WEIGHTS_NAME, _MAX_WEIGHTS_BYTES)):
+            for name, limit in ((CARD_NAME, MAX_CARD_BYTES), (WEIGHTS_NAME, _MAX_WEIGHTS_BYTES)):
                 _extract_capped(archive, members[name], staged / name, limit, source)
             try:
                 card = read_card_json(staged)

@@ -8,6 +8,8 @@ Repeatable: every epoch draws its shuffling, augmentation and dropout from gener
 (seed, epoch), so a run resumed from its checkpoint gives the same weights as an uninterrupted one (on CPU).
 A checkpoint (plain dicts and tensors: ``torch.load(weights_only=True)`` reads it) is written atomically after
 every epoch. ``on_progress`` receives plain dicts (picklable, JSON-able) so a child process can stream them.
+Augmentations come from implant_desk.core.augment (torchvision.transforms.v2); under ``torchrun`` each process
+trains its share of every epoch with DistributedDataParallel (implant_desk.core.distributed).
 """
 
 from __future__ import annotations
@@ -16,17 +18,18 @@ import io
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from implant_desk.core import distributed
 from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.atomic import atomic_write_bytes
+from implant_desk.core.augment import AugmentConfig, augment, augment_image, build_augmentation
 from implant_desk.core.errors import ImplantDeskError
 from implant_desk.core.models.backbones import normalize_uint8
 from implant_desk.core.models.detector import detection_loss, make_targets
@@ -39,6 +42,13 @@ from implant_desk.core.models.preprocess import detector_input, fixture_crop, gr
 CHECKPOINT_FORMAT = "implant-desk-checkpoint/1"
 # Higher is better for every metric we monitor (see implant_desk.core.metrics.Evaluation).
 MONITORED = ("top1", "top3", "ap50", "map")
+# The detector: flips and exposure (brightness, contrast, gamma, noise on up to 3% of pixels, as in the
+# implant-design study); no rotation, because the box enclosing a turned upright fixture is much wider than
+# the fixture and the detector would learn loose boxes.
+DETECTOR_AUGMENTATION = AugmentConfig(quarter_turns=False, max_rotation_deg=0.0, brightness=0.1, contrast=0.2,
+                                      gamma=(0.74, 1.35), noise_p=1.0, max_noise_fraction=0.03)
+# The classifier's crops are upright by construction: small rotations but no quarter turns.
+CROP_AUGMENTATION = replace(DETECTOR_AUGMENTATION, max_rotation_deg=8.0)
 
 
 class TrainingError(ImplantDeskError):
@@ -119,7 +129,8 @@ def fit(model_spec, train_samples: Sequence[Sample], val_samples: Sequence[Sampl
     """Train a detector + classifier for ``model_spec`` (a ModelSpec) on samples with ``image_path`` and
     ``annotation``. Raises TrainingError for no usable data or a non-finite loss."""
     started = time.monotonic()
-    device = resolve_device(config.device)
+    rank, world = distributed.rank_and_world()  # (0, 1) unless started by torchrun
+    device = distributed.local_device(resolve_device(config.device))
     if not train_samples:
         raise TrainingError("there are no training images")
     train = [_prepare(s, model_spec) for s in train_samples]
@@ -139,48 +150,53 @@ def fit(model_spec, train_samples: Sequence[Sample], val_samples: Sequence[Sampl
                                    {"params": backbone, "scale": config.backbone_lr_scale}],
                                   lr=config.lr, weight_decay=config.weight_decay)
     class_weights = _class_weights(train, len(model_spec.classes)).to(device) if config.class_weights else None
+    augmenters = _Augmenters() if config.augment else None
 
-    steps_per_epoch = math.ceil(len(train) / config.batch_size)
+    steps_per_epoch = math.ceil(math.ceil(len(train) / world) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     state = _State()
     checkpoint = Path(config.checkpoint_path) if config.checkpoint_path else None
     if checkpoint and config.resume and checkpoint.exists():
         state = _resume(checkpoint, network, optimizer, model_spec, config)
 
-    emit = on_progress or (lambda _event: None)
+    emit = (on_progress if rank == 0 else None) or (lambda _event: None)
     stop_reason = "completed"
     epoch_times: list[float] = []
     for epoch in range(state.epoch + 1, config.epochs + 1):
         epoch_started = time.monotonic()
         phase = "heads" if epoch <= config.head_epochs else "whole"
         _set_trainable(network, frozen_stages=None if phase == "heads" else config.freeze_depth)
+        model = distributed.wrap(network, device)
+        # The same shuffle on every rank, each taking its share; augmentation draws differ between ranks
+        # (rank 0 draws exactly as a single process does).
         generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
-        rng = np.random.default_rng([config.seed, epoch])
-        torch.manual_seed(config.seed * 100_003 + epoch)
-        order = torch.randperm(len(train), generator=generator).tolist()
+        order = distributed.shard(torch.randperm(len(train), generator=generator).tolist(), rank, world)
+        rng = np.random.default_rng([config.seed, epoch, rank] if rank else [config.seed, epoch])
+        torch.manual_seed(config.seed * 100_003 + epoch + 7919 * rank)
         losses = []
         for step in range(steps_per_epoch):
-            if should_stop and should_stop():
-                stop_reason = "cancelled"
-                break
-            if config.time_limit_s is not None and time.monotonic() - started > config.time_limit_s:
-                stop_reason = "time limit"
+            reason = distributed.first_reason(_stop_reason(should_stop, config, started))
+            if reason:
+                stop_reason = reason
                 break
             batch = [train[i] for i in order[step * config.batch_size:(step + 1) * config.batch_size]]
             _set_lr(optimizer, config, state.step, total_steps)
-            det_loss, cls_loss = _train_step(network, optimizer, batch, model_spec, config, class_weights, rng,
-                                             device, epoch, step + 1)
+            step_started = time.perf_counter()
+            det_loss, cls_loss, data_s = _train_step(model, optimizer, batch, model_spec, config, class_weights,
+                                                     augmenters, rng, device, epoch, step + 1)
+            step_s = time.perf_counter() - step_started
             state.step += 1
             losses.append(det_loss + cls_loss)
             done = (epoch - 1) * steps_per_epoch + step + 1
             elapsed = time.monotonic() - epoch_started
             emit({"event": "step", "epoch": epoch, "epochs": config.epochs, "step": step + 1,
                   "steps": steps_per_epoch, "phase": phase, "loss": det_loss + cls_loss, "det_loss": det_loss,
-                  "cls_loss": cls_loss, "lr": optimizer.param_groups[0]["lr"],
+                  "cls_loss": cls_loss, "lr": optimizer.param_groups[0]["lr"], "step_s": step_s, "data_s": data_s,
                   "eta_s": _eta(epoch_times, elapsed, step + 1, steps_per_epoch, total_steps - done)})
         if stop_reason != "completed":
             break
-        metrics = _validate(network, val, model_spec, device) if val else {}
+        # Rank 0 validates; all ranks take its figures, so early stopping and the best epoch agree.
+        metrics = distributed.from_rank0(_validate(network, val, model_spec, device) if val and rank == 0 else {})
         improved = bool(metrics) and metrics[config.monitor] > state.best_value
         if improved:
             state.best_value, state.best_epoch = metrics[config.monitor], epoch
@@ -195,7 +211,7 @@ def fit(model_spec, train_samples: Sequence[Sample], val_samples: Sequence[Sampl
                   "eta_s": float(np.mean(epoch_times)) * (config.epochs - epoch)}
         state.history.append(record)
         state.epoch = epoch
-        if checkpoint:
+        if checkpoint and rank == 0:
             _save_checkpoint(checkpoint, network, optimizer, state, model_spec, config)
         emit(record)
         if config.patience and state.bad_epochs >= config.patience:
@@ -204,11 +220,20 @@ def fit(model_spec, train_samples: Sequence[Sample], val_samples: Sequence[Sampl
 
     if state.best_state is not None:
         network.load_state_dict(state.best_state)
+    distributed.copy_state_from_rank0(network)
     network.to("cpu").eval()
     best_metrics = next((h["val"] for h in state.history if h["epoch"] == state.best_epoch), {})
     return FitResult(network=network, history=state.history, best_epoch=state.best_epoch, best_metrics=best_metrics,
                      stop_reason=stop_reason, epochs_run=state.epoch, duration_s=time.monotonic() - started,
                      device=str(device), config=config.to_dict())
+
+
+def _stop_reason(should_stop: Callable[[], bool] | None, config: FitConfig, started: float) -> str:
+    if should_stop and should_stop():
+        return "cancelled"
+    if config.time_limit_s is not None and time.monotonic() - started > config.time_limit_s:
+        return "time limit"
+    return ""
 
 
 @dataclass
@@ -276,84 +301,69 @@ def _set_lr(optimizer: torch.optim.Optimizer, config: FitConfig, step: int, tota
         group["lr"] = config.lr * factor * group["scale"]
 
 
-def _train_step(network, optimizer, batch: list[_Prepared], spec, config: FitConfig, class_weights, rng,
-                device, epoch: int, step: int) -> tuple[float, float]:
+class _Augmenters:
+    """The two torchvision pipelines; they draw from torch's global generator, which fit seeds every epoch."""
+
+    def __init__(self) -> None:
+        self.detector = build_augmentation(DETECTOR_AUGMENTATION)
+        self.crop = build_augmentation(CROP_AUGMENTATION, boxes=False)
+
+
+def _make_batch(batch: list[_Prepared], spec, augmenters: _Augmenters | None,
+                rng: np.random.Generator) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor | None, list[int]]:
+    """Detector images (B x 1 x H x W, uint8) with their boxes, and the fixture crops with their labels."""
     images, boxes, crops, labels = [], [], [], []
     for item in batch:
-        image, item_boxes = (_augment_detector(item.det_image, item.det_boxes, rng) if config.augment
-                             else (item.det_image, item.det_boxes))
+        image, item_boxes = torch.from_numpy(item.det_image)[None], torch.from_numpy(item.det_boxes)
+        if augmenters is not None:
+            image, item_boxes, _ = augment(augmenters.detector, image, item_boxes, torch.arange(len(item_boxes)))
         images.append(image)
-        boxes.append(torch.from_numpy(item_boxes))
+        boxes.append(item_boxes)
         for box, label in zip(item.boxes, item.labels):
             if label < 0:
                 continue
-            crop_box = _jitter(box, rng) if config.augment else tuple(box)
+            crop_box = _jitter(box, rng) if augmenters is not None else tuple(box)
             crop, _ = fixture_crop(item.image, crop_box, spec.crop_size, spec.crop_margin)
-            crops.append(_augment_crop(crop, rng) if config.augment else crop)
+            crop = torch.from_numpy(crop)[None]
+            crops.append(augment_image(augmenters.crop, crop) if augmenters is not None else crop)
             labels.append(int(label))
-    det_input = normalize_uint8(torch.from_numpy(np.stack(images))[:, None]).to(device)
-    det_output = network.detector(det_input)
+    return torch.stack(images), boxes, torch.stack(crops) if crops else None, labels
+
+
+def _train_step(network, optimizer, batch: list[_Prepared], spec, config: FitConfig, class_weights,
+                augmenters: _Augmenters | None, rng, device, epoch: int, step: int) -> tuple[float, float, float]:
+    """One optimiser step; returns the two losses and the seconds spent preparing the batch (augmenting,
+    cropping), so a benchmark can tell data time from compute time."""
+    started = time.perf_counter()
+    images, boxes, crops, labels = _make_batch(batch, spec, augmenters, rng)
+    det_input = normalize_uint8(images).to(device)
+    crop_input = None if crops is None else normalize_uint8(crops).to(device)
+    data_s = time.perf_counter() - started
+    det_output, logits = network(det_input, crop_input)
     targets = make_targets(boxes, tuple(det_output.shape[-2:]))
     det_loss = detection_loss(det_output, {k: v.to(device) for k, v in targets.items()})
     cls_loss = torch.zeros((), device=device)
-    if crops:
-        logits = network.classifier(normalize_uint8(torch.from_numpy(np.stack(crops))[:, None]).to(device))
+    if logits is not None:
         cls_loss = F.cross_entropy(logits, torch.tensor(labels, device=device), weight=class_weights)
     loss = det_loss + cls_loss
-    if not torch.isfinite(loss):
-        raise TrainingError(f"training diverged at epoch {epoch}, step {step}: the loss is {loss.item()} "
-                            "(try a lower learning rate, or check the annotations for empty boxes)")
+    if not distributed.on_every_rank(bool(torch.isfinite(loss))):  # one rank raising alone would hang the rest
+        raise TrainingError(f"training diverged at epoch {epoch}, step {step}: the loss is no longer a finite "
+                            "number (try a lower learning rate, or check the annotations for empty boxes)")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_([p for p in network.parameters() if p.grad is not None], config.grad_clip)
     optimizer.step()
-    return det_loss.item(), cls_loss.item()
-
-
-def _photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Contrast, brightness and gamma as exposure varies, plus noise on up to 3% of pixels (the
-    implant-design study's augmentation)."""
-    gamma = float(np.exp(rng.uniform(-0.3, 0.3)))
-    contrast, brightness = rng.uniform(0.8, 1.2), rng.uniform(-20, 20)
-    lut = np.clip(((np.arange(256) / 255.0) ** gamma * 255.0 - 128) * contrast + 128 + brightness, 0, 255)
-    out = lut.astype(np.uint8)[image]
-    fraction = rng.uniform(0, 0.03)
-    mask = rng.random(out.shape) < fraction
-    out[mask] = rng.integers(0, 256, int(mask.sum()), dtype=np.uint8)
-    return out
-
-
-def _augment_detector(image: np.ndarray, boxes: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    h, w = image.shape
-    boxes = boxes.copy()
-    if rng.random() < 0.5:
-        image = image[:, ::-1]
-        boxes[:, [0, 2]] = w - boxes[:, [2, 0]]
-    if rng.random() < 0.5:
-        image = image[::-1, :]
-        boxes[:, [1, 3]] = h - boxes[:, [3, 1]]
-    return _photometric(np.ascontiguousarray(image), rng), boxes
+    return det_loss.item(), cls_loss.item(), data_s
 
 
 def _jitter(box: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float, float]:
-    """Shift and scale the box by a few percent: detected boxes are never exactly the annotated ones."""
+    """Crop sampling: shift and scale the box by a few percent, since detected boxes are never exactly the
+    annotated ones."""
     x1, y1, x2, y2 = (float(v) for v in box)
     w, h = x2 - x1, y2 - y1
     dx, dy = rng.uniform(-0.06, 0.06, 2) * (w, h)
     sx, sy = rng.uniform(-0.06, 0.06, 2) * (w, h)
     return x1 + dx - sx, y1 + dy - sy, x2 + dx + sx, y2 + dy + sy
-
-
-def _augment_crop(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    if rng.random() < 0.5:
-        crop = crop[:, ::-1]
-    if rng.random() < 0.5:
-        crop = crop[::-1, :]
-    h, w = crop.shape
-    rotation = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(-8, 8)), 1.0)
-    crop = cv2.warpAffine(np.ascontiguousarray(crop), rotation, (w, h), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return _photometric(crop, rng)
 
 
 def _validate(network: ImplantIdentifier, val: list[_Prepared], spec, device) -> dict:

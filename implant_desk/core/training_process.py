@@ -298,7 +298,8 @@ def _fit_config(request: TrainingRequest, parent):
     settings = {"seed": request.seed, **request.fit}
     if parent is not None and "init_from" not in request.fit:
         settings["init_from"] = str(parent.folder)
-    settings["head_epochs"] = min(settings.get("head_epochs", FitConfig.head_epochs), settings.get("epochs", FitConfig.epochs))
+    epochs = settings.get("epochs", FitConfig.epochs)
+    settings["head_epochs"] = min(settings.get("head_epochs", FitConfig.head_epochs), epochs)
     return FitConfig(**settings)
 
 

@@ -15,6 +15,15 @@ from implant_desk.core.registry import Registry
 
 from training_folders import TINY_FIT, TINY_SPEC, write_training_folder
 
+@pytest.fixture(autouse=True)
+def _no_unexpected_questions(monkeypatch):
+    """A question the test did not expect fails it, instead of blocking it behind an invisible message box."""
+    from implant_desk.app.dialogs import ask
+
+    for name in ("confirm", "error", "folder"):
+        monkeypatch.setattr(ask, name, lambda *args, name=name: pytest.fail(f"unexpected ask.{name}{args[1:]}"))
+
+
 def _trained_versions() -> list[str]:
     """Versions in the test's registry besides the shipped default."""
     return [v.version for v in Registry().versions() if not v.read_only]

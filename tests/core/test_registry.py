@@ -162,11 +162,6 @@ def test_compare_puts_two_versions_side_by_side(registry):
     assert rows["parent version"] == (None, "2")
 
 
-def test_constants_agree_with_the_model_file_module():
-    modelfile = pytest.importorskip("implant_desk.core.models.modelfile")
-    assert (modelfile.CARD_NAME, modelfile.WEIGHTS_NAME, modelfile.CARD_FORMAT) == (CARD_NAME, WEIGHTS_NAME, CARD_FORMAT)
-
-
 def test_staging_left_by_a_killed_run_is_swept_once_old(registry):
     registry.root.mkdir(parents=True)
     old, recent = registry.root / ".staging-old", registry.root / ".staging-recent"

@@ -26,7 +26,8 @@ DEVICES = (("auto", "Automatic (GPU when there is one)"), ("cpu", "CPU"), ("cuda
            ("mps", "Apple GPU (MPS)"))
 CURVES = (("top1", "Top-1 accuracy"), ("ap50", "Fixtures found (AP50)"))
 
-SETUP, RUNNING, CANCELLING, FINISHED, CANCELLED, FAILED = "setup", "running", "cancelling", "finished", "cancelled", "failed"
+SETUP, RUNNING, CANCELLING = "setup", "running", "cancelling"
+FINISHED, CANCELLED, FAILED = "finished", "cancelled", "failed"
 
 
 @dataclass
@@ -141,7 +142,8 @@ class RunProgress:
         if kind == "phase":
             self.phase, self.status = event["phase"], event["text"] + "…"
         elif kind == "step":
-            self.epochs, self.epoch, self.step, self.steps = event["epochs"], event["epoch"], event["step"], event["steps"]
+            self.epochs, self.epoch = event["epochs"], event["epoch"]
+            self.step, self.steps = event["step"], event["steps"]
             self.eta_s = event["eta_s"]
             self.step_loss.append((event["epoch"] - 1 + event["step"] / event["steps"], event["loss"]))
             self.status = self._training_status(event["phase"])
@@ -231,7 +233,8 @@ def comparison_rows(final: dict) -> tuple[tuple[str, ...], list[tuple[str, ...]]
     new = final["metrics"]
     baseline = final.get("baseline") or {}
     old = baseline.get("metrics")
-    header = ("", f"Active (version {baseline['version']})" if old else "Active model", f"New (version {final['version']})")
+    active = f"Active (version {baseline['version']})" if old else "Active model"
+    header = ("", active, f"New (version {final['version']})")
     rows = [(label, percent(old.get(key)) if old else "–", percent(new.get(key))) for key, label in COMPARED]
     for system, figures in new.get("per_class", {}).items():
         before = (old or {}).get("per_class", {}).get(system, {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from implant_desk.core.models.backbones import avoid_denormals
@@ -17,6 +18,12 @@ class ImplantIdentifier(nn.Module):
         self.spec = spec
         self.detector = FixtureDetector(pretrained=pretrained)
         self.classifier = FixtureClassifier(len(spec.classes), pretrained=pretrained)
+
+    def forward(self, det_input: torch.Tensor,
+                crops: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Detector output and, when crops are given, their system logits: one call, as training in several
+        processes needs (DistributedDataParallel synchronises the gradients of what ``forward`` ran)."""
+        return self.detector(det_input), None if crops is None else self.classifier(crops)
 
     def backbone_stages(self) -> list[list[nn.Module]]:
         """Pretrained stages from the input on, paired across both networks (stage k of each)."""

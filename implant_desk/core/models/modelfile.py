@@ -21,13 +21,10 @@ from safetensors.torch import save as save_tensors
 
 from implant_desk.core.atomic import atomic_write_bytes, atomic_write_text
 from implant_desk.core.errors import ModelFileError
+from implant_desk.core.model_files import CARD_FORMAT, CARD_NAME, MAX_CARD_BYTES, WEIGHTS_NAME
 from implant_desk.core.models.identifier import ImplantIdentifier
 from implant_desk.core.models.spec import ModelSpec
 
-WEIGHTS_NAME = "model.safetensors"
-CARD_NAME = "card.json"
-CARD_FORMAT = "implant-desk-model-card/1"
-_MAX_CARD_BYTES = 1_000_000
 _DTYPES = {"float32": torch.float32, "float16": torch.float16}
 
 
@@ -112,7 +109,7 @@ def read_card(folder: str | Path) -> ModelCard:
     """The card alone (fast: lists and registry views); does not check the weights."""
     path = Path(folder) / CARD_NAME
     try:
-        if path.stat().st_size > _MAX_CARD_BYTES:
+        if path.stat().st_size > MAX_CARD_BYTES:
             raise ModelFileError(path, "the model card is too large to be a model card")
         data = json.loads(path.read_text(encoding="utf-8"))
         return ModelCard.from_dict(data)
