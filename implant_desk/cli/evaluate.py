@@ -7,19 +7,14 @@ import json
 import sys
 from pathlib import Path
 
-from implant_desk.core.errors import ImplantDeskError
+from implant_desk.cli.options import add_model_options, check_threshold
 
 HELP = "score a model on annotated folders: per-system sensitivity/specificity/accuracy, AP50, mAP, top-1/3"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from implant_desk.core.models.predictor import DEFAULT_THRESHOLD
-
     parser.add_argument("data", nargs="+", type=Path, metavar="DATA", help="annotated image folders (VOC, YOLO, CreateML)")
-    parser.add_argument("--model", help="model version or model folder (default: the active model)")
-    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                        help=f"confidence under which no system is claimed (default {DEFAULT_THRESHOLD})")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    add_model_options(parser)
     parser.add_argument("--only", action="append", metavar="LABEL",
                         help="use only boxes with this label (repeatable); other boxes are ignored")
     parser.add_argument("--json", action="store_true",
@@ -32,8 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from implant_desk.core.models.locate import model_folder
     from implant_desk.core.models.predictor import Predictor
 
-    if not 0.0 <= args.threshold <= 1.0:
-        raise ImplantDeskError(f"--threshold must be between 0 and 1, not {args.threshold}")
+    check_threshold(args.threshold)
     dataset = load_dataset(args.data, args.only)
     for note in dataset.warnings:
         print(f"warning: {note}", file=sys.stderr)

@@ -8,21 +8,17 @@ import sys
 import time
 from pathlib import Path
 
+from implant_desk.cli.options import add_model_options, check_threshold
 from implant_desk.core.errors import ImplantDeskError
 
 HELP = "identify implant fixtures in radiographs (files or folders); --json prints one line per image"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from implant_desk.core.models.predictor import DEFAULT_THRESHOLD
-
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="radiograph files or folders of them")
-    parser.add_argument("--model", help="model version or model folder (default: the active model)")
-    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                        help=f"claim a system only at this confidence or above (default {DEFAULT_THRESHOLD})")
+    add_model_options(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object per image per line")
     parser.add_argument("--overlay", type=Path, metavar="DIR", help="also write each image with its boxes as PNG")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,8 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from implant_desk.core.models.locate import model_folder
     from implant_desk.core.models.predictor import Predictor
 
-    if not 0.0 <= args.threshold <= 1.0:
-        raise ImplantDeskError(f"--threshold must be between 0 and 1, not {args.threshold}")
+    check_threshold(args.threshold)
     images = _image_paths(args.paths)
     if not images:
         raise ImplantDeskError("no radiograph found in the given paths")

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from implant_desk.cli.options import DEVICES, check_threshold
 from implant_desk.core.errors import ImplantDeskError
 
 HELP = "fine-tune on annotated folders (patient-level split) and register the result as a new model version"
@@ -24,7 +25,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", nargs="+", type=Path, metavar="DATA", help="annotated image folders (VOC, YOLO, CreateML)")
     parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"at most this many epochs (default {defaults.epochs})")
     parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop after this long; keeps the best so far")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument("--json", action="store_true", help='last line: {"version", "metrics"}')
     parser.add_argument("--from", dest="parent", default="active", metavar="VERSION",
                         help='start from this model version (default: the active one; "none": ImageNet backbones)')
@@ -47,8 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from implant_desk.core import distributed
 
-    if not 0.0 <= args.threshold <= 1.0:
-        raise ImplantDeskError(f"--threshold must be between 0 and 1, not {args.threshold}")
+    check_threshold(args.threshold)
     if not distributed.launched_by_torchrun():
         return _train(args, rank=0)
     with distributed.process_group(args.device):
