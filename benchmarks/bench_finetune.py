@@ -136,7 +136,9 @@ def synthetic(args: argparse.Namespace, tmp: Path) -> None:
     recorder = Recorder("top1", args.target, args.time_limit)
     result = run_fit(spec, data.split.train, held, recorder, epochs=epochs, patience=0, seed=args.seed,
                      init_from=start)
-    print(f"  stopped: {'target reached' if recorder.reached else 'time limit'} after {result.epochs_run} "
+    # fit reports "cancelled" when should_stop said so: the target, or the limit on training time.
+    stopped = "target reached" if recorder.reached else "time limit" if result.cancelled else result.stop_reason
+    print(f"  stopped: {stopped} after {result.epochs_run} "
           f"epochs; {recorder.eval_s:.0f} s of the wall time went to scoring the {len(held)} held-out images")
     if recorder.reached:
         epoch, training, wall = recorder.reached
@@ -144,8 +146,8 @@ def synthetic(args: argparse.Namespace, tmp: Path) -> None:
               f"training ({wall:.0f} s wall including held-out scoring); target <= 300 s")
     else:
         value, epoch, training = recorder.best
-        print(f"RESULT synthetic: target NOT reached within {args.time_limit:.0f} s; best top-1 {value:.3f} at "
-              f"epoch {epoch} after {training:.0f} s of training")
+        print(f"RESULT synthetic: target NOT reached ({stopped}, limit {args.time_limit:.0f} s); best top-1 "
+              f"{value:.3f} at epoch {epoch} after {training:.0f} s of training")
     print(f"RESULT synthetic data loading: {recorder.data_share()}; target <= 10%")
     print(f"  (training time includes {recorder.setup_s:.0f} s before the first step: decoding the {args.images} "
           f"training and {len(held)} held-out images once, building the network)")
