@@ -22,7 +22,6 @@ executed or unpickled.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -35,7 +34,14 @@ from pathlib import Path
 
 from implant_desk.core.atomic import atomic_write_bytes, atomic_write_text
 from implant_desk.core.errors import ImplantDeskError, ModelFileError
-from implant_desk.core.model_files import CARD_FORMAT, CARD_NAME, MAX_CARD_BYTES, WEIGHTS_NAME
+from implant_desk.core.model_files import (
+    CARD_NAME,
+    MAX_CARD_BYTES,
+    WEIGHTS_NAME,
+    check_weights_digest,
+    read_card_json,
+    sha256_file,
+)
 from implant_desk.core.paths import REPO_MODELS_DIR, user_data_dir
 
 DEFAULT_VERSION = "1"
@@ -85,44 +91,14 @@ def normalise_version(version: str | int) -> str:
     return str(int(text))
 
 
-def read_card_json(folder: Path) -> dict:
-    """The card as JSON (no torch): format and the weights' sha256 checked to be present."""
-    path = folder / CARD_NAME
-    try:
-        if path.stat().st_size > MAX_CARD_BYTES:
-            raise ModelFileError(path, "the model card is too large to be a model card")
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ModelFileError(path, "the model card is missing: this folder does not hold a model") from exc
-    except OSError as exc:
-        raise ModelFileError(path, f"the model card cannot be read ({exc.strerror or exc})") from exc
-    except ValueError as exc:
-        raise ModelFileError(path, f"the model card is damaged ({exc})") from exc
-    if not isinstance(card, dict) or card.get("format") != CARD_FORMAT:
-        raise ModelFileError(path, "this is not an implant_desk model card")
-    if not isinstance(card.get("weights"), dict) or not card["weights"].get("sha256"):
-        raise ModelFileError(path, "the model card does not say which weights belong to it")
-    return card
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def verify_weights(folder: Path, card: dict) -> None:
     """Raise ModelFileError unless the weights file is the one the card names (sha256)."""
     path = folder / WEIGHTS_NAME
     try:
-        actual = _sha256_file(path)
+        actual = sha256_file(path)
     except OSError as exc:
         raise ModelFileError(path, "the model weights are missing or cannot be read") from exc
-    if actual != card["weights"]["sha256"]:
-        raise ModelFileError(path, "the weights do not match their card (sha256 differs): the file was changed or "
-                             "damaged, or the card belongs to another model")
+    check_weights_digest(path, actual, card["weights"]["sha256"])
 
 
 class Registry:

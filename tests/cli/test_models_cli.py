@@ -10,7 +10,8 @@ import pytest
 
 from implant_desk.cli import main
 from implant_desk.core import registry as registry_module
-from implant_desk.core.registry import CARD_FORMAT, CARD_NAME, WEIGHTS_NAME, Registry
+from implant_desk.core.model_files import CARD_FORMAT, CARD_NAME, WEIGHTS_NAME
+from implant_desk.core.registry import Registry
 
 
 def _model(folder: Path, weights: bytes, **card) -> None:

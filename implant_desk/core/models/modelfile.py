@@ -21,7 +21,13 @@ from safetensors.torch import save as save_tensors
 
 from implant_desk.core.atomic import atomic_write_bytes, atomic_write_text
 from implant_desk.core.errors import ModelFileError
-from implant_desk.core.model_files import CARD_FORMAT, CARD_NAME, MAX_CARD_BYTES, WEIGHTS_NAME
+from implant_desk.core.model_files import (
+    CARD_FORMAT,
+    CARD_NAME,
+    WEIGHTS_NAME,
+    check_weights_digest,
+    read_card_json,
+)
 from implant_desk.core.models.identifier import ImplantIdentifier
 from implant_desk.core.models.spec import ModelSpec
 
@@ -79,14 +85,6 @@ class LoadedModel:
     folder: Path
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def save_model(folder: str | Path, network: ImplantIdentifier, card: ModelCard, dtype: str = "float32") -> ModelCard:
     """Write weights then card (each atomically) into ``folder``; returns the card as written.
 
@@ -107,19 +105,11 @@ def save_model(folder: str | Path, network: ImplantIdentifier, card: ModelCard, 
 
 def read_card(folder: str | Path) -> ModelCard:
     """The card alone (fast: lists and registry views); does not check the weights."""
-    path = Path(folder) / CARD_NAME
+    data = read_card_json(folder)
     try:
-        if path.stat().st_size > MAX_CARD_BYTES:
-            raise ModelFileError(path, "the model card is too large to be a model card")
-        data = json.loads(path.read_text(encoding="utf-8"))
         return ModelCard.from_dict(data)
-    except FileNotFoundError as exc:
-        raise ModelFileError(path, "the model card is missing: this folder does not hold a model") from exc
-    except OSError as exc:
-        raise ModelFileError(path, f"the model card cannot be read ({exc.strerror or exc})") from exc
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        # json.JSONDecodeError and UnicodeDecodeError are ValueErrors.
-        raise ModelFileError(path, f"the model card is damaged or not a model card ({exc})") from exc
+        raise ModelFileError(Path(folder) / CARD_NAME, f"the model card is damaged or not a model card ({exc})") from exc
 
 
 def load_model(folder: str | Path, device: torch.device | str = "cpu") -> LoadedModel:
@@ -133,9 +123,7 @@ def load_model(folder: str | Path, device: torch.device | str = "cpu") -> Loaded
         raise ModelFileError(weights_path, "the model weights are missing next to the card") from exc
     except OSError as exc:
         raise ModelFileError(weights_path, f"the model weights cannot be read ({exc.strerror or exc})") from exc
-    if hashlib.sha256(data).hexdigest() != card.weights_sha256:
-        raise ModelFileError(weights_path, "the weights do not match their card (sha256 differs): the file was "
-                             "changed or damaged, or the card belongs to another model")
+    check_weights_digest(weights_path, hashlib.sha256(data).hexdigest(), card.weights_sha256)
     try:
         tensors = load_tensors(data)
     except (SafetensorError, ValueError, RuntimeError) as exc:
