@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -49,6 +48,7 @@ from implant_desk.app.finetune.controller import (
     RunProgress,
 )
 from implant_desk.app.finetune.runner import TrainingRunner
+from implant_desk.app.widgets import horizontal_rule
 from implant_desk.core.errors import ImplantDeskError
 from implant_desk.core.registry import Registry
 
@@ -391,7 +391,7 @@ class FinetuneDialog(QDialog):
         self.starting_label = QLabel(self._starting_model_text())
         self.starting_label.setStyleSheet(MUTED_STYLE)
         self.start_from_active.toggled.connect(lambda _on: self.starting_label.setText(self._starting_model_text()))
-        for widget in (intro, _rule()):
+        for widget in (intro, horizontal_rule()):
             layout.addWidget(widget)
         layout.addLayout(folder_row)
         for widget in (self.headline, self.split_table, self.systems_label, self.warnings_label, self.starting_label):
@@ -548,13 +548,6 @@ def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
     spin.setValue(value)
     spin.setToolTip(tip)
     return spin
-
-
-def _rule() -> QFrame:
-    line = QFrame()
-    line.setFrameShape(QFrame.Shape.HLine)
-    line.setStyleSheet(MUTED_STYLE)
-    return line
 
 
 def _columns(points: list[tuple[float, float]]) -> tuple[list[float], list[float]]:

@@ -22,6 +22,7 @@ from implant_desk.app.identify.controller import (
 )
 from implant_desk.app.identify.folder_job import FolderJob, FolderReport
 from implant_desk.app.identify.worker import InferenceWorker, PredictorProvider
+from implant_desk.app.widgets import horizontal_rule
 
 if TYPE_CHECKING:
     from implant_desk.core.annotations.document import AnnotationDocument
@@ -299,7 +300,7 @@ class IdentifyPanel(QDockWidget):
         self.warning_label.setStyleSheet(WARNING_STYLE)
         layout.addWidget(self.model_label)
         layout.addWidget(self.warning_label)
-        layout.addWidget(_rule())
+        layout.addWidget(horizontal_rule())
 
         self.threshold = _slider(round(self.controller.threshold * 100))
         self.threshold.setToolTip("A system is claimed only at this confidence or above; the rest are 'uncertain'")
@@ -340,7 +341,7 @@ class IdentifyPanel(QDockWidget):
                                       "(uncertain ones are left out); one undo step")
         self.accept_button.clicked.connect(self.accept)
         layout.addWidget(self.accept_button)
-        layout.addWidget(_rule())
+        layout.addWidget(horizontal_rule())
 
         self.folder_button = QPushButton("Identify folder…")
         self.folder_button.setToolTip("Identify every radiograph of a folder and write report.csv and report.pdf")
@@ -384,13 +385,6 @@ def _row(*widgets: QWidget) -> QHBoxLayout:
     for widget in widgets:
         row.addWidget(widget, 1 if isinstance(widget, QSlider) else 0)
     return row
-
-
-def _rule() -> QFrame:
-    line = QFrame()
-    line.setFrameShape(QFrame.Shape.HLine)
-    line.setStyleSheet(MUTED_STYLE)
-    return line
 
 
 class _FollowImage(QObject):
