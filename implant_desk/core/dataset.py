@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from implant_desk.core import imaging
 from implant_desk.core.annotations.folder import ANNOTATED, VERIFIED, scan_image_folder
 from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.annotations.store import load_annotation
@@ -105,29 +106,11 @@ def _patient_of(header) -> str | None:
 
 
 def image_size(path: Path, header=None) -> tuple[int, int]:
-    """(width, height) from the file's header, in the image's displayed orientation; no pixel decoding."""
+    """(width, height) in the image's displayed orientation; a DICOM header already read answers for free."""
     if header is not None and "Rows" in header and "Columns" in header:
         return int(header.Columns), int(header.Rows)
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-            # EXIF orientations 5-8 turn the image a quarter; annotations are in the turned grid.
-            if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):
-                width, height = height, width
-            return width, height
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        if path.suffix.lower() in (".tif", ".tiff"):
-            import tifffile
-
-            try:
-                with tifffile.TiffFile(path) as tif:
-                    shape = tif.pages[0].shape
-                    return int(shape[1]), int(shape[0])
-            except (tifffile.TiffFileError, OSError, ValueError, IndexError):
-                pass
-        raise FileProblem(path, "the image cannot be opened to read its size") from exc
+    width, height, _ = imaging.image_size(path)
+    return width, height
 
 
 def _read_patients_csv(folder: Path) -> dict[str, str]:

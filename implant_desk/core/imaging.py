@@ -48,6 +48,21 @@ def load_radiograph(path: str | os.PathLike, frame: int = 0) -> Radiograph:
         raise UnreadableImageError(path, "the image data is damaged and cannot be decoded") from error
 
 
+def image_size(path: str | os.PathLike) -> tuple[int, int, int]:
+    """(width, height, depth) of the picture ``load_radiograph`` returns (the grid annotations live in), read
+    from the header where the format allows, else by decoding. Raises UnreadableImageError."""
+    path = Path(path)
+    image_format = sniff_format(path)
+    if image_format != "DICOM":
+        from implant_desk.core.raster_reader import header_size
+
+        size = header_size(path, image_format)
+        if size is not None:
+            return size
+    radiograph = load_radiograph(path)
+    return radiograph.width, radiograph.height, 3 if radiograph.is_color else 1
+
+
 def sniff_format(path: Path) -> str:
     """"DICOM", "TIFF", "PNG", "JPEG" or "BMP" from the file's first bytes; UnreadableImageError otherwise."""
     head = _read_head(path)

@@ -222,3 +222,26 @@ def _radiograph(path: Path, image_format: str, pixels: np.ndarray, bits: int, ph
         spacing_source=SPACING_RESOLUTION_TAG if spacing is not None else SPACING_UNKNOWN,
         frames=frames,
     )
+
+
+def header_size(path: Path, image_format: str) -> tuple[int, int, int] | None:
+    """(width, height, depth) as ``read_tiff``/``read_pillow`` will return the picture, from the header alone
+    and with the same orientation rules; None when the header cannot tell (the caller then decodes)."""
+    try:
+        if image_format == "TIFF":
+            with tifffile.TiffFile(path) as tif:
+                page = tif.pages[0]
+                width, height = int(page.imagewidth), int(page.imagelength)
+                orientation = int(page.tags.valueof(274, 1) or 1)
+                grey = page.samplesperpixel == 1 and page.photometric != tifffile.PHOTOMETRIC.PALETTE
+        else:
+            with Image.open(path) as image:
+                width, height = image.size
+                orientation = _exif_orientation(image) if image_format == "JPEG" else 1
+                grey = image.mode in _GREY_MODES or image.mode == "1" or (
+                    image.mode == "P" and _palette_is_grey(image))
+    except Exception:  # damaged or unusual header: decoding gives the precise reason
+        return None
+    if orientation in _TRANSPOSING:
+        width, height = height, width
+    return width, height, 1 if grey else 3

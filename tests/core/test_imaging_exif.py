@@ -11,7 +11,7 @@ import pytest
 import tifffile
 from PIL import Image, ImageOps
 
-from implant_desk.core.imaging import load_radiograph
+from implant_desk.core.imaging import image_size, load_radiograph
 
 ORIENTATIONS = range(1, 9)
 
@@ -84,3 +84,27 @@ def test_rotated_tiff_swaps_row_and_column_spacing(tmp_path):
     radiograph = load_radiograph(path)
     assert radiograph.pixels.shape == (40, 24)
     assert radiograph.spacing_mm == pytest.approx((0.05, 0.025))  # as stored: 0.025 mm rows, 0.05 mm columns
+
+
+def _oriented_files(folder):
+    """A JPEG and a TIFF for every orientation, a PNG carrying an (ignored) EXIF turn, a colour and a palette BMP."""
+    for orientation in ORIENTATIONS:
+        yield _jpeg_with_orientation(folder / f"o{orientation}.jpg", orientation)
+        tiff = folder / f"o{orientation}.tif"
+        tifffile.imwrite(tiff, _marker_image(), extratags=[(274, "H", 1, orientation, True)])
+        yield tiff
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(_marker_image()).save(folder / "rotated.png", exif=exif.tobytes())
+    yield folder / "rotated.png"
+    Image.fromarray(np.dstack([_marker_image()] * 3)).save(folder / "colour.bmp")
+    yield folder / "colour.bmp"
+    Image.fromarray(_marker_image()).convert("P").save(folder / "palette.bmp")
+    yield folder / "palette.bmp"
+
+
+def test_header_size_is_the_size_of_the_decoded_picture(tmp_path):
+    """Annotation readers size boxes from the header alone; it must be the grid load_radiograph returns."""
+    for path in _oriented_files(tmp_path):
+        radiograph = load_radiograph(path)
+        assert image_size(path) == (radiograph.width, radiograph.height, 3 if radiograph.is_color else 1), path.name

@@ -16,12 +16,12 @@ from implant_desk.core.annotations import coco, createml, voc, yolo
 from implant_desk.core.annotations.folder import scan_image_folder
 from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.annotations.store import SUFFIXES, with_image_identity
-from implant_desk.core.errors import AnnotationFileError, ImplantDeskError, UnreadableImageError
+from implant_desk.core.errors import AnnotationFileError, ImplantDeskError
+from implant_desk.core.imaging import image_size
 
 OUTPUT_FORMATS = ("voc", "yolo", "createml", "coco")
 COCO_FILENAME = "annotations.json"
 # EXIF orientations 5-8 turn the image a quarter, swapping width and height (LabelImg applies them).
-_QUARTER_TURNS = {5, 6, 7, 8}
 
 
 @dataclass
@@ -137,26 +137,6 @@ def _image_for(annotation_path: Path, image_by_stem: dict[str, Path]) -> Path:
     if image is None:
         raise AnnotationFileError(annotation_path, "its image was not found, so the boxes cannot be sized")
     return image
-
-
-def image_size(path: Path) -> tuple[int, int, int]:
-    """(width, height, depth) of an image as displayed, reading only its header where the format allows."""
-    from PIL import Image, UnidentifiedImageError  # deferred: keeps importing the core fast
-
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-            if image.getexif().get(0x0112) in _QUARTER_TURNS:
-                width, height = height, width
-            return width, height, 1 if image.mode in ("1", "L", "I", "I;16", "F", "P") else 3
-    except (UnidentifiedImageError, Image.DecompressionBombError):
-        pass  # DICOM, formats Pillow does not know, and huge images: the imaging module handles those
-    except OSError as exc:
-        raise UnreadableImageError(path, f"cannot be read ({exc})") from exc
-    from implant_desk.core.imaging import load_radiograph
-
-    radiograph = load_radiograph(path)
-    return radiograph.width, radiograph.height, 3 if radiograph.is_color else 1
 
 
 def _labels_sorted(annotations: Sequence[ImageAnnotation]) -> list[str]:
