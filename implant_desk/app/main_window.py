@@ -21,7 +21,7 @@ from implant_desk.app.docks.box_list import BoxListDock
 from implant_desk.app.docks.display import DisplayDock
 from implant_desk.app.docks.file_list import FileListDock
 from implant_desk.app.docks.label_picker import LabelPickerDock
-from implant_desk.app.finetune import install_finetune
+from implant_desk.app.finetune import install_finetune, may_close
 from implant_desk.app.label_index import LabelIndexer
 from implant_desk.app.prefetch import Prefetcher
 from implant_desk.app.settings import Settings
@@ -269,7 +269,7 @@ class MainWindow(QMainWindow):
             self._saved()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        if not self._leave_current():
+        if not self._leave_current() or not may_close(self):  # unsaved work first: saving it is harmless
             event.ignore()
             return
         self.label_index.cancel()

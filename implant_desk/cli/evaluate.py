@@ -5,18 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from implant_desk.cli.options import add_model_options, check_threshold
+from implant_desk.cli.options import add_data_options, add_model_options, check_threshold
 
 HELP = "score a model on annotated folders: per-system sensitivity/specificity/accuracy, AP50, mAP, top-1/3"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("data", nargs="+", type=Path, metavar="DATA", help="annotated image folders (VOC, YOLO, CreateML)")
+    add_data_options(parser)
     add_model_options(parser)
-    parser.add_argument("--only", action="append", metavar="LABEL",
-                        help="use only boxes with this label (repeatable); other boxes are ignored")
     parser.add_argument("--json", action="store_true",
                         help="one JSON object: top1, top3, ap50, map, per_class, overall, confusion")
 
@@ -28,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from implant_desk.core.models.predictor import Predictor
 
     check_threshold(args.threshold)
-    dataset = load_dataset(args.data, args.only)
+    dataset = load_dataset(args.data, args.only, annotation_dir=args.annotations)
     for note in dataset.warnings:
         print(f"warning: {note}", file=sys.stderr)
     predictor = Predictor.from_folder(model_folder(args.model), device=args.device)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from implant_desk.core.errors import ImplantDeskError
 
@@ -17,6 +18,19 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
                         help=f"claim a system only at this confidence or above (default {DEFAULT_THRESHOLD})")
     parser.add_argument("--device", choices=DEVICES, default="auto")
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """``DATA...``, ``--annotations`` and ``--only`` for commands that read annotated folders."""
+    parser.add_argument("data", nargs="+", type=Path, metavar="DATA",
+                        help="annotated image folders (VOC, YOLO, CreateML), sub-folders included")
+    parser.add_argument("--annotations", type=Path, metavar="DIR",
+                        help="the folder holding the annotation files when they are not beside the images (LabelImg's "
+                             "'Change Save Dir'). It is flat, one file per image name, so it serves the images of "
+                             "every DATA folder; images of different folders with the same name (a/img1.png, "
+                             "b/img1.png) would share one file and are skipped with a warning")
+    parser.add_argument("--only", action="append", metavar="LABEL",
+                        help="use only boxes with this label (repeatable); other boxes are ignored")
 
 
 def check_threshold(threshold: float) -> None:

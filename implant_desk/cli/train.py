@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from implant_desk.cli.options import DEVICES, check_threshold
+from implant_desk.cli.options import DEVICES, add_data_options, check_threshold
 from implant_desk.core.errors import ImplantDeskError
 
 HELP = "fine-tune on annotated folders (patient-level split) and register the result as a new model version"
@@ -22,7 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from implant_desk.core.training import FitConfig
 
     defaults = FitConfig()
-    parser.add_argument("data", nargs="+", type=Path, metavar="DATA", help="annotated image folders (VOC, YOLO, CreateML)")
+    add_data_options(parser)
     parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"at most this many epochs (default {defaults.epochs})")
     parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop after this long; keeps the best so far")
     parser.add_argument("--device", choices=DEVICES, default="auto")
@@ -37,8 +36,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--head-epochs", type=int, default=defaults.head_epochs, help="first epochs train the new heads only")
     parser.add_argument("--patience", type=int, default=defaults.patience,
                         help="epochs without improvement before stopping (0: never)")
-    parser.add_argument("--only", action="append", metavar="LABEL",
-                        help="use only boxes with this label (repeatable); other boxes are ignored")
     parser.add_argument("--val-fraction", type=float, default=0.2, help="share of patients for validation")
     parser.add_argument("--test-fraction", type=float, default=0.2, help="share of patients held out for the figures")
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
@@ -60,7 +57,8 @@ def _train(args: argparse.Namespace, rank: int) -> int:
     from implant_desk.core.registry import Registry
     from implant_desk.core.training import FitConfig
 
-    data = finetune.prepare_training_data(args.data, args.val_fraction, args.test_fraction, args.seed, args.only)
+    data = finetune.prepare_training_data(args.data, args.val_fraction, args.test_fraction, args.seed, args.only,
+                                          annotation_dir=args.annotations)
     if rank == 0:
         _describe(data)
     registry = Registry()

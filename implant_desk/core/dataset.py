@@ -140,19 +140,30 @@ def _image_folders(root: Path) -> Iterable[Path]:
         yield Path(folder)
 
 
-def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | None = None) -> Dataset:
+def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | None = None, *,
+                 annotation_dir: str | os.PathLike | None = None) -> Dataset:
     """Every annotated image under ``folders``: annotations (VOC, YOLO or CreateML) beside their images, or in
     ``labels/`` beside an ``images/`` folder (the YOLO layout). ``only``: keep boxes with these labels (the
     other boxes are dropped; their images stay, as negatives).
+
+    ``annotation_dir``: a separate annotation folder (LabelImg's "Change Save Dir"). It is flat, one file per
+    image stem, so the annotations of every image under every folder are looked up there (and only there); an
+    image whose stem another image shares is skipped with a warning, as the file cannot say whose boxes it holds.
 
     A damaged annotation file is skipped with a warning, never rewritten."""
     samples: list[Sample] = []
     notes: list[str] = []
     sources: Counter[str] = Counter()
-    for root in (Path(f) for f in folders):
+    roots = [Path(f) for f in folders]
+    for root in roots:
         if not root.is_dir():
             raise DatasetError(f"{root}: not a folder")
-        found = [loaded for folder in _image_folders(root) for loaded in _load_folder(root, folder, notes)]
+    annotations = Path(annotation_dir) if annotation_dir is not None else None
+    found_per_root = [[loaded for folder in _image_folders(root)
+                       for loaded in _load_folder(root, folder, annotations, notes)] for root in roots]
+    if annotations is not None:
+        found_per_root = _one_image_per_stem(found_per_root, annotations, notes)
+    for root, found in zip(roots, found_per_root):
         patients_csv = _read_patients_csv(root)
         # Sub-folders name patients only when the images are spread over several of them (not one "images/").
         per_patient_folders = len({name.split("/", 1)[0] for name, *_ in found if "/" in name}) >= 2
@@ -170,9 +181,13 @@ def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | Non
             samples.append(Sample(image, annotation, patient, f"{root.name}/{relative}"))
             sources[source] += 1
     if not samples:
-        raise DatasetError("no annotated image found in " + ", ".join(str(f) for f in folders))
+        where = ", ".join(str(f) for f in folders) + (f" (annotations in {annotations})" if annotations else "")
+        raise DatasetError("no annotated image found in " + where)
     classes = sorted({label for s in samples for label in s.systems})
     return Dataset(samples, classes, notes, dict(sources))
+
+
+_Loaded = tuple[str, Path, ImageAnnotation, object]  # path relative to its data folder, image, annotation, header
 
 
 def _annotation_folder(folder: Path) -> Path | None:
@@ -181,9 +196,9 @@ def _annotation_folder(folder: Path) -> Path | None:
     return labels if folder.name.lower() == "images" and labels.is_dir() else None
 
 
-def _load_folder(root: Path, folder: Path, notes: list[str]) -> Iterable[tuple[str, Path, ImageAnnotation, object]]:
+def _load_folder(root: Path, folder: Path, annotation_dir: Path | None, notes: list[str]) -> Iterable[_Loaded]:
     """(path relative to root, image, annotation, DICOM header or None) for each annotated image."""
-    save_dir = _annotation_folder(folder)
+    save_dir = annotation_dir or _annotation_folder(folder)
     for entry in scan_image_folder(folder, save_dir):
         if entry.status not in (ANNOTATED, VERIFIED):
             continue
@@ -197,6 +212,22 @@ def _load_folder(root: Path, folder: Path, notes: list[str]) -> Iterable[tuple[s
         if loaded is not None:
             notes.extend(f"{loaded.path}: {w}" for w in loaded.warnings)
             yield image.relative_to(root).as_posix(), image, loaded.annotation, header
+
+
+def _one_image_per_stem(found_per_root: list[list[_Loaded]], annotation_dir: Path,
+                        notes: list[str]) -> list[list[_Loaded]]:
+    """Drop the images that share their stem with another (``a/img1.png`` and ``b/img1.dcm``): in a flat
+    annotation folder both would read ``img1.xml``, which holds the boxes of only one of them."""
+    images_of: dict[str, list[Path]] = {}
+    for found in found_per_root:
+        for _, image, *_ in found:
+            images_of.setdefault(image.stem, []).append(image)
+    shared = {stem: images for stem, images in images_of.items() if len(images) > 1}
+    for stem, images in sorted(shared.items()):
+        notes.append(f"skipped: {', '.join(str(i) for i in images)}: they share one annotation file ({stem}.*) in "
+                     f"{annotation_dir}, which cannot say whose boxes it holds; rename them, or keep their "
+                     "annotations beside the images")
+    return [[item for item in found if item[1].stem not in shared] for found in found_per_root]
 
 
 # --- splits ------------------------------------------------------------------------------------------

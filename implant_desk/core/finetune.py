@@ -56,8 +56,10 @@ class TrainingData:
 
 
 def prepare_training_data(folders: Sequence[str | os.PathLike], val_fraction: float = 0.2,
-                          test_fraction: float = 0.2, seed: int = 0, only: Sequence[str] | None = None) -> TrainingData:
-    dataset = load_dataset(folders, only)
+                          test_fraction: float = 0.2, seed: int = 0, only: Sequence[str] | None = None, *,
+                          annotation_dir: str | os.PathLike | None = None) -> TrainingData:
+    """``annotation_dir``: where the annotations are when not beside the images (see ``load_dataset``)."""
+    dataset = load_dataset(folders, only, annotation_dir=annotation_dir)
     split = split_by_patient(dataset, val_fraction, test_fraction, seed)
     summary = summarize(split.parts())
     summary["patient_sources"] = dataset.patient_sources

@@ -56,6 +56,7 @@ class TrainingRequest:
     val_fraction: float = 0.2
     test_fraction: float = 0.2
     only: tuple[str, ...] | None = None
+    annotation_dir: str | None = None  # a separate annotation folder (LabelImg's save folder); None: beside images
     threshold: float | None = None  # None: the predictor's default
     registry_root: str | None = None  # None: the user's registry (tests give their own)
     default_model_dir: str | None = None
@@ -81,9 +82,11 @@ class TrainingRun:
     # --- control ---------------------------------------------------------------------------------------------
 
     def cancel(self) -> None:
-        """Hard cancel: nothing is registered. Returns at once; :meth:`poll` enforces the deadline."""
+        """Hard cancel: nothing is registered, even after :meth:`stop_and_keep_best`. Returns at once;
+        :meth:`poll` enforces the deadline."""
         if self.final is None and self._cancel_requested_at is None:
             self._cancel_requested_at = time.monotonic()
+            self._keep_best.clear()  # before stop: the child must never see "stop and keep" once cancel began
             self._stop.set()
 
     def stop_and_keep_best(self) -> None:
@@ -246,7 +249,7 @@ def _run(request: TrainingRequest, send, stop, keep_best) -> dict:
     config = _fit_config(request, parent)  # wrong settings fail before any image is read
     send({"event": "phase", "phase": "loading", "text": "Reading the annotated images"})
     data = finetune.prepare_training_data(request.folders, request.val_fraction, request.test_fraction,
-                                          request.seed, request.only)
+                                          request.seed, request.only, annotation_dir=request.annotation_dir)
     send({"event": "data", "describe": data.describe(), "summary": data.summary, "warnings": data.warnings})
     spec = finetune.training_spec(data.dataset.classes, parent)
     if request.spec:

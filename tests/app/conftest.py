@@ -48,6 +48,7 @@ class Answers:
         self.labels: list[str | None] = []
         self.unsaved: list[str] = []
         self.confirmations: list[bool] = []
+        self.stop_training: list[bool] = []  # True: "Stop and close"
         self.errors: list[str] = []
         self.asked: list[str] = []
 
@@ -66,6 +67,11 @@ class Answers:
         assert self.confirmations, f"unexpected confirmation: {text}"
         return self.confirmations.pop(0)
 
+    def stop_training_question(self, parent, text):
+        self.asked.append(f"stop training: {text}")
+        assert self.stop_training, f"unexpected question: {text}"
+        return self.stop_training.pop(0)
+
     def error(self, parent, title, text):
         self.errors.append(text)
 
@@ -76,6 +82,7 @@ def answers(monkeypatch) -> Answers:
     monkeypatch.setattr(ask, "label", answers.label)
     monkeypatch.setattr(ask, "unsaved_changes", answers.unsaved_changes)
     monkeypatch.setattr(ask, "confirm", answers.confirm)
+    monkeypatch.setattr(ask, "stop_training", answers.stop_training_question)
     monkeypatch.setattr(ask, "error", answers.error)
     for name in ("folder", "open_file"):
         monkeypatch.setattr(ask, name, lambda *a: pytest.fail(f"unexpected file dialog {a}"))

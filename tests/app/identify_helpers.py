@@ -7,6 +7,8 @@ run a real network are in test_identify_real_model.py.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -15,10 +17,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from implant_desk.core.model_files import CARD_NAME, WEIGHTS_NAME, read_card_json
 from implant_desk.core.models.modelfile import ModelCard
 from implant_desk.core.models.predictor import Explanation, FixturePrediction
 from implant_desk.core.models.spec import ModelSpec
 from implant_desk.core.radiograph import DisplayWindow, Radiograph
+from implant_desk.core.registry import Registry
 
 SYSTEMS = ("Alpha BL", "Beta TX", "Gamma Cone")
 HEIGHT, WIDTH = 240, 320
@@ -75,3 +79,30 @@ class FakePredictor:
             assert self.gate.wait(10), "the test never released the predictor"
         fixtures = fixtures_for(threshold)
         return fixtures if explain else [replace(f, explanation=None) for f in fixtures]
+
+
+def publish_stand_in(registry: Registry, intended_use: str) -> str:
+    """A new registry version with a real card and stand-in weights, as a fine-tuning run would leave it; its
+    weights are never loaded (``StandInLoader`` gives a FakePredictor instead). Returns the version."""
+    weights = b"stand-in weights"
+    card = {**read_card_json(registry.default_dir), "intended_use": intended_use, "parent_version": "1",
+            "training_data": {"images": 40}, "notes": ["Fine-tuned from version 1."]}
+    card["weights"] = {**card["weights"], "sha256": hashlib.sha256(weights).hexdigest()}
+    with registry.staging() as staged:
+        (staged / WEIGHTS_NAME).write_bytes(weights)
+        (staged / CARD_NAME).write_text(json.dumps(card), encoding="utf-8")
+        return registry.publish(staged).version
+
+
+class StandInLoader:
+    """``worker.load_predictor`` for tests: a FakePredictor with the folder's card (so its version and warning)."""
+
+    def __init__(self):
+        self.loaded: dict[str, FakePredictor] = {}
+
+    def __call__(self, folder: Path) -> FakePredictor:
+        predictor = FakePredictor()
+        predictor.card = ModelCard.from_dict(read_card_json(folder))
+        predictor.name = predictor.card.version
+        self.loaded[predictor.name] = predictor
+        return predictor

@@ -9,10 +9,13 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from implant_desk.app.finetune import controller
-from implant_desk.app.finetune.controller import CANCELLED, FINISHED, FinetuneOptions, RunProgress
+from implant_desk.app.finetune.controller import CANCELLED, FINISHED, RUNNING, FinetuneOptions, RunProgress
 from implant_desk.app.finetune.dialog import FinetuneDialog
+from implant_desk.app.finetune.runner import TrainingRunner
+from implant_desk.app.identify import worker
 from implant_desk.core.registry import Registry
 
+from identify_helpers import StandInLoader, publish_stand_in
 from training_folders import TINY_FIT, TINY_SPEC, write_training_folder
 
 @pytest.fixture(autouse=True)
@@ -78,7 +81,8 @@ def test_options_become_the_child_request(tmp_path):
     request = options.request(tmp_path)
     assert request.folders == (str(tmp_path),) and request.parent == "active"
     assert request.fit == {"epochs": 7, "freeze_depth": 1, "patience": 2, "device": "cpu", "time_limit_s": 300.0}
-    assert request.spec == {"det_size": 320}
+    assert request.spec == {"det_size": 320} and request.annotation_dir is None
+    assert options.request(tmp_path, tmp_path / "saved").annotation_dir == str(tmp_path / "saved")
 
 
 def test_progress_reads_as_epochs_steps_and_time_left():
@@ -93,15 +97,22 @@ def test_progress_reads_as_epochs_steps_and_time_left():
     assert progress.epoch_loss == [(2.0, 1.2)] and progress.val["ap50"] == [(2.0, 0.75)] and progress.best_epoch == 2
 
 
+FIGURES = {"top1": 0.9, "top3": 1.0, "ap50": 0.8, "map": 0.5,
+           "per_class": {"A": {"fixtures": 4, "sensitivity": 0.75, "specificity": 1.0, "accuracy": 0.9,
+                               "mean_confidence": 0.8}},
+           "overall": {"fixtures": 4, "sensitivity": 0.75, "specificity": 1.0, "accuracy": 0.9,
+                       "mean_confidence": 0.8}}
+
+
+def _finished(version: str) -> dict:
+    """The final event of a run that registered ``version`` (started from version 2)."""
+    return {"event": "finished", "version": version, "metrics": FIGURES, "stop_reason": "early stopping",
+            "epochs_run": 9, "best_epoch": 3, "duration_s": 130.0, "held_out_images": 5, "held_out_patients": 2,
+            "baseline": {"version": "2", "metrics": {**FIGURES, "top1": 0.4, "per_class": {}}}}
+
+
 def test_results_compare_the_new_model_with_the_active_one_on_the_same_patients():
-    figures = {"top1": 0.9, "top3": 1.0, "ap50": 0.8, "map": 0.5,
-               "per_class": {"A": {"fixtures": 4, "sensitivity": 0.75, "specificity": 1.0, "accuracy": 0.9,
-                                   "mean_confidence": 0.8}},
-               "overall": {"fixtures": 4, "sensitivity": 0.75, "specificity": 1.0, "accuracy": 0.9,
-                           "mean_confidence": 0.8}}
-    final = {"event": "finished", "version": "3", "metrics": figures, "stop_reason": "early stopping",
-             "epochs_run": 9, "best_epoch": 3, "duration_s": 130.0, "held_out_images": 5, "held_out_patients": 2,
-             "baseline": {"version": "2", "metrics": {**figures, "top1": 0.4, "per_class": {}}}}
+    figures, final = FIGURES, _finished("3")
     header, rows = controller.comparison_rows(final)
     assert header == ("", "Active (version 2)", "New (version 3)")
     assert rows[0] == ("Top-1 accuracy", "40%", "90%") and ("A: sensitivity", "–", "75%") in rows
@@ -178,14 +189,98 @@ def test_tools_menu_opens_fine_tune_on_the_open_folder(qtbot, window, lab_folder
     dialog.close()
 
 
-def test_annotations_saved_in_another_folder_are_pointed_out(window, lab_folder, tmp_path):
+def test_annotations_in_the_windows_save_folder_are_trained_on(qtbot, window, tmp_path, monkeypatch):
+    """LabelImg's "Change Save Dir": the window keeps the annotations away from the images; training reads them."""
     from implant_desk.app.finetune import current_folder
 
+    images = write_training_folder(tmp_path / "lab", patients=6)
+    saved = tmp_path / "annotations"
+    saved.mkdir()
+    for xml in images.glob("*.xml"):
+        xml.rename(saved / xml.name)
+    window.set_save_dir(saved)
+    window.open_folder(images)
+    assert current_folder(window) == (images, saved)
+    started = []
+    _script_runs(monkeypatch, lambda request: started.append(request) or _ScriptedRun([]))
+    dialog = _open_from_tools_menu(qtbot, window)
+    assert dialog.headline.text().startswith("12 images · 24 fixtures · 6 patients · 2 systems")
+    assert dialog.annotations_label.text() == f"Annotations: in {saved} (the window's save folder)"
+    assert "not read" not in dialog.warnings_label.text()
+    dialog.start_button.click()
+    assert started[0].folders == (str(images),) and started[0].annotation_dir == str(saved)
+    dialog.runner.cancel_and_wait()
+
+    window.session.save_dir = images  # saving beside the images, named as a save folder: nothing separate
+    assert current_folder(window) == (images, None)
+
+
+def test_closing_the_window_during_a_run_asks_first_and_stops_only_on_yes():
+    def close(state: str, answer: bool) -> tuple[bool, list[str], bool]:
+        asked, stopped = [], []
+        closes = controller.may_close_during_run(state, lambda text: asked.append(text) or answer,
+                                                 lambda: stopped.append(True))
+        return closes, asked, bool(stopped)
+
+    question = ["A fine-tuning run is in progress. Stop it and close?"]
+    assert close(controller.SETUP, False) == close(FINISHED, False) == (True, [], False)
+    assert close(RUNNING, False) == (False, question, False)
+    assert close(RUNNING, True) == (True, question, True)
+    # Cancelled already, the child not gone yet: no question, but the window waits for it to go.
+    assert close(controller.CANCELLING, False) == (True, [], True)
+
+
+def test_closing_the_window_during_a_run_asks_and_stops_the_child_the_hard_way(qtbot, window, answers, lab_folder):
     window.open_folder(lab_folder)
-    assert current_folder(window) == (lab_folder, "")
-    window.session.save_dir = tmp_path / "elsewhere"
-    folder, note = current_folder(window)
-    assert folder == lab_folder and "elsewhere are not read" in note
+    dialog = _open_from_tools_menu(qtbot, window)
+    dialog.start_button.click()  # a real child process (with the default settings: it has hours to go)
+    answers.stop_training.append(False)
+    window.close()
+    assert window.isVisible() and dialog.state == RUNNING and dialog.runner.running  # "Cancel": nothing stops
+    answers.stop_training.append(True)
+    closing = time.monotonic()
+    window.close()
+    assert not window.isVisible() and time.monotonic() - closing < 2.5
+    assert dialog.state == CANCELLED and not dialog.runner.running and _trained_versions() == []
+    assert answers.asked == ["stop training: A fine-tuning run is in progress. Stop it and close?"] * 2
+
+
+def test_use_this_model_switches_the_identify_panel_at_once(qtbot, window, lab_folder, monkeypatch):
+    loader = StandInLoader()
+    monkeypatch.setattr(worker, "load_predictor", loader)
+    panel = window.identify_panel
+    window.open_folder(lab_folder)
+    qtbot.waitUntil(lambda: panel.controller.radiograph is window.radiograph)
+    with qtbot.waitSignal(panel.worker.finished, timeout=10_000):
+        panel.identify_button.click()
+    assert "version 1" in panel.model_label.text()
+    version = publish_stand_in(Registry(), "For this lab's own cases.")  # what the run registered
+    _script_runs(monkeypatch, lambda request: _ScriptedRun([_finished(version)]))
+    dialog = _open_from_tools_menu(qtbot, window)
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: dialog.state == FINISHED, timeout=2_000)
+    with qtbot.waitSignal(panel.worker.finished, timeout=10_000):
+        dialog.use_button.click()
+        assert f"version {version}" in panel.model_label.text()  # at once, not on the next identification
+        assert panel.warning_label.text() == "For this lab's own cases."
+    assert loader.loaded[version].calls == 1  # the image was identified again, with the new version
+    assert panel.model_label.text() == f"Model <b>version {version}</b> on <b>CPU</b>"
+    dialog.close()
+    panel.shutdown()
+
+
+def _open_from_tools_menu(qtbot, window) -> FinetuneDialog:
+    next(a for a in window.tools_menu().actions() if a.text() == "Fine-tune…").trigger()
+    dialog = window.finetune_dialog
+    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=60_000)
+    return dialog
+
+
+def _script_runs(monkeypatch, start_run) -> None:
+    """The dialog the window opens gets a runner whose runs are ``start_run(request)`` instead of a child."""
+    from implant_desk.app.finetune import dialog as dialog_module
+
+    monkeypatch.setattr(dialog_module, "TrainingRunner", lambda parent: TrainingRunner(parent, start_run=start_run))
 
 
 class _ScriptedRun:
@@ -203,10 +298,11 @@ class _ScriptedRun:
         self.final = next((e for e in events if e["event"] in ("finished", "cancelled", "failed")), self.final)
         return events
 
+    def cancel(self) -> None:
+        self.events.append({"event": "cancelled", "text": "Training was cancelled; nothing was registered."})
+
 
 def test_a_failed_run_says_why_and_offers_another_run(qtbot, lab_folder):
-    from implant_desk.app.finetune.runner import TrainingRunner
-
     failure = {"event": "failed", "message": "Training failed (RuntimeError: out of memory)", "detail": "Traceback …"}
     runner = TrainingRunner(start_run=lambda request: _ScriptedRun([{"event": "phase", "phase": "loading",
                                                                       "text": "Reading"}, failure]))

@@ -52,6 +52,20 @@ def test_a_result_for_an_earlier_request_on_the_same_image_is_dropped():
     assert not controller.running and len(controller.fixtures) == 2
 
 
+def test_a_new_active_model_drops_the_old_models_result_and_asks_for_another_run():
+    controller = identified()
+    assert controller.model_changed()  # a result was on screen: identify again with the new model
+    assert not controller.has_result and controller.overlay() == []
+    running = controller.request()
+    assert controller.model_changed()  # still running with the old model: its result will be stale
+    assert not controller.deliver(running.generation, fixtures_for(0.5), 1.0) and not controller.running
+    fresh = IdentifyController()
+    fresh.image_changed(make_radiograph())
+    assert not fresh.model_changed()  # nothing identified yet: nothing to redo
+    fresh.image_changed(None)
+    assert not fresh.model_changed()
+
+
 def test_no_request_without_an_image():
     controller = IdentifyController()
     controller.image_changed(None)
@@ -110,3 +124,6 @@ def test_warning_comes_from_the_card():
     lab = ModelCard(spec=spec, training_data={"images": 300}, intended_use="Research on lab X's archive.")
     assert card_warning(lab) == "Research on lab X's archive."
     assert "not for diagnosis" in card_warning(None).lower()
+    # The card as the registry reads it (JSON, before the model is loaded) gives the same words.
+    assert card_warning(lab.to_dict()) == "Research on lab X's archive."
+    assert card_warning({"notes": ["Trained only on generated radiographs."]}) == GENERATED_WARNING

@@ -15,8 +15,9 @@ from implant_desk.app.identify import worker
 from implant_desk.app.identify.worker import PredictorProvider
 from implant_desk.core.annotations.document import AnnotationDocument
 from implant_desk.core.annotations.model import Box
+from implant_desk.core.registry import Registry
 
-from identify_helpers import FakePredictor, make_radiograph
+from identify_helpers import FakePredictor, StandInLoader, make_radiograph, publish_stand_in
 
 
 @pytest.fixture
@@ -192,6 +193,77 @@ def test_the_panel_follows_the_registrys_active_model(qtbot, monkeypatch):
     active["folder"] = Path("models/v2")  # fine-tuning activated a new version
     identify(qtbot, panel)
     assert loaded == [Path("models/v1"), Path("models/v2")] and "version 2" in panel.model_label.text()
+    panel.shutdown()
+
+
+@pytest.fixture
+def registry_panel(qtbot, monkeypatch):
+    """The panel with its default provider, following the test's registry; predictors are stand-ins."""
+    loader = StandInLoader()
+    monkeypatch.setattr(worker, "load_predictor", loader)
+    canvas = Canvas()
+    qtbot.addWidget(canvas)
+    panel = IdentifyPanel(canvas, lambda: None)
+    qtbot.addWidget(panel)
+    panel.image_changed(make_radiograph())
+    identify(qtbot, panel)
+    assert "version 1" in panel.model_label.text() and panel.warning_label.text() == GENERATED_WARNING
+    yield panel, canvas, loader
+    panel.shutdown()
+
+
+def test_a_newly_activated_version_is_shown_at_once_and_identifies_again(qtbot, registry_panel):
+    panel, canvas, loader = registry_panel
+    registry = Registry()
+    version = registry.activate(publish_stand_in(registry, "For lab X's own cases.")).version
+    with qtbot.waitSignal(panel.worker.finished, timeout=10000):
+        panel.model_changed()  # what "Use this model" signals
+        # At once, before the new model is even loaded: its version and its card's words; the old result is gone.
+        assert panel.model_label.text() == f"Model <b>version {version}</b> (loads on first use)"
+        assert panel.warning_label.text() == "For lab X's own cases."
+        assert overlay_texts(canvas) == [] and panel.summary.text() == "Identifying…"
+    assert panel.model_label.text() == f"Model <b>version {version}</b> on <b>CPU</b>"
+    assert loader.loaded[version].calls == 1 and loader.loaded["1"].calls == 1
+    assert overlay_texts(canvas) == ["1 Alpha BL 80%", "2 uncertain (best: Beta TX 40%)"]
+
+
+def test_an_identification_under_way_keeps_its_model_and_its_result_is_dropped(qtbot, registry_panel):
+    panel, canvas, loader = registry_panel
+    old = loader.loaded["1"]
+    old.gate = threading.Event()
+    old.started.clear()
+    ran_with: dict[int, tuple[str, str]] = {}  # request -> (its model, the label once the panel had seen it)
+    panel.worker.modelReady.connect(
+        lambda generation, info: ran_with.setdefault(generation, (info.name, panel.model_label.text())))
+    panel.identify_button.click()
+    started_on = panel.controller.generation
+    assert old.started.wait(5)  # version 1 is identifying
+    registry = Registry()
+    version = registry.activate(publish_stand_in(registry, "For lab X's own cases.")).version
+    panel.model_changed()
+    old.gate.set()
+    qtbot.waitUntil(lambda: panel.controller.has_result, timeout=10000)
+    assert old.calls == 2 and loader.loaded[version].calls == 1  # the run under way finished on version 1
+    # Version 1's late "model ready" and result were for an older request: dropped, nothing of them shown.
+    shown = f"Model <b>version {version}</b> on <b>CPU</b>"
+    assert ran_with == {started_on: ("1", f"Model <b>version {version}</b> (loads on first use)"),
+                        panel.controller.generation: (version, shown)}
+    assert panel.model_label.text() == shown
+    assert panel.warning_label.text() == "For lab X's own cases."
+
+
+def test_a_new_version_before_any_identification_only_changes_the_label(qtbot, monkeypatch):
+    monkeypatch.setattr(worker, "load_predictor", StandInLoader())
+    canvas = Canvas()
+    qtbot.addWidget(canvas)
+    panel = IdentifyPanel(canvas, lambda: None)
+    qtbot.addWidget(panel)
+    panel.image_changed(make_radiograph())
+    registry = Registry()
+    version = registry.activate(publish_stand_in(registry, "For lab X's own cases.")).version
+    with qtbot.assertNotEmitted(panel.worker.modelReady, wait=100):
+        panel.model_changed()
+    assert f"version {version}" in panel.model_label.text() and panel.summary.text() == "Not identified yet"
     panel.shutdown()
 
 

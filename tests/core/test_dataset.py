@@ -38,9 +38,13 @@ def _dicom(path: Path, patient: str, size=(64, 48)) -> Path:
     return path
 
 
-def _annotate(image: Path, labels, fmt="voc", size=(64, 48)) -> None:
+def _annotate(image: Path, labels, fmt="voc", size=(64, 48), save_dir: Path | None = None) -> None:
+    """Saved as the window saves: beside the image, or in ``save_dir`` (LabelImg's "Change Save Dir")."""
     boxes = [Box(label, 5 + 10 * i, 5, 12 + 10 * i, 40) for i, label in enumerate(labels)]
-    save_annotation(ImageAnnotation(image.name, size[0], size[1], 1, boxes), image, None, fmt, classes=sorted(set(labels)))
+    if save_dir is not None:
+        save_dir.mkdir(parents=True, exist_ok=True)
+    save_annotation(ImageAnnotation(image.name, size[0], size[1], 1, boxes), image, save_dir, fmt,
+                    classes=sorted(set(labels)))
 
 
 def test_reads_voc_yolo_and_createml_and_lists_the_classes(tmp_path):
@@ -138,3 +142,31 @@ def test_only_keeps_the_chosen_labels_and_every_image(tmp_path):
     dataset = load_dataset([tmp_path], only=["Implant"])
     assert dataset.classes == ["Implant"]
     assert [s.systems for s in dataset.samples] == [["Implant"], []]
+
+
+def test_annotations_in_a_separate_save_folder_are_read_from_there_only(tmp_path):
+    """LabelImg's "Change Save Dir": the window saved the annotations away from the images."""
+    data, saved = tmp_path / "xrays", tmp_path / "annotations"
+    for name, fmt in (("a.png", "voc"), ("b.png", "yolo"), ("c.png", "createml")):
+        _annotate(_png(data / name), ["tapered-V"], fmt, save_dir=saved)
+    _png(data / "unannotated.png")
+    _annotate(data / "a.png", ["straight-square"])  # an older file beside the image: not what the window shows
+    dataset = load_dataset([data], annotation_dir=saved)
+    assert sorted(s.image_path.name for s in dataset.samples) == ["a.png", "b.png", "c.png"]
+    assert dataset.classes == ["tapered-V"] and dataset.fixtures == 3
+    assert [s.systems for s in load_dataset([data]).samples] == [["straight-square"]]  # without it: beside
+    with pytest.raises(DatasetError, match=f"no annotated image found in {data} \\(annotations in {tmp_path / 'x'}\\)"):
+        load_dataset([data], annotation_dir=tmp_path / "x")
+
+
+def test_one_flat_save_folder_serves_several_data_folders_and_skips_images_sharing_a_name(tmp_path):
+    saved = tmp_path / "annotations"
+    for image, label in (("lab1/a.png", "tapered-V"), ("lab2/b.png", "straight-square"),
+                         ("lab2/visits/c.png", "tapered-V"), ("lab1/same.png", "tapered-V")):
+        _annotate(_png(tmp_path / image), [label], save_dir=saved)
+    _png(tmp_path / "lab2" / "same.png")  # same.xml in the save folder could be either image's
+    dataset = load_dataset([tmp_path / "lab1", tmp_path / "lab2"], annotation_dir=saved)
+    assert [s.name for s in dataset.samples] == ["lab1/a.png", "lab2/b.png", "lab2/visits/c.png"]
+    shared = [w for w in dataset.warnings if "same.png" in w]
+    assert len(shared) == 1 and str(tmp_path / "lab1" / "same.png") in shared[0]
+    assert str(tmp_path / "lab2" / "same.png") in shared[0] and "share one annotation file" in shared[0]

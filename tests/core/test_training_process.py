@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,19 @@ def test_keeping_the_best_so_far_is_an_explicit_choice_that_registers_it(request
     assert run.final["event"] == "finished" and run.final["stop_reason"] == "cancelled"
     assert run.final["epochs_run"] < 50
     assert [v.version for v in _registry(request).versions()] == [run.final["version"]]
+
+
+@pytest.mark.slow
+def test_the_child_reads_annotations_kept_in_a_separate_folder(request_for, tmp_path):
+    request = request_for()
+    saved = tmp_path / "annotations"
+    saved.mkdir()
+    for xml in Path(request.folders[0]).glob("*.xml"):
+        xml.rename(saved / xml.name)
+    run = TrainingRun(replace(request, annotation_dir=str(saved)))
+    data = next(e for e in _wait_for(run, "data") if e["event"] == "data")
+    assert data["describe"].startswith("12 images, 24 fixtures, 6 patients, 2 systems")
+    _cancel_and_time(run)
 
 
 def test_the_child_ends_itself_when_the_window_process_dies(request_for, tmp_path):

@@ -24,6 +24,15 @@ def unsaved_changes(parent: QWidget | None, text: str) -> str:
     return {buttons.Save: SAVE, buttons.Discard: DISCARD}.get(answer, CANCEL)
 
 
+def stop_training(parent: QWidget | None, text: str) -> bool:
+    """True for "Stop and close", False for "Cancel" (the default, and Esc)."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Fine-tuning in progress", text, parent=parent)
+    stop = box.addButton("Stop and close", QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+    box.exec()
+    return box.clickedButton() is stop
+
+
 def confirm(parent: QWidget | None, title: str, text: str) -> bool:
     buttons = QMessageBox.StandardButton
     return QMessageBox.question(parent, title, text, buttons.Yes | buttons.No, buttons.No) == buttons.Yes

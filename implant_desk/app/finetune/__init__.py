@@ -26,28 +26,38 @@ def open_finetune(window):
     from implant_desk.app.finetune.dialog import FinetuneDialog
 
     dialog = getattr(window, "finetune_dialog", None)
-    folder, note = current_folder(window)
+    folder, annotation_dir = current_folder(window)
     if dialog is None:
-        dialog = FinetuneDialog(folder, window, note=note)
+        dialog = FinetuneDialog(folder, window, annotation_dir=annotation_dir)
+        # "Use this model": the Identify panel switches to the new version at once, not on its next run.
+        dialog.modelActivated.connect(window.identify_panel.model_changed)
         window.finetune_dialog = dialog
-    elif dialog.state == "setup" and folder != dialog.folder:
-        dialog.note = note
-        dialog.read_folder(folder)
+    elif dialog.state == "setup" and (folder, annotation_dir) != (dialog.folder, dialog.annotation_dir):
+        dialog.read_folder(folder, annotation_dir)
     dialog.show()
     dialog.raise_()
     dialog.activateWindow()
     return dialog
 
 
-def current_folder(window) -> tuple[Path | None, str]:
-    """The folder the window shows, and a note when its annotations are saved elsewhere (training reads the
-    annotations beside the images, or in labels/ beside images/)."""
+def current_folder(window) -> tuple[Path | None, Path | None]:
+    """The folder the window shows, and the window's save folder when its annotations are kept there (LabelImg's
+    "Change Save Dir") rather than beside the images."""
     item = window.navigator.current_item
     folder = item.path.parent if item is not None else (Path(window.settings.last_folder)
                                                         if window.settings.last_folder else None)
     save_dir = window.session.save_dir
-    note = ""
-    if folder is not None and save_dir is not None and Path(save_dir).resolve() != folder.resolve():
-        note = (f"Annotations saved in {save_dir} are not read: training uses the annotation files next to the "
-                "images (or in labels/ beside images/).")
-    return folder, note
+    if folder is None or save_dir is None or Path(save_dir).resolve() == folder.resolve():
+        return folder, None
+    return folder, Path(save_dir)
+
+
+def may_close(window) -> bool:
+    """Before the window closes: a run in progress is stopped the hard way if the user agrees; False: stay."""
+    dialog = getattr(window, "finetune_dialog", None)
+    if dialog is None:
+        return True
+    from implant_desk.app.dialogs import ask
+    from implant_desk.app.finetune.controller import may_close_during_run
+
+    return may_close_during_run(dialog.state, lambda text: ask.stop_training(window, text), dialog.cancel_and_wait)

@@ -7,6 +7,7 @@ Torch is never imported here: the window must stay light until training starts (
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +46,7 @@ class FinetuneOptions:
     fit_overrides: dict = field(default_factory=dict)
     spec_overrides: dict = field(default_factory=dict)
 
-    def request(self, folder: Path) -> TrainingRequest:
+    def request(self, folder: Path, annotation_dir: Path | None = None) -> TrainingRequest:
         fit = {"epochs": self.epochs, "freeze_depth": self.freeze_depth, "patience": self.patience,
                "device": self.device}
         if self.time_limit_min:
@@ -54,7 +55,8 @@ class FinetuneOptions:
         return TrainingRequest((str(folder),), fit={**fit, **self.fit_overrides},
                                parent="active" if self.start_from_active else None,
                                spec={**spec, **self.spec_overrides}, seed=SPLIT_SEED, val_fraction=VAL_FRACTION,
-                               test_fraction=TEST_FRACTION)
+                               test_fraction=TEST_FRACTION,
+                               annotation_dir=str(annotation_dir) if annotation_dir is not None else None)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Plan:
     """What a run would train on, said before it starts. ``problem``: why it cannot start."""
 
     folder: Path
+    annotation_dir: Path | None = None  # where the annotations are read from; None: beside the images
     describe: str = ""
     splits: tuple[tuple[str, int, int, int], ...] = ()  # (name, images, fixtures, patients)
     systems: tuple[tuple[str, int], ...] = ()  # (system, fixtures)
@@ -76,23 +79,31 @@ class Plan:
 SPLIT_NAMES = {"train": "Training", "val": "Validation", "test": "Test"}
 
 
-def make_plan(folder: Path) -> Plan:
+def make_plan(folder: Path, annotation_dir: Path | None = None) -> Plan:
     """Read the folder as the child will (same seed and fractions, so the same split)."""
     from implant_desk.core.finetune import prepare_training_data
 
     try:
-        data = prepare_training_data([folder], VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)
+        data = prepare_training_data([folder], VAL_FRACTION, TEST_FRACTION, SPLIT_SEED, annotation_dir=annotation_dir)
     except ImplantDeskError as error:
-        return Plan(folder, problem=str(error))
+        return Plan(folder, annotation_dir, problem=str(error))
     if data.dataset.fixtures == 0:
-        return Plan(folder, problem="The annotated images hold no boxes: draw boxes around the fixtures first.")
+        return Plan(folder, annotation_dir,
+                    problem="The annotated images hold no boxes: draw boxes around the fixtures first.")
     splits = tuple((SPLIT_NAMES.get(name, name), figures["images"], figures["fixtures"], figures["patients"])
                    for name, figures in data.summary["splits"].items() if figures["images"])
     counts: dict[str, int] = {}
     for sample in data.dataset.samples:
         for system in sample.systems:
             counts[system] = counts.get(system, 0) + 1
-    return Plan(folder, data.describe(), splits, tuple(sorted(counts.items())), tuple(data.warnings))
+    return Plan(folder, annotation_dir, data.describe(), splits, tuple(sorted(counts.items())), tuple(data.warnings))
+
+
+def annotations_text(annotation_dir: Path | None) -> str:
+    """Where the annotations are read from, said under the folder."""
+    if annotation_dir is None:
+        return "Annotations: beside the images (or in labels/ beside images/)"
+    return f"Annotations: in {annotation_dir} (the window's save folder)"
 
 
 def duration_text(seconds: float | None) -> str:
@@ -256,3 +267,16 @@ def buttons_for(state: str, can_start: bool, has_epoch: bool) -> Buttons:
     running = state == RUNNING
     return Buttons(start=state == SETUP and can_start, cancel=running, keep_best=running and has_epoch,
                    use_model=state == FINISHED)
+
+
+STOP_TO_CLOSE = "A fine-tuning run is in progress. Stop it and close?"
+
+
+def may_close_during_run(state: str, ask_stop: Callable[[str], bool], stop: Callable[[], None]) -> bool:
+    """Before the window closes. A run still training is stopped only when the user agrees (else the window
+    stays); stopping is the hard cancel, so nothing is registered. A cancel already under way is waited for."""
+    if state == RUNNING and not ask_stop(STOP_TO_CLOSE):
+        return False
+    if state in (RUNNING, CANCELLING):
+        stop()
+    return True

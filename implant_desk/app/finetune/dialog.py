@@ -64,7 +64,7 @@ class FinetuneDialog(QDialog):
     _planReady = Signal(int, object)  # generation, Plan (from the reading thread)
 
     def __init__(self, folder: Path | None, parent: QWidget | None = None, options: FinetuneOptions | None = None,
-                 runner: TrainingRunner | None = None, note: str = ""):
+                 runner: TrainingRunner | None = None, annotation_dir: Path | None = None):
         super().__init__(parent)
         self.setObjectName("finetune_dialog")
         self.setWindowTitle("Fine-tune the identification model")
@@ -72,7 +72,7 @@ class FinetuneDialog(QDialog):
         self.runner = runner or TrainingRunner(self)
         self.runner.setParent(self)
         self.folder = Path(folder) if folder else None
-        self.note = note  # something about the folder the user should know (e.g. a separate save folder)
+        self.annotation_dir = annotation_dir  # the window's save folder, when annotations are not beside images
         self.plan: Plan | None = None
         self.progress = RunProgress()
         self.final: dict | None = None
@@ -84,27 +84,30 @@ class FinetuneDialog(QDialog):
         self.runner.ended.connect(self._on_ended)
         self._planReady.connect(self._show_plan)
         self.resize(940, 720)
-        self.read_folder(self.folder)
+        self.read_folder(self.folder, annotation_dir)
 
     # ---- page 1: what will be trained on ------------------------------------------------------------------------
-    def read_folder(self, folder: Path | None) -> None:
-        """Read the folder on a worker thread (thousands of headers must not freeze the window)."""
-        self.folder = folder
+    def read_folder(self, folder: Path | None, annotation_dir: Path | None = None) -> None:
+        """Read the folder (its annotations in ``annotation_dir`` when given) on a worker thread (thousands of
+        headers must not freeze the window)."""
+        self.folder, self.annotation_dir = folder, annotation_dir
         self.plan = None
         self._generation += 1
         self.folder_label.setText(str(folder) if folder else "No folder is open")
+        self.annotations_label.setText(controller.annotations_text(annotation_dir))
+        self.annotations_label.setVisible(folder is not None)
         self._show_plan_text("Reading the annotations…" if folder else
                              "Open a folder of annotated radiographs first (File > Open folder), or choose one here.")
         self._refresh_buttons()
         if folder is None:
             return
-        threading.Thread(target=self._read_plan, args=(self._generation, folder), name="finetune-plan",
-                         daemon=True).start()
+        threading.Thread(target=self._read_plan, args=(self._generation, folder, annotation_dir),
+                         name="finetune-plan", daemon=True).start()
 
-    def _read_plan(self, generation: int, folder: Path) -> None:
+    def _read_plan(self, generation: int, folder: Path, annotation_dir: Path | None) -> None:
         """On the reading thread; the signal brings the plan to the GUI thread."""
         try:
-            plan = controller.make_plan(folder)
+            plan = controller.make_plan(folder, annotation_dir)
         except Exception as error:  # an unexpected failure must not leave the dialog "reading" forever
             plan = Plan(folder, problem=f"The folder could not be read ({type(error).__name__}: {error})")
         try:
@@ -126,11 +129,10 @@ class FinetuneDialog(QDialog):
             self.split_table.show()
             self.systems_label.setText("Fixtures per system: " + ", ".join(f"{s} {n}" for s, n in plan.systems))
             self.systems_label.show()
-            notes = [*plan.warnings, *([self.note] if self.note else [])]
             self.warnings_label.setText("<b>Before you start</b><ul style='margin:0'>"
-                                        + "".join(f"<li>{_html(w)}</li>" for w in notes) + "</ul>")
+                                        + "".join(f"<li>{_html(w)}</li>" for w in plan.warnings) + "</ul>")
             self.warnings_label.setStyleSheet(WARNING_STYLE)
-            self.warnings_label.setVisible(bool(notes))
+            self.warnings_label.setVisible(bool(plan.warnings))
         self._refresh_buttons()
 
     def _show_plan_text(self, text: str, problem: bool = False) -> None:
@@ -143,9 +145,8 @@ class FinetuneDialog(QDialog):
 
     def _choose_folder(self) -> None:
         folder = ask.folder(self, "Train on the annotations in", str(self.folder or ""))
-        if folder:
-            self.note = ""
-            self.read_folder(folder)
+        if folder:  # the window's save folder holds the annotations of the window's folder only
+            self.read_folder(folder, self.annotation_dir if folder == self.folder else None)
 
     def _starting_model_text(self) -> str:
         active = Registry().active()
@@ -163,7 +164,7 @@ class FinetuneDialog(QDialog):
         self.final = None
         self._keeping_best = self._activated = False
         self.use_button.setText("Use this model")
-        self.runner.start(self.options.request(self.plan.folder))
+        self.runner.start(self.options.request(self.plan.folder, self.plan.annotation_dir))
         self.data_label.setText(f"Folder: {self.plan.folder}")
         self.state = RUNNING
         self.results.hide()
@@ -231,7 +232,7 @@ class FinetuneDialog(QDialog):
         self.state = SETUP
         self.pages.setCurrentIndex(0)
         self.starting_label.setText(self._starting_model_text())
-        self.read_folder(self.folder)
+        self.read_folder(self.folder, self.annotation_dir)
 
     # ---- showing --------------------------------------------------------------------------------------------------
     def _redraw(self, changed: str = "all") -> None:
@@ -312,6 +313,11 @@ class FinetuneDialog(QDialog):
         options.start_from_active = self.start_from_active.isChecked()
 
     # ---- closing ----------------------------------------------------------------------------------------------------
+    def cancel_and_wait(self) -> None:
+        """The window is closing: cancel the hard way (as "Cancel training") and wait until the child is gone."""
+        self.cancel()
+        self.runner.cancel_and_wait()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if self.state == RUNNING:
             if not ask.confirm(self, "Stop training?", "Training is still running. Stop it? Nothing will be "
@@ -371,6 +377,9 @@ class FinetuneDialog(QDialog):
         folder_row.addWidget(QLabel("<b>Folder:</b>"))
         folder_row.addWidget(self.folder_label, 1)
         folder_row.addWidget(change)
+        self.annotations_label = QLabel()
+        self.annotations_label.setStyleSheet(MUTED_STYLE)
+        self.annotations_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.headline = QLabel()
         self.headline.setWordWrap(True)
         font = QFont(self.headline.font())
@@ -394,6 +403,7 @@ class FinetuneDialog(QDialog):
         for widget in (intro, horizontal_rule()):
             layout.addWidget(widget)
         layout.addLayout(folder_row)
+        layout.addWidget(self.annotations_label)
         for widget in (self.headline, self.split_table, self.systems_label, self.warnings_label, self.starting_label):
             layout.addWidget(widget)
         layout.addWidget(self._build_advanced())

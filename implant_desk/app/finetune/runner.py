@@ -6,6 +6,7 @@ no lock is needed; a cancel's kill deadline is enforced by the same timer.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -13,6 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from implant_desk.core.training_process import TrainingRequest, TrainingRun
 
 POLL_INTERVAL_MS = 100
+CLOSE_WAIT_S = 5.0  # a hard cancel ends the child within 2 s; this only bounds a wait that goes wrong
 
 
 class TrainingRunner(QObject):
@@ -43,6 +45,16 @@ class TrainingRunner(QObject):
         if self.running:
             self._run.cancel()
             self._timer.setInterval(POLL_INTERVAL_MS // 2)  # notice the end promptly
+
+    def cancel_and_wait(self, timeout_s: float = CLOSE_WAIT_S) -> None:
+        """Hard cancel, then read the child's events here until it is gone: the window is closing, so the timer
+        would not get to run again. Returns within about 2 s; ``ended`` has been emitted by then."""
+        self.cancel()
+        deadline = time.monotonic() + timeout_s
+        while self.running and time.monotonic() < deadline:
+            self._poll()
+            if self.running:
+                time.sleep(POLL_INTERVAL_MS / 2000)
 
     def stop_and_keep_best(self) -> None:
         if self.running:

@@ -5,6 +5,8 @@ Policy (issue 5):
   dropped when that is no longer the current one, so a slow prediction never paints onto the next image.
 - The threshold only decides which fixtures have a claimed system: moving it re-applies
   ``FixturePrediction.with_threshold`` to the fixtures already computed; the model is not run again.
+- Another model becoming active ("Use this model" after fine-tuning) counts as a change of image: a result in
+  flight or on screen is the old model's, so it is dropped the same way, and identification runs again.
 - "Accept" adds the fixtures whose system is claimed (not the uncertain ones: nothing is claimed under the
   threshold, and a box labelled with a guess would end up in a training set), labelled with that system, in ONE
   undoable step. A prediction that is already in the document (same label, overlapping by IoU >= 0.5) is not
@@ -43,22 +45,25 @@ class ModelInfo:
     """What the panel says about the model in use."""
 
     name: str
-    device: str  # "cpu", "cuda" or "mps"
+    device: str  # "cpu", "cuda" or "mps"; "" while the model is not loaded yet
     warning: str
 
     @classmethod
-    def from_card(cls, name: str, device: str, card: ModelCard | None) -> "ModelInfo":
+    def from_card(cls, name: str, device: str, card: ModelCard | dict | None) -> "ModelInfo":
         return cls(name=name or "unnamed model", device=device, warning=card_warning(card))
 
 
-def card_warning(card: ModelCard | None) -> str:
-    """The plain warning line: generated-only training data says so; otherwise the card's intended use."""
+def card_warning(card: ModelCard | dict | None) -> str:
+    """The plain warning line: generated-only training data says so; otherwise the card's intended use.
+    ``card``: the loaded card, or its JSON (what the registry reads without loading the model)."""
     if card is None:
         return "This model has no card: where its data came from is unknown. Not for diagnosis."
-    seen = json.dumps(card.training_data).lower() + " " + " ".join(card.notes).lower()
+    fields = card if isinstance(card, dict) else card.to_dict()
+    notes = " ".join(str(note) for note in fields.get("notes") or [])
+    seen = (json.dumps(fields.get("training_data") or {}) + " " + notes).lower()
     if "generated" in seen or "synthetic" in seen:
         return GENERATED_WARNING
-    return card.intended_use
+    return str(fields.get("intended_use") or "")
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,13 @@ class IdentifyController:
         self.radiograph = radiograph
         self.running = False
         self._computed, self.fixtures, self.selected, self.elapsed_ms = None, (), -1, None
+
+    def model_changed(self) -> bool:
+        """Another model became active. What the old one found (or is still finding) is dropped like a result for
+        another image; True when the image should be identified again (it had, or was about to get, a result)."""
+        again = self.radiograph is not None and (self.running or self._computed is not None)
+        self.image_changed(self.radiograph)
+        return again
 
     def request(self) -> IdentifyRequest | None:
         """A request for the current image (None when there is none); results for older ones become stale."""

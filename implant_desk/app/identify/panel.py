@@ -21,8 +21,9 @@ from implant_desk.app.identify.controller import (
     SELECTED_COLOR, UNCERTAIN_COLOR, IdentifyController, ModelInfo, fixture_title,
 )
 from implant_desk.app.identify.folder_job import FolderJob, FolderReport
-from implant_desk.app.identify.worker import InferenceWorker, PredictorProvider
+from implant_desk.app.identify.worker import InferenceWorker, PredictorProvider, active_model_info
 from implant_desk.app.widgets import horizontal_rule
+from implant_desk.core.errors import ImplantDeskError
 
 if TYPE_CHECKING:
     from implant_desk.core.annotations.document import AnnotationDocument
@@ -98,7 +99,7 @@ class IdentifyPanel(QDockWidget):
         self.controller = IdentifyController()
         self.provider = provider or PredictorProvider()
         self.worker = InferenceWorker(self.provider, self)
-        self.worker.modelReady.connect(self._show_model)
+        self.worker.modelReady.connect(self._model_ready)
         self.worker.finished.connect(self._result)
         self.worker.failed.connect(self._failure)
         self.folder_job: FolderJob | None = None
@@ -120,6 +121,23 @@ class IdentifyPanel(QDockWidget):
         self._refresh()
         if radiograph is not None and self.on_open.isChecked():
             self.identify()
+
+    def model_changed(self) -> None:
+        """Another model version became active ("Use this model"): say which at once, drop what the old one found
+        (an identification under way finishes with its model; its result is then stale) and identify again with
+        the new one when this image had been identified."""
+        again = self.controller.model_changed()
+        self.canvas.clear_overlay()
+        self.message.clear()
+        try:
+            self._show_model(active_model_info())
+        except ImplantDeskError as error:  # the next identification says it too
+            self.model_label.setText("The active model cannot be read")
+            self.warning_label.setText(str(error))
+        if again:
+            self.identify()
+        else:
+            self._refresh()
 
     def identify(self) -> None:
         self._follow()
@@ -187,9 +205,14 @@ class IdentifyPanel(QDockWidget):
             self.message.setText(why)
             self._refresh()
 
+    def _model_ready(self, generation: int, info: ModelInfo) -> None:
+        if generation == self.controller.generation:  # an older request may have run with the previous model
+            self._show_model(info)
+
     def _show_model(self, info: ModelInfo) -> None:
         name = f"version {info.name}" if info.name.isdigit() else info.name
-        self.model_label.setText(f"Model <b>{name}</b> on <b>{info.device.upper()}</b>")
+        where = f"on <b>{info.device.upper()}</b>" if info.device else "(loads on first use)"
+        self.model_label.setText(f"Model <b>{name}</b> {where}")
         self.warning_label.setText(info.warning)
 
     def _folder_progress(self, done: int, total: int, name: str) -> None:

@@ -5,8 +5,10 @@ window start-up; the model is loaded once and reused. One lock guards the predic
 job never run it at the same time (Grad-CAM hooks a layer for the duration of a call).
 
 Requests for the panel are "latest wins": while one image is being identified, a newer request replaces any
-that is still waiting, so flipping through images never builds a queue. Results are delivered on the GUI
-thread (queued signals) with the generation they were requested for; the controller drops stale ones.
+that is still waiting, so flipping through images never builds a queue. Results, and the model each request
+ran with, are delivered on the GUI thread (queued signals) with the generation they were requested for; the
+controller drops stale ones. A request keeps the predictor it started with to the end (the lock), so a model
+activated meanwhile is used from the next request on.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from implant_desk.app.identify.controller import IdentifyRequest, ModelInfo
 from implant_desk.core.errors import ImplantDeskError
+from implant_desk.core.model_files import read_card_json
 
 if TYPE_CHECKING:
     from implant_desk.core.models.predictor import Predictor
@@ -34,6 +37,14 @@ def active_model_folder() -> Path:
     from implant_desk.core.models.locate import model_folder
 
     return model_folder(None)
+
+
+def active_model_info() -> ModelInfo:
+    """What the panel says about the active model before it is loaded: its card only (no torch, no device yet).
+    Raises ImplantDeskError (ModelFileError) for a missing or damaged card."""
+    folder = active_model_folder()
+    card = read_card_json(folder)
+    return ModelInfo.from_card(str(card.get("version") or folder.name), "", card)
 
 
 def load_predictor(folder: Path) -> Predictor:
@@ -88,7 +99,7 @@ class PredictorProvider:
 
 
 class InferenceWorker(QObject):
-    modelReady = Signal(object)  # ModelInfo, once per loaded model
+    modelReady = Signal(int, object)  # generation, ModelInfo of the model that request runs with
     finished = Signal(int, object, float)  # generation, list[FixturePrediction], milliseconds
     failed = Signal(int, str)  # generation, why in words
 
@@ -100,7 +111,6 @@ class InferenceWorker(QObject):
         self._lock = threading.Lock()
         self._pending: IdentifyRequest | None = None
         self._draining = False
-        self._announced: object = None  # the predictor whose ModelInfo was last emitted
 
     def submit(self, request: IdentifyRequest) -> None:
         with self._lock:
@@ -126,9 +136,7 @@ class InferenceWorker(QObject):
     def _run(self, request: IdentifyRequest) -> None:
         try:
             with self.provider.use() as predictor:
-                if predictor is not self._announced:
-                    self._announced = predictor
-                    self.modelReady.emit(model_info(predictor))
+                self.modelReady.emit(request.generation, model_info(predictor))
                 started = time.perf_counter()  # the identification itself, not loading torch and the model
                 fixtures = predictor.predict(request.radiograph, request.threshold, explain=True)
                 elapsed_ms = (time.perf_counter() - started) * 1000
