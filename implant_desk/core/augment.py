@@ -24,6 +24,10 @@ class AugmentConfig:
     flip_p: float = 0.5
     quarter_turns: bool = True
     max_rotation_deg: float = 7.0
+    # Shift (fraction of the side) and zoom: fixtures end up cut by an edge and at other sizes, as on films
+    # taken by another hand; a box cut by the edge shrinks to what is left inside.
+    max_shift: float = 0.0
+    scale: tuple[float, float] = (1.0, 1.0)
     noise_p: float = 0.5
     max_noise_fraction: float = 0.04  # of the pixels, replaced by random values
     brightness: float = 0.0  # factor drawn from [1 - brightness, 1 + brightness]
@@ -105,6 +109,9 @@ def build_augmentation(config: AugmentConfig = AugmentConfig(), boxes: bool = Tr
     if config.max_rotation_deg > 0:
         # Bilinear: nearest-neighbour turns alias the fine thread pattern that tells systems apart.
         steps.append(v2.RandomRotation(config.max_rotation_deg, interpolation=v2.InterpolationMode.BILINEAR))
+    if config.max_shift > 0 or config.scale != (1.0, 1.0):
+        steps.append(v2.RandomAffine(0.0, translate=(config.max_shift, config.max_shift), scale=config.scale,
+                                     interpolation=v2.InterpolationMode.BILINEAR))
     if config.brightness > 0 or config.contrast > 0 or config.gamma != (1.0, 1.0):
         steps.append(RandomExposure(config.brightness, config.contrast, config.gamma))
     if config.max_noise_fraction > 0:

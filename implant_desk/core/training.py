@@ -42,13 +42,15 @@ from implant_desk.core.models.preprocess import detector_input, fixture_crop, gr
 CHECKPOINT_FORMAT = "implant-desk-checkpoint/1"
 # Higher is better for every metric we monitor (see implant_desk.core.metrics.Evaluation).
 MONITORED = ("top1", "top3", "ap50", "map")
-# The detector: flips and exposure (brightness, contrast, gamma, noise on up to 3% of pixels, as in the
-# implant-design study); no rotation, because the box enclosing a turned upright fixture is much wider than
-# the fixture and the detector would learn loose boxes.
-DETECTOR_AUGMENTATION = AugmentConfig(quarter_turns=False, max_rotation_deg=0.0, brightness=0.1, contrast=0.2,
-                                      gamma=(0.74, 1.35), noise_p=1.0, max_noise_fraction=0.03)
-# The classifier's crops are upright by construction: small rotations but no quarter turns.
-CROP_AUGMENTATION = replace(DETECTOR_AUGMENTATION, max_rotation_deg=8.0)
+# The detector: flips, shifts and zoom (fixtures cut by the film's edge), exposure (brightness, contrast,
+# gamma, noise on up to 3% of pixels, as in the implant-design study); no rotation, because the box enclosing
+# a turned upright fixture is much wider than the fixture and the detector would learn loose boxes.
+DETECTOR_AUGMENTATION = AugmentConfig(quarter_turns=False, max_rotation_deg=0.0, max_shift=0.2, scale=(0.85, 1.2),
+                                      brightness=0.1, contrast=0.2, gamma=(0.74, 1.35), noise_p=1.0,
+                                      max_noise_fraction=0.03)
+# The classifier's crops: fixtures stand at any tilt within them, so rotations as wide as the tilts a film
+# shows, but no quarter turns and no shifts (the crop follows the box).
+CROP_AUGMENTATION = replace(DETECTOR_AUGMENTATION, max_rotation_deg=20.0, max_shift=0.0, scale=(1.0, 1.0))
 
 
 class TrainingError(ImplantDeskError):
@@ -68,6 +70,9 @@ class FitConfig:
     # stages work at high resolution, so training them costs most on a CPU and they hold generic edge filters.
     freeze_depth: int = 3
     batch_size: int = 4  # images per step (each brings all its fixtures to the classifier)
+    # Differently jittered and augmented crops of each fixture per step: the classifier learns from few
+    # distinct fixtures, and its crops cost a fraction of the detector's full image.
+    crop_views: int = 3
     lr: float = 3e-3  # for the new heads
     backbone_lr_scale: float = 0.1  # pretrained layers learn slower, keeping what ImageNet taught them
     weight_decay: float = 0.05
@@ -78,6 +83,7 @@ class FitConfig:
     device: str = "cpu"
     augment: bool = True
     class_weights: bool = True
+    label_smoothing: float = 0.1  # against over-confident systems learnt from a few distinct fixtures
     pretrained: bool = True  # ImageNet backbones (False only for tests and ablations)
     init_from: str | None = None  # a model folder to start from (fine-tuning); tensors that fit are copied
     checkpoint_path: str | None = None
@@ -309,8 +315,8 @@ class _Augmenters:
         self.crop = build_augmentation(CROP_AUGMENTATION, boxes=False)
 
 
-def _make_batch(batch: list[_Prepared], spec, augmenters: _Augmenters | None,
-                rng: np.random.Generator) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor | None, list[int]]:
+def _make_batch(batch: list[_Prepared], spec, augmenters: _Augmenters | None, rng: np.random.Generator,
+                crop_views: int = 1) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor | None, list[int]]:
     """Detector images (B x 1 x H x W, uint8) with their boxes, and the fixture crops with their labels."""
     images, boxes, crops, labels = [], [], [], []
     for item in batch:
@@ -319,9 +325,8 @@ def _make_batch(batch: list[_Prepared], spec, augmenters: _Augmenters | None,
             image, item_boxes, _ = augment(augmenters.detector, image, item_boxes, torch.arange(len(item_boxes)))
         images.append(image)
         boxes.append(item_boxes)
-        for box, label in zip(item.boxes, item.labels):
-            if label < 0:
-                continue
+        views = crop_views if augmenters is not None else 1  # without augmentation every view is the same
+        for box, label in [(b, l) for b, l in zip(item.boxes, item.labels) if l >= 0] * views:
             crop_box = _jitter(box, rng) if augmenters is not None else tuple(box)
             crop, _ = fixture_crop(item.image, crop_box, spec.crop_size, spec.crop_margin)
             crop = torch.from_numpy(crop)[None]
@@ -335,7 +340,7 @@ def _train_step(network, optimizer, batch: list[_Prepared], spec, config: FitCon
     """One optimiser step; returns the two losses and the seconds spent preparing the batch (augmenting,
     cropping), so a benchmark can tell data time from compute time."""
     started = time.perf_counter()
-    images, boxes, crops, labels = _make_batch(batch, spec, augmenters, rng)
+    images, boxes, crops, labels = _make_batch(batch, spec, augmenters, rng, config.crop_views)
     det_input = normalize_uint8(images).to(device)
     crop_input = None if crops is None else normalize_uint8(crops).to(device)
     data_s = time.perf_counter() - started
@@ -344,7 +349,8 @@ def _train_step(network, optimizer, batch: list[_Prepared], spec, config: FitCon
     det_loss = detection_loss(det_output, {k: v.to(device) for k, v in targets.items()})
     cls_loss = torch.zeros((), device=device)
     if logits is not None:
-        cls_loss = F.cross_entropy(logits, torch.tensor(labels, device=device), weight=class_weights)
+        cls_loss = F.cross_entropy(logits, torch.tensor(labels, device=device), weight=class_weights,
+                                   label_smoothing=config.label_smoothing)
     loss = det_loss + cls_loss
     if not distributed.on_every_rank(bool(torch.isfinite(loss))):  # one rank raising alone would hang the rest
         raise TrainingError(f"training diverged at epoch {epoch}, step {step}: the loss is no longer a finite "

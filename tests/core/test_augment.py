@@ -91,3 +91,33 @@ def test_a_box_without_area_is_dropped_with_its_label():
     boxes = torch.tensor([[30.0, 10.0, 50.0, 70.0], [5.0, 5.0, 5.5, 60.0]])
     _, out_boxes, labels = augment(pipeline, image, boxes, torch.tensor([0, 1]))
     assert labels.tolist() == [0] and out_boxes.shape == (1, 4)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_shifts_and_zoom_move_the_box_with_the_pixels_and_cut_it_at_the_edge(seed):
+    torch.manual_seed(200 + seed)
+    config = AugmentConfig(flip_p=0.0, quarter_turns=False, max_rotation_deg=0.0, max_shift=0.45, scale=(0.8, 1.25),
+                           max_noise_fraction=0.0, contrast=0.0, gamma=(1.0, 1.0))
+    image, boxes = _image_with_fixture(box=(10, 20, 40, 80))
+    out, out_boxes, labels = augment(build_augmentation(config), image, boxes, torch.tensor([1]))
+    assert out.shape == image.shape
+    if (out > 127).any():
+        # What is left of the fixture in the image, within a pixel of resampling blur; a fixture pushed out
+        # of the film takes its box and label along.
+        assert labels.tolist() == [1]
+        assert torch.allclose(out_boxes[0], _bright_extent(out), atol=1.5)
+    else:
+        assert labels.tolist() == []
+
+
+def test_shifts_cut_fixtures_at_the_edge_now_and_then():
+    config = AugmentConfig(flip_p=0.0, quarter_turns=False, max_rotation_deg=0.0, max_shift=0.2,
+                           max_noise_fraction=0.0, contrast=0.0, gamma=(1.0, 1.0))
+    image, boxes = _image_with_fixture(box=(4, 20, 34, 80))
+    pipeline = build_augmentation(config)
+    widths = []
+    for seed in range(20):
+        torch.manual_seed(seed)
+        box = augment(pipeline, image, boxes, torch.tensor([0]))[1][0]
+        widths.append(float(box[2] - box[0]))
+    assert min(widths) < 29  # some draws push the fixture partly off the image: its box is cut to what is left

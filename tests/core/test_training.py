@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
@@ -115,3 +116,17 @@ def test_class_weights_balance_rare_systems(data):
 def test_no_training_images_is_a_clear_error():
     with pytest.raises(TrainingError, match="no training images"):
         fit(TINY_SPEC, [], [], TINY)
+
+
+def test_each_fixture_brings_several_differently_augmented_crops_per_step(data):
+    prepared = [training._prepare(s, TINY_SPEC) for s in data[0][:2]]
+    fixtures = sum(int((p.labels >= 0).sum()) for p in prepared)
+    torch.manual_seed(0)
+    _, boxes, crops, labels = training._make_batch(prepared, TINY_SPEC, training._Augmenters(),
+                                                   np.random.default_rng(0), crop_views=3)
+    assert len(boxes) == 2 and crops.shape[0] == len(labels) == 3 * fixtures
+    first_views = crops[:fixtures]
+    assert not torch.equal(first_views, crops[fixtures:2 * fixtures])  # new jitter and augmentation each view
+    assert labels[:fixtures] * 3 == labels  # the same fixtures in the same order, view after view
+    _, _, plain, _ = training._make_batch(prepared, TINY_SPEC, None, np.random.default_rng(0), crop_views=3)
+    assert plain.shape[0] == fixtures  # without augmentation a second view would repeat the first
