@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from implant_desk.core import imaging
-from implant_desk.core.annotations.folder import ANNOTATED, VERIFIED, scan_image_folder
+from implant_desk.core.annotations.folder import ANNOTATED, NOT_ANNOTATED, VERIFIED, scan_image_folder
 from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.annotations.store import load_annotation
 from implant_desk.core.errors import FileProblem, ImplantDeskError
@@ -59,10 +59,22 @@ class Dataset:
     warnings: list[str] = field(default_factory=list)
     # How each patient id was found: {"dicom": n, "patients.csv": n, "sub-folder": n, "image": n}.
     patient_sources: dict[str, int] = field(default_factory=dict)
+    # Images under the folders without an annotation file (material for self-supervised pre-training).
+    unannotated: list[Path] = field(default_factory=list)
+    patient_rules: list[PatientRule] = field(default_factory=list, repr=False)
 
     @property
     def patients(self) -> set[str]:
         return {s.patient_id for s in self.samples}
+
+    def patient_of(self, image: Path) -> str:
+        """The patient of any image under the data folders, by the rules its annotated images followed (a
+        DICOM header is read only here, so listing unannotated images stays cheap)."""
+        for rule in self.patient_rules:
+            if image.is_relative_to(rule.root):
+                header = read_dicom_header(image) if image.suffix.lower() in _DICOM_SUFFIXES else None
+                return rule.patient(image.relative_to(rule.root).as_posix(), header)[0]
+        raise ValueError(f"{image} is not under the data folders")
 
     @property
     def fixtures(self) -> int:
@@ -133,6 +145,28 @@ def _read_patients_csv(folder: Path) -> dict[str, str]:
     return table
 
 
+@dataclass(frozen=True)
+class PatientRule:
+    """How one data folder names its patients (see the module docstring)."""
+
+    root: Path
+    by_file: dict[str, str]  # from patients.csv
+    sub_folders: bool  # one sub-folder per patient
+
+    def patient(self, relative: str, header) -> tuple[str, str]:
+        """(patient id, where it came from) for an image at ``relative`` (POSIX) under the root."""
+        patient = _patient_of(header)
+        if patient is not None:
+            return patient, "dicom"
+        patient = self.by_file.get(relative) or self.by_file.get(relative.rsplit("/", 1)[-1])
+        if patient is not None:
+            return patient, PATIENTS_CSV
+        if self.sub_folders and "/" in relative:
+            # Folder-derived ids are prefixed with the data folder so two labs' "patient1" stay two patients.
+            return f"{self.root.name}/{relative.split('/', 1)[0]}", "sub-folder"
+        return f"{self.root.name}/{relative}", "image"
+
+
 def _image_folders(root: Path) -> Iterable[Path]:
     """The data folder and every sub-folder below it (hidden ones skipped), in a stable order."""
     for folder, subfolders, _ in os.walk(root):
@@ -153,6 +187,8 @@ def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | Non
     A damaged annotation file is skipped with a warning, never rewritten."""
     samples: list[Sample] = []
     notes: list[str] = []
+    unannotated: list[Path] = []
+    rules: list[PatientRule] = []
     sources: Counter[str] = Counter()
     roots = [Path(f) for f in folders]
     for root in roots:
@@ -160,31 +196,25 @@ def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | Non
             raise DatasetError(f"{root}: not a folder")
     annotations = Path(annotation_dir) if annotation_dir is not None else None
     found_per_root = [[loaded for folder in _image_folders(root)
-                       for loaded in _load_folder(root, folder, annotations, notes)] for root in roots]
+                       for loaded in _load_folder(root, folder, annotations, notes, unannotated)] for root in roots]
     if annotations is not None:
         found_per_root = _one_image_per_stem(found_per_root, annotations, notes)
     for root, found in zip(roots, found_per_root):
-        patients_csv = _read_patients_csv(root)
         # Sub-folders name patients only when the images are spread over several of them (not one "images/").
-        per_patient_folders = len({name.split("/", 1)[0] for name, *_ in found if "/" in name}) >= 2
+        rule = PatientRule(root, _read_patients_csv(root),
+                           len({name.split("/", 1)[0] for name, *_ in found if "/" in name}) >= 2)
+        rules.append(rule)
         for relative, image, annotation, header in found:
             if only is not None:
                 annotation = replace(annotation, boxes=[b for b in annotation.boxes if b.label in only])
-            patient, source = _patient_of(header), "dicom"
-            if patient is None:
-                patient, source = patients_csv.get(relative) or patients_csv.get(image.name), PATIENTS_CSV
-            if patient is None and per_patient_folders and "/" in relative:
-                # Folder-derived ids are prefixed with the data folder so two labs' "patient1" stay two patients.
-                patient, source = f"{root.name}/{relative.split('/', 1)[0]}", "sub-folder"
-            if patient is None:
-                patient, source = f"{root.name}/{relative}", "image"
+            patient, source = rule.patient(relative, header)
             samples.append(Sample(image, annotation, patient, f"{root.name}/{relative}"))
             sources[source] += 1
     if not samples:
         where = ", ".join(str(f) for f in folders) + (f" (annotations in {annotations})" if annotations else "")
         raise DatasetError("no annotated image found in " + where)
     classes = sorted({label for s in samples for label in s.systems})
-    return Dataset(samples, classes, notes, dict(sources))
+    return Dataset(samples, classes, notes, dict(sources), unannotated, rules)
 
 
 _Loaded = tuple[str, Path, ImageAnnotation, object]  # path relative to its data folder, image, annotation, header
@@ -196,10 +226,14 @@ def _annotation_folder(folder: Path) -> Path | None:
     return labels if folder.name.lower() == "images" and labels.is_dir() else None
 
 
-def _load_folder(root: Path, folder: Path, annotation_dir: Path | None, notes: list[str]) -> Iterable[_Loaded]:
-    """(path relative to root, image, annotation, DICOM header or None) for each annotated image."""
+def _load_folder(root: Path, folder: Path, annotation_dir: Path | None, notes: list[str],
+                 unannotated: list[Path]) -> Iterable[_Loaded]:
+    """(path relative to root, image, annotation, DICOM header or None) for each annotated image; the images
+    without an annotation file are added to ``unannotated``."""
     save_dir = annotation_dir or _annotation_folder(folder)
     for entry in scan_image_folder(folder, save_dir):
+        if entry.status == NOT_ANNOTATED:
+            unannotated.append(entry.path)
         if entry.status not in (ANNOTATED, VERIFIED):
             continue
         image = entry.path
@@ -344,6 +378,9 @@ def patient_warnings(dataset: Dataset) -> list[str]:
             "end up on both sides"]
 
 
+_SPLIT_NAMES = {"val": "validation", "test": "test"}
+
+
 def data_warnings(parts: Mapping[str, Sequence[Sample]], classes: Sequence[str]) -> list[str]:
     """What a user should know before training: systems with too few fixtures, splits that lack a system."""
     notes = []
@@ -351,7 +388,8 @@ def data_warnings(parts: Mapping[str, Sequence[Sample]], classes: Sequence[str])
     train_counts = Counter(label for s in train for label in s.systems)
     for system in classes:
         if train_counts[system] < MIN_FIXTURES_PER_SYSTEM:
-            notes.append(f"{system}: only {train_counts[system]} fixture(s) to learn from; at least "
+            count = train_counts[system]
+            notes.append(f"{system}: only {count} fixture{'' if count == 1 else 's'} to learn from; at least "
                          f"{MIN_FIXTURES_PER_SYSTEM} are needed for the model to learn this system")
     for name, samples in parts.items():
         if name == "train" or not samples:
@@ -359,5 +397,6 @@ def data_warnings(parts: Mapping[str, Sequence[Sample]], classes: Sequence[str])
         present = {label for s in samples for label in s.systems}
         missing = [system for system in classes if system not in present]
         if missing:
-            notes.append(f"the {name} split has no fixture of {', '.join(missing)}: its figures cannot be judged there")
+            notes.append(f"the {_SPLIT_NAMES.get(name, name)} patients have no fixture of {', '.join(missing)}: the "
+                         f"figures cannot judge {'this system' if len(missing) == 1 else 'these systems'} there")
     return notes

@@ -39,7 +39,7 @@ from implant_desk.core.models.modelfile import load_model
 from implant_desk.core.models.predictor import Predictor
 from implant_desk.core.models.preprocess import detector_input, fixture_crop, grey8
 
-CHECKPOINT_FORMAT = "implant-desk-checkpoint/1"
+CHECKPOINT_FORMAT = "implant-desk-checkpoint/2"
 # Higher is better for every metric we monitor (see implant_desk.core.metrics.Evaluation).
 MONITORED = ("top1", "top3", "ap50", "map")
 # The detector: flips, shifts and zoom (fixtures cut by the film's edge), exposure (brightness, contrast,
@@ -90,12 +90,17 @@ class FitConfig:
     resume: bool = True  # continue from ``checkpoint_path`` when it exists
     time_limit_s: float | None = None
     grad_clip: float = 5.0
+    # Self-supervised pre-training of the backbones (implant_desk.core.pretrain) on the training images and
+    # ``fit``'s unlabelled ones before the supervised epochs; 0: off.
+    pretrain_epochs: int = 0
 
     def __post_init__(self) -> None:
         if self.monitor not in MONITORED:
             raise ValueError(f"monitor must be one of {MONITORED}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be at least 1")
+        if self.pretrain_epochs < 0:
+            raise ValueError("pretrain_epochs must be 0 (off) or more")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -131,11 +136,15 @@ class _Prepared:
 
 def fit(model_spec, train_samples: Sequence[Sample], val_samples: Sequence[Sample], config: FitConfig,
         on_progress: Callable[[dict], None] | None = None,
-        should_stop: Callable[[], bool] | None = None) -> FitResult:
+        should_stop: Callable[[], bool] | None = None, unlabelled: Sequence[Path | str] = ()) -> FitResult:
     """Train a detector + classifier for ``model_spec`` (a ModelSpec) on samples with ``image_path`` and
-    ``annotation``. Raises TrainingError for no usable data or a non-finite loss."""
+    ``annotation``; ``unlabelled``: more images for the pre-training (``config.pretrain_epochs``). Raises
+    TrainingError for no usable data or a non-finite loss."""
     started = time.monotonic()
     rank, world = distributed.rank_and_world()  # (0, 1) unless started by torchrun
+    if config.pretrain_epochs and world > 1:
+        raise TrainingError("self-supervised pre-training runs in one process only: run it without torchrun "
+                            "(or with --pretrain-epochs 0)")
     device = distributed.local_device(resolve_device(config.device))
     if not train_samples:
         raise TrainingError("there are no training images")
@@ -166,6 +175,11 @@ def fit(model_spec, train_samples: Sequence[Sample], val_samples: Sequence[Sampl
         state = _resume(checkpoint, network, optimizer, model_spec, config)
 
     emit = (on_progress if rank == 0 else None) or (lambda _event: None)
+    if config.pretrain_epochs and state.epoch == 0:  # a resumed run has its pre-trained weights already
+        from implant_desk.core.pretrain import pretrain_for_fit
+
+        pretrain_for_fit(network, train, unlabelled, config, device, emit,
+                         lambda: bool(_stop_reason(should_stop, config, started)))
     stop_reason = "completed"
     epoch_times: list[float] = []
     for epoch in range(state.epoch + 1, config.epochs + 1):
@@ -203,9 +217,9 @@ def fit(model_spec, train_samples: Sequence[Sample], val_samples: Sequence[Sampl
             break
         # Rank 0 validates; all ranks take its figures, so early stopping and the best epoch agree.
         metrics = distributed.from_rank0(_validate(network, val, model_spec, device) if val and rank == 0 else {})
-        improved = bool(metrics) and metrics[config.monitor] > state.best_value
+        improved = bool(metrics) and _score(metrics, config.monitor) > state.best_score
         if improved:
-            state.best_value, state.best_epoch = metrics[config.monitor], epoch
+            state.best_score, state.best_epoch = _score(metrics, config.monitor), epoch
             state.best_state = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
             state.bad_epochs = 0
         elif metrics and phase == "whole":
@@ -234,6 +248,12 @@ def fit(model_spec, train_samples: Sequence[Sample], val_samples: Sequence[Sampl
                      device=str(device), config=config.to_dict())
 
 
+def _score(metrics: dict, monitor: str) -> tuple[float, float]:
+    """The monitored figure, ties broken by COCO mAP: on a small validation set several epochs often score the
+    same top-1, and of those the one with the tighter boxes measures fixtures better."""
+    return metrics[monitor], metrics["map"]
+
+
 def _stop_reason(should_stop: Callable[[], bool] | None, config: FitConfig, started: float) -> str:
     if should_stop and should_stop():
         return "cancelled"
@@ -246,7 +266,7 @@ def _stop_reason(should_stop: Callable[[], bool] | None, config: FitConfig, star
 class _State:
     epoch: int = 0  # last completed epoch
     step: int = 0
-    best_value: float = -math.inf
+    best_score: tuple[float, float] = (-math.inf, -math.inf)  # see _score
     best_epoch: int = 0
     bad_epochs: int = 0
     best_state: dict | None = None
@@ -297,12 +317,16 @@ def _set_trainable(network: ImplantIdentifier, frozen_stages: int | None) -> Non
                 module.eval()
 
 
-def _set_lr(optimizer: torch.optim.Optimizer, config: FitConfig, step: int, total: int) -> None:
-    warmup = max(1, round(total * config.warmup_fraction))
+def warmup_cosine(step: int, total: int, warmup_fraction: float) -> float:
+    """Learning-rate factor: linear warm-up over ``warmup_fraction`` of the steps, then cosine decay to 0."""
+    warmup = max(1, round(total * warmup_fraction))
     if step < warmup:
-        factor = (step + 1) / warmup
-    else:
-        factor = 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+        return (step + 1) / warmup
+    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+
+
+def _set_lr(optimizer: torch.optim.Optimizer, config: FitConfig, step: int, total: int) -> None:
+    factor = warmup_cosine(step, total, config.warmup_fraction)
     for group in optimizer.param_groups:
         group["lr"] = config.lr * factor * group["scale"]
 
@@ -395,7 +419,7 @@ def _eta(epoch_times: list[float], elapsed: float, done: int, steps: int, remain
 
 def _save_checkpoint(path: Path, network, optimizer, state: _State, spec, config: FitConfig) -> None:
     payload = {"format": CHECKPOINT_FORMAT, "spec": spec.to_dict(), "config": config.to_dict(),
-               "epoch": state.epoch, "step": state.step, "best_value": state.best_value,
+               "epoch": state.epoch, "step": state.step, "best_score": list(state.best_score),
                "best_epoch": state.best_epoch, "bad_epochs": state.bad_epochs, "best_state": state.best_state,
                "history": state.history, "model": network.state_dict(), "optimizer": optimizer.state_dict()}
     buffer = io.BytesIO()
@@ -413,6 +437,6 @@ def _resume(path: Path, network, optimizer, spec, config: FitConfig) -> _State:
         raise TrainingError(f"{path}: the checkpoint belongs to another model or run; delete it to start afresh")
     network.load_state_dict(payload["model"])
     optimizer.load_state_dict(payload["optimizer"])
-    return _State(epoch=payload["epoch"], step=payload["step"], best_value=payload["best_value"],
+    return _State(epoch=payload["epoch"], step=payload["step"], best_score=tuple(payload["best_score"]),
                   best_epoch=payload["best_epoch"], bad_epochs=payload["bad_epochs"],
                   best_state=payload["best_state"], history=list(payload["history"]))

@@ -46,7 +46,7 @@ def test_prepared_data_says_what_it_will_train_on(folder):
     assert sum(s["images"] for s in splits.values()) == 24
     assert data.summary["patient_sources"] == {"patients.csv": 24}
     # 2 or 3 patients per held-out split cannot hold all three systems: said, not hidden.
-    assert any("split has no fixture of" in w for w in data.warnings) == any(
+    assert any("patients have no fixture of" in w for w in data.warnings) == any(
         len(s["systems"]) < 3 for name, s in splits.items() if name != "train")
 
 

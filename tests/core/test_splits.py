@@ -114,5 +114,5 @@ def test_warnings_for_a_system_with_too_few_fixtures_and_a_split_without_a_syste
     parts = {"train": dataset.samples + rare, "val": [s for s in dataset.samples if "straight-V" in s.systems][:1]}
     notes = data_warnings(parts, [*SYSTEMS, "one-piece"])
     assert any(n.startswith("one-piece: only 1 fixture") for n in notes)
-    assert any("val split has no fixture of tapered-buttress, tapered-square, one-piece" in n for n in notes)
+    assert any("validation patients have no fixture of tapered-buttress, tapered-square, one-piece" in n for n in notes)
     assert data_warnings({"train": dataset.samples}, SYSTEMS) == []

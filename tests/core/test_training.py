@@ -130,3 +130,15 @@ def test_each_fixture_brings_several_differently_augmented_crops_per_step(data):
     assert labels[:fixtures] * 3 == labels  # the same fixtures in the same order, view after view
     _, _, plain, _ = training._make_batch(prepared, TINY_SPEC, None, np.random.default_rng(0), crop_views=3)
     assert plain.shape[0] == fixtures  # without augmentation a second view would repeat the first
+
+
+def test_epochs_tied_on_the_monitored_figure_are_told_apart_by_map(data, monkeypatch):
+    figures = iter([(0.9, 0.40), (1.0, 0.45), (1.0, 0.55), (1.0, 0.50)])
+
+    def validate(*args):
+        top1, coco_map = next(figures)
+        return {**dict.fromkeys(training.MONITORED, top1), "map": coco_map}
+
+    monkeypatch.setattr(training, "_validate", validate)
+    result = fit(TINY_SPEC, *data, replace(TINY, epochs=4))
+    assert result.best_epoch == 3 and result.best_metrics["map"] == 0.55
