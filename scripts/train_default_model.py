@@ -30,9 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "models" / "default")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--train-images", type=int, default=60)
-    parser.add_argument("--val-images", type=int, default=16)
+    parser.add_argument("--val-images", type=int, default=32)
     parser.add_argument("--test-images", type=int, default=100)
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=24)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (results depend on it)")
     parser.add_argument("--dtype", choices=("float32", "float16"), default="float32")
     args = parser.parse_args(argv)
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{part}: {len(samples[part])} generated images (seed {seed})", flush=True)
 
         spec = ModelSpec(classes=tuple(system.name for system in systems))
-        config = FitConfig(epochs=args.epochs, seed=args.seed, patience=5,
+        config = FitConfig(epochs=args.epochs, seed=args.seed,
                            checkpoint_path=str(Path(tmp) / "checkpoint.pt"))
         result = fit(spec, samples["train"], samples["val"], config, on_progress=_print_progress)
         print(f"training: {result.stop_reason} after {result.epochs_run} epochs, best epoch {result.best_epoch}, "
