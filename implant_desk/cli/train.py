@@ -34,6 +34,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--freeze-depth", type=int, default=defaults.freeze_depth,
                         help="pretrained stages kept frozen after the head epochs")
     parser.add_argument("--head-epochs", type=int, default=defaults.head_epochs, help="first epochs train the new heads only")
+    parser.add_argument("--pretrain-epochs", type=int, default=defaults.pretrain_epochs, metavar="N",
+                        help="first pre-train the backbones for N epochs without labels (masked image modelling, as "
+                             "in the implant-design study) on the training images and on the DATA folders' "
+                             "unannotated images (except those of validation and test patients); "
+                             f"default {defaults.pretrain_epochs}: off")
     parser.add_argument("--patience", type=int, default=defaults.patience,
                         help="epochs without improvement before stopping (0: never)")
     parser.add_argument("--val-fraction", type=float, default=0.2, help="share of patients for validation")
@@ -67,7 +72,8 @@ def _train(args: argparse.Namespace, rank: int) -> int:
     spec = finetune.training_spec(data.dataset.classes, parent, args.image_size)
     config = FitConfig(epochs=args.epochs, head_epochs=min(args.head_epochs, args.epochs), freeze_depth=args.freeze_depth,
                        batch_size=args.batch_size, patience=args.patience, seed=args.seed, device=args.device,
-                       init_from=str(parent.folder) if parent else None, time_limit_s=args.time_limit)
+                       init_from=str(parent.folder) if parent else None, time_limit_s=args.time_limit,
+                       pretrain_epochs=args.pretrain_epochs)
     try:
         result = finetune.train(data, spec, config, on_progress=_ProgressBar())
     except KeyboardInterrupt:
@@ -130,6 +136,10 @@ class _ProgressBar:
             bar = "#" * done + "." * (self.WIDTH - done)
             print(f"\repoch {event['epoch']}/{event['epochs']} [{bar}] loss {event['loss']:.3f} "
                   f"ETA {event['eta_s']:.0f} s ", end="", file=sys.stderr, flush=True)
+        elif event["event"] == "pretrain" and (self.interactive or event["step"] == event["steps"]):
+            print(f"{chr(13) if self.interactive else ''}self-supervised pre-training, epoch {event['epoch']}/"
+                  f"{event['epochs']}, step {event['step']}/{event['steps']}: masked loss {event['loss']:.3f} ",
+                  end="" if self.interactive else "\n", file=sys.stderr, flush=True)
         elif event["event"] == "epoch":
             figures = " ".join(f"{k} {v:.3f}" for k, v in event["val"].items())
             print(f"{chr(13) if self.interactive else ''}epoch {event['epoch']}/{event['epochs']} ({event['phase']}) "

@@ -88,7 +88,17 @@ def train(data: TrainingData, spec: ModelSpec, config: FitConfig,
 
     if config.checkpoint_path is None:
         config = replace(config, checkpoint_path=str(checkpoint_path(data, spec, config)))
-    return fit(spec, data.split.train, data.split.val, config, on_progress, should_stop)
+    unlabelled = pretraining_images(data) if config.pretrain_epochs else []
+    return fit(spec, data.split.train, data.split.val, config, on_progress, should_stop, unlabelled)
+
+
+def pretraining_images(data: TrainingData) -> list[Path]:
+    """The folders' unannotated images for self-supervised pre-training, less those of validation and test
+    patients: the patients the figures are measured on stay unseen, as their annotated images do."""
+    held = {s.patient_id for s in (*data.split.val, *data.split.test)}
+    if not held:
+        return list(data.dataset.unannotated)
+    return [image for image in data.dataset.unannotated if data.dataset.patient_of(image) not in held]
 
 
 def evaluate_samples(predictor, samples: Sequence[Sample], classes: Sequence[str], threshold: float,

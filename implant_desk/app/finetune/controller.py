@@ -42,6 +42,7 @@ class FinetuneOptions:
     device: str = "auto"
     time_limit_min: int = 0  # 0: no limit
     start_from_active: bool = True  # False: ImageNet backbones only
+    pretrain_epochs: int = 0  # self-supervised pre-training on the folder's images first; 0: off (FitConfig's)
     # Settings for FitConfig / ModelSpec beyond the form (tests use a tiny network; power users may too).
     fit_overrides: dict = field(default_factory=dict)
     spec_overrides: dict = field(default_factory=dict)
@@ -51,6 +52,8 @@ class FinetuneOptions:
                "device": self.device}
         if self.time_limit_min:
             fit["time_limit_s"] = self.time_limit_min * 60.0
+        if self.pretrain_epochs:
+            fit["pretrain_epochs"] = self.pretrain_epochs
         spec = {"det_size": self.image_size} if self.image_size else {}
         return TrainingRequest((str(folder),), fit={**fit, **self.fit_overrides},
                                parent="active" if self.start_from_active else None,
@@ -166,6 +169,9 @@ class RunProgress:
                 if key in event["val"]:
                     points.append((float(event["epoch"]), event["val"][key]))
             self.status = self._training_status(event["phase"])
+        elif kind == "pretrain":
+            # No epochs or time left yet: those of the supervised epochs come with their first step.
+            self.status = f"Self-supervised pre-training, epoch {event['epoch']}/{event['epochs']}"
         elif kind == "evaluate":
             model = "the new model" if event["model"] == "new" else "the active model"
             self.status = f"Scoring {model} on held-out patients: image {event['done']} of {event['total']}"

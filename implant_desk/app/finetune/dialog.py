@@ -311,6 +311,7 @@ class FinetuneDialog(QDialog):
         options.freeze_depth, options.time_limit_min = self.freeze_depth.value(), self.time_limit.value()
         options.image_size, options.device = self.image_size.currentData(), self.device.currentData()
         options.start_from_active = self.start_from_active.isChecked()
+        options.pretrain_epochs = self.pretrain_epochs.value()
 
     # ---- closing ----------------------------------------------------------------------------------------------------
     def cancel_and_wait(self) -> None:
@@ -433,6 +434,10 @@ class FinetuneDialog(QDialog):
                                                                     "(0: no limit)")
         self.time_limit.setSpecialValueText("no limit")
         self.time_limit.setSuffix(" min")
+        self.pretrain_epochs = _spin(0, 100, options.pretrain_epochs,
+                                     "First learn from the folder's images without labels, the unannotated ones "
+                                     "too (masked image modelling), for this many epochs; 0: off")
+        self.pretrain_epochs.setSpecialValueText("off")
         self.image_size = QComboBox()
         for size in controller.IMAGE_SIZES:
             self.image_size.addItem(f"{size} px" if size else "as the starting model", size)
@@ -445,7 +450,8 @@ class FinetuneDialog(QDialog):
         self.device.setCurrentIndex(max(0, self.device.findData(options.device)))
         for label, widget in (("Epochs", self.epochs), ("Patience (epochs)", self.patience),
                               ("Frozen stages", self.freeze_depth), ("Image size", self.image_size),
-                              ("Device", self.device), ("Time limit", self.time_limit)):
+                              ("Device", self.device), ("Time limit", self.time_limit),
+                              ("Self-supervised pre-training epochs", self.pretrain_epochs)):
             form.addRow(label, widget)
         form.addRow(self.start_from_active)
         self.advanced.hide()
