@@ -39,7 +39,7 @@ from implant_desk.core.errors import FileProblem
 from implant_desk.core.models.backbones import normalize_uint8
 from implant_desk.core.models.identifier import ImplantIdentifier
 from implant_desk.core.models.preprocess import detector_input, fixture_crop, grey8
-from implant_desk.core.training import TrainingError, warmup_cosine
+from implant_desk.core.training import TrainingError, set_scheduled_lr
 
 PATCH = 16  # the study's patch size
 # Crops taken at up to this much the fixture's typical size: images are kept only as large as that needs.
@@ -167,10 +167,7 @@ def bright_crop_boxes(image: np.ndarray, shape: FixtureShape, count: int,
 
 
 def _detector_features(detector: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    x = detector.stem(images)
-    for stage in detector.stages:
-        x = stage(x)
-    return x
+    return detector.backbone_features(images)[1]  # stride 16: the deeper of the two maps its head reads
 
 
 def _classifier_features(classifier: nn.Module, crops: torch.Tensor) -> torch.Tensor:
@@ -233,7 +230,7 @@ def pretrain_backbones(network: ImplantIdentifier, images: Sequence[PretrainImag
                     break
                 batch = [images[i] for i in order[step * config.batch_size:(step + 1) * config.batch_size]]
                 step_started = time.perf_counter()
-                _set_lr(optimizer, config, done, total)
+                set_scheduled_lr(optimizer, config, done, total)
                 det_loss, cls_loss = _step(network, teacher_det, teacher_cls, heads, optimizer, batch, spec, shape,
                                            config, generator, rng, device, trainable)
                 if not math.isfinite(det_loss + cls_loss):
@@ -282,12 +279,6 @@ def _step(network, teacher_det, teacher_cls, heads, optimizer, batch: list[Pretr
         torch.nn.utils.clip_grad_norm_([*trainable, *heads.parameters()], config.grad_clip)
         optimizer.step()
     return losses[0].item(), losses[1].item()
-
-
-def _set_lr(optimizer: torch.optim.Optimizer, config: PretrainConfig, step: int, total: int) -> None:
-    factor = warmup_cosine(step, total, config.warmup_fraction)
-    for group in optimizer.param_groups:
-        group["lr"] = config.lr * factor * group["scale"]
 
 
 def pretrain_for_fit(network: ImplantIdentifier, train: Sequence[_Annotated], unlabelled: Sequence[Path | str],

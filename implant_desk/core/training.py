@@ -200,7 +200,7 @@ def fit(model_spec, train_samples: Sequence[Sample], val_samples: Sequence[Sampl
                 stop_reason = reason
                 break
             batch = [train[i] for i in order[step * config.batch_size:(step + 1) * config.batch_size]]
-            _set_lr(optimizer, config, state.step, total_steps)
+            set_scheduled_lr(optimizer, config, state.step, total_steps)
             step_started = time.perf_counter()
             det_loss, cls_loss, data_s = _train_step(model, optimizer, batch, model_spec, config, class_weights,
                                                      augmenters, rng, device, epoch, step + 1)
@@ -317,16 +317,19 @@ def _set_trainable(network: ImplantIdentifier, frozen_stages: int | None) -> Non
                 module.eval()
 
 
-def warmup_cosine(step: int, total: int, warmup_fraction: float) -> float:
-    """Learning-rate factor: linear warm-up over ``warmup_fraction`` of the steps, then cosine decay to 0."""
-    warmup = max(1, round(total * warmup_fraction))
+class _Schedule(Protocol):
+    lr: float
+    warmup_fraction: float
+
+
+def set_scheduled_lr(optimizer: torch.optim.Optimizer, config: _Schedule, step: int, total: int) -> None:
+    """Linear warm-up over ``warmup_fraction`` of the steps, then cosine decay to 0; each parameter group keeps
+    its ``scale`` of ``config.lr`` (fit's loop and the pre-training share this schedule)."""
+    warmup = max(1, round(total * config.warmup_fraction))
     if step < warmup:
-        return (step + 1) / warmup
-    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
-
-
-def _set_lr(optimizer: torch.optim.Optimizer, config: FitConfig, step: int, total: int) -> None:
-    factor = warmup_cosine(step, total, config.warmup_fraction)
+        factor = (step + 1) / warmup
+    else:
+        factor = 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
     for group in optimizer.param_groups:
         group["lr"] = config.lr * factor * group["scale"]
 

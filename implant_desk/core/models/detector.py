@@ -46,14 +46,19 @@ class FixtureDetector(nn.Module):
         """Pretrained parts from the input on, for freezing by depth."""
         return [self.stem, *self.stages]
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """(N, 1, H, W) normalised, H and W multiples of 32 -> (N, 5, H/8, W/8)."""
+    def backbone_features(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The pretrained part's maps at stride 8 (40 channels) and 16 (112 channels), which the head reads."""
         x = self.stem(images)
         for index, stage in enumerate(self.stages):
             x = stage(x)
             if index == 2:
                 at8 = x
-        fused = self.lateral8(at8) + F.interpolate(self.lateral16(x), size=at8.shape[-2:], mode="nearest")
+        return at8, x
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """(N, 1, H, W) normalised, H and W multiples of 32 -> (N, 5, H/8, W/8)."""
+        at8, at16 = self.backbone_features(images)
+        fused = self.lateral8(at8) + F.interpolate(self.lateral16(at16), size=at8.shape[-2:], mode="nearest")
         return self.out(self.head(fused))
 
 
