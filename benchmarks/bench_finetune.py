@@ -96,16 +96,16 @@ def generate(folder: Path, count: int, seed: int) -> Path:
 
 
 def run_fit(spec, train, val, recorder: Recorder, **settings):
-    from implant_desk.core.training import FitConfig, fit
+    from implant_desk.core.learning.fit import FitConfig, fit
 
     return fit(spec, train, val, FitConfig(**settings), on_progress=recorder, should_stop=recorder.should_stop)
 
 
 def synthetic(args: argparse.Namespace, tmp: Path) -> None:
-    from implant_desk.core.dataset import load_dataset
-    from implant_desk.core.finetune import evaluate_samples, prepare_training_data, training_spec
+    from implant_desk.core.learning.dataset import load_dataset
+    from implant_desk.core.learning.orchestrator import evaluate_samples, prepare_training_data, training_spec
     from implant_desk.core.models.predictor import Predictor
-    from implant_desk.core.training import FitConfig
+    from implant_desk.core.learning.fit import FitConfig
 
     started = time.monotonic()
     data = prepare_training_data([generate(tmp / "lab", args.images, args.seed)], val_fraction=0.0, test_fraction=0.0)
@@ -157,7 +157,7 @@ def synthetic(args: argparse.Namespace, tmp: Path) -> None:
 
 
 def real(args: argparse.Namespace, tmp: Path) -> None:
-    from implant_desk.core.finetune import evaluate_samples, held_out, prepare_training_data, training_spec
+    from implant_desk.core.learning.orchestrator import evaluate_samples, held_out, prepare_training_data, training_spec
     from implant_desk.core.models.predictor import Predictor
     from implant_desk.core.registry import Registry
 

@@ -77,7 +77,7 @@ def untrained_model(folder: Path) -> Path:
     import torch
 
     from implant_desk.core.models.identifier import ImplantIdentifier
-    from implant_desk.core.models.modelfile import ModelCard, save_model
+    from implant_desk.core.models.weights import ModelCard, save_model
     from implant_desk.core.models.spec import ModelSpec
     from implant_desk.core.synthetic import load_systems
 
@@ -91,7 +91,7 @@ def untrained_model(folder: Path) -> Path:
 
 
 def radiographs(count: int, seed: int):
-    from implant_desk.core.radiograph import DisplayWindow, Radiograph
+    from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph
     from implant_desk.core.synthetic import generate_series, load_systems
 
     for index, image in enumerate(generate_series(count, seed, load_systems())):

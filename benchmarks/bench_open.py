@@ -31,8 +31,8 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # "on one core"
 
-    from implant_desk.core.display import render_8bit
-    from implant_desk.core.imaging import load_radiograph
+    from implant_desk.core.imaging.windowing import render_8bit
+    from implant_desk.core.imaging.loading import load_radiograph
 
     def ours(path: Path) -> np.ndarray:
         radiograph = load_radiograph(path)

@@ -56,7 +56,7 @@ def main() -> int:
 
     import torchvision
 
-    from implant_desk.core.imaging import load_radiograph
+    from implant_desk.core.imaging.loading import load_radiograph
     from implant_desk.core.models.identifier import ImplantIdentifier
     from implant_desk.core.models.predictor import Predictor
     from implant_desk.core.models.preprocess import grey8
@@ -105,7 +105,7 @@ def main() -> int:
 
         if weights.startswith("trained"):
             code = (f"import time; t = time.perf_counter(); import torch; torch.set_num_threads({args.threads}); "
-                    "from implant_desk.core.imaging import load_radiograph; "
+                    "from implant_desk.core.imaging.loading import load_radiograph; "
                     "from implant_desk.core.models.predictor import Predictor; "
                     f"p = Predictor.from_folder({str(args.model)!r}, device='cpu'); "
                     f"p.predict(load_radiograph({str(image_path)!r})); print(time.perf_counter() - t)")

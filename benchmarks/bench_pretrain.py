@@ -1,4 +1,4 @@
-"""Does self-supervised pre-training (implant_desk.core.pretrain) help? Printed, never asserted: run with ``nice``.
+"""Does self-supervised pre-training (implant_desk.core.learning.pretrain) help? Printed, never asserted: run with ``nice``.
 
     nice -n 19 python benchmarks/bench_pretrain.py [--threads 2] [--epochs 12] [--pretrain-epochs 3]
                                                    [--images 40] [--unannotated 150] [--eval-images 100]
@@ -25,8 +25,8 @@ from bench_finetune import Recorder, generate
 
 def run(spec, data, held, epochs: int, pretrain_epochs: int, seed: int) -> tuple[Recorder, dict[int, float], float]:
     """One fit; returns its recorder, held-out top-1 per epoch and the seconds spent pre-training."""
-    from implant_desk.core.finetune import pretraining_images
-    from implant_desk.core.training import FitConfig, fit
+    from implant_desk.core.learning.orchestrator import pretraining_images
+    from implant_desk.core.learning.fit import FitConfig, fit
 
     recorder = Recorder("top1")
     pretrain_done: list[float] = []
@@ -50,8 +50,8 @@ def run(spec, data, held, epochs: int, pretrain_epochs: int, seed: int) -> tuple
 
 
 def main() -> int:
-    from implant_desk.core.dataset import load_dataset
-    from implant_desk.core.finetune import prepare_training_data, training_spec
+    from implant_desk.core.learning.dataset import load_dataset
+    from implant_desk.core.learning.orchestrator import prepare_training_data, training_spec
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from implant_desk.app.canvas import Canvas  # noqa: E402
 from implant_desk.app.canvas.image_layer import to_qimage  # noqa: E402
-from implant_desk.core.display import render_8bit  # noqa: E402
-from implant_desk.core.radiograph import DisplayWindow, Radiograph  # noqa: E402
+from implant_desk.core.imaging.windowing import render_8bit  # noqa: E402
+from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph  # noqa: E402
 
 WIDTH, HEIGHT = 2400, 3200
 VIEWPORT = (1280, 960)

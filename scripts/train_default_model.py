@@ -37,13 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dtype", choices=("float32", "float16"), default="float32")
     args = parser.parse_args(argv)
 
-    from implant_desk.core.dataset import load_dataset
-    from implant_desk.core.finetune import evaluate_samples
-    from implant_desk.core.models.modelfile import ModelCard, save_model
+    from implant_desk.core.learning.dataset import load_dataset
+    from implant_desk.core.learning.orchestrator import evaluate_samples
+    from implant_desk.core.models.weights import ModelCard, save_model
     from implant_desk.core.models.predictor import DEFAULT_THRESHOLD, Predictor
     from implant_desk.core.models.spec import ModelSpec
     from implant_desk.core.synthetic import generate_series, load_systems, write_dataset
-    from implant_desk.core.training import FitConfig, fit
+    from implant_desk.core.learning.fit import FitConfig, fit
 
     torch.set_num_threads(args.threads)
     systems = load_systems()
@@ -112,8 +112,8 @@ def _real_image_note(predictor) -> str:
     """What the model does on real radiographs it never saw (honest, measured here, or said to be unknown)."""
     if not REAL_IMAGES.is_dir():
         return "Never seen a real radiograph; not evaluated on any."
-    from implant_desk.core.dataset import load_dataset
-    from implant_desk.core.finetune import evaluate_samples
+    from implant_desk.core.learning.dataset import load_dataset
+    from implant_desk.core.learning.orchestrator import evaluate_samples
 
     samples = load_dataset([REAL_IMAGES], only=["Implant"]).samples
     started = time.perf_counter()

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from implant_desk.core.radiograph import Radiograph
+from implant_desk.core.imaging.radiograph import Radiograph
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -22,7 +22,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def load_image(path: Path) -> Radiograph:
-    from implant_desk.core.imaging import load_radiograph  # codecs are imported when the first image opens
+    from implant_desk.core.imaging.loading import load_radiograph  # codecs are imported when the first image opens
 
     return load_radiograph(path)
 

@@ -18,7 +18,7 @@ from implant_desk.app.controllers.navigation import FileNavigator, scan_folder
 from implant_desk.app.controllers.session import AnnotationSession
 from implant_desk.app.dialogs import ask
 from implant_desk.app.docks.box_list import BoxListDock
-from implant_desk.app.docks.display import DisplayDock
+from implant_desk.app.docks.display_dock import DisplayDock
 from implant_desk.app.docks.file_list import FileListDock
 from implant_desk.app.docks.label_picker import LabelPickerDock
 from implant_desk.app.finetune import install_finetune, may_close
@@ -30,8 +30,8 @@ from implant_desk.core.annotations.model import Box
 from implant_desk.core.annotations.store import AnnotationConflictError
 from implant_desk.core.annotations.yolo import read_classes
 from implant_desk.core.errors import ImplantDeskError
-from implant_desk.core.imaging import IMAGE_SUFFIXES
-from implant_desk.core.radiograph import DisplayWindow, Radiograph
+from implant_desk.core.imaging.loading import IMAGE_SUFFIXES
+from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph
 
 ARROW_STEP_PX = 1.0
 ARROW_FAST_STEP_PX = 10.0  # with Shift

@@ -16,7 +16,7 @@ from typing import Callable, Union
 from PySide6.QtCore import QObject, QRunnable, QThreadPool
 
 from implant_desk.core.errors import ImplantDeskError, UnreadableImageError
-from implant_desk.core.radiograph import Radiograph
+from implant_desk.core.imaging.radiograph import Radiograph
 
 LoadResult = Union[Radiograph, ImplantDeskError]
 Loader = Callable[[Path], Radiograph]

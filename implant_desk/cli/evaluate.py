@@ -19,8 +19,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from implant_desk.core.dataset import load_dataset
-    from implant_desk.core.finetune import evaluate_samples
+    from implant_desk.core.learning.dataset import load_dataset
+    from implant_desk.core.learning.orchestrator import evaluate_samples
     from implant_desk.core.models.locate import model_folder
     from implant_desk.core.models.predictor import Predictor
 

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from implant_desk.core.errors import UnreadableImageError
-from implant_desk.core.imaging import load_radiograph
-from implant_desk.core.radiograph import Radiograph
+from implant_desk.core.imaging.loading import load_radiograph
+from implant_desk.core.imaging.radiograph import Radiograph
 
 HELP = "print format, size, depth, pixel spacing and patient id of image files"
 

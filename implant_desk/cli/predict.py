@@ -22,7 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from implant_desk.core.imaging import load_radiograph
+    from implant_desk.core.imaging.loading import load_radiograph
     from implant_desk.core.models.locate import model_folder
     from implant_desk.core.models.predictor import Predictor
 
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _image_paths(paths: list[Path]) -> list[Path]:
-    from implant_desk.core.imaging import IMAGE_SUFFIXES
+    from implant_desk.core.imaging.loading import IMAGE_SUFFIXES
 
     found: list[Path] = []
     for path in paths:

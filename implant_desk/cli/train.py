@@ -1,7 +1,7 @@
 """``implant-desk train DATA...``: fine-tune on annotated folders and register the result as a new version.
 
 Under ``torchrun --nproc_per_node N`` every process runs this command and trains its share of the images
-(implant_desk.core.distributed); process 0 alone prints, evaluates and publishes the version.
+(implant_desk.core.learning.distributed); process 0 alone prints, evaluates and publishes the version.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ HELP = "fine-tune on annotated folders (patient-level split) and register the re
 
 def configure(parser: argparse.ArgumentParser) -> None:
     from implant_desk.core.models.predictor import DEFAULT_THRESHOLD
-    from implant_desk.core.training import FitConfig
+    from implant_desk.core.learning.fit import FitConfig
 
     defaults = FitConfig()
     add_data_options(parser)
@@ -48,7 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from implant_desk.core import distributed
+    from implant_desk.core.learning import distributed
 
     check_threshold(args.threshold)
     if not distributed.launched_by_torchrun():
@@ -58,9 +58,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace, rank: int) -> int:
-    from implant_desk.core import finetune
+    from implant_desk.core.learning import orchestrator as finetune
     from implant_desk.core.registry import Registry
-    from implant_desk.core.training import FitConfig
+    from implant_desk.core.learning.fit import FitConfig
 
     data = finetune.prepare_training_data(args.data, args.val_fraction, args.test_fraction, args.seed, args.only,
                                           annotation_dir=args.annotations)

@@ -2,7 +2,7 @@
 
 Layout under ``user_data_dir()/models``::
 
-    v2/ card.json model.safetensors      one folder per version (implant_desk.core.models.modelfile layout)
+    v2/ card.json model.safetensors      one folder per version (implant_desk.core.models.weights layout)
     v3/ ...
     active.json                          {"active": "3", "previous": ["1", "2"]}, written atomically
 
@@ -34,7 +34,7 @@ from pathlib import Path
 
 from implant_desk.core.atomic import atomic_write_bytes, atomic_write_text
 from implant_desk.core.errors import ImplantDeskError, ModelFileError
-from implant_desk.core.model_files import (
+from implant_desk.core.models.card import (
     CARD_NAME,
     MAX_CARD_BYTES,
     WEIGHTS_NAME,

@@ -17,11 +17,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from implant_desk.core.model_files import CARD_NAME, WEIGHTS_NAME, read_card_json
-from implant_desk.core.models.modelfile import ModelCard
+from implant_desk.core.models.card import CARD_NAME, WEIGHTS_NAME, read_card_json
+from implant_desk.core.models.weights import ModelCard
 from implant_desk.core.models.predictor import Explanation, FixturePrediction
 from implant_desk.core.models.spec import ModelSpec
-from implant_desk.core.radiograph import DisplayWindow, Radiograph
+from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph
 from implant_desk.core.registry import Registry
 
 SYSTEMS = ("Alpha BL", "Beta TX", "Gamma Cone")

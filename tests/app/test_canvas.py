@@ -13,7 +13,7 @@ from implant_desk.app.canvas.captions import box_caption, ruler_caption
 from implant_desk.app.canvas.image_layer import ImageLayer, to_qimage
 from implant_desk.app.canvas.overlay import heatmap_rgba
 from implant_desk.core.annotations.model import Box
-from implant_desk.core.radiograph import DisplayWindow, Radiograph
+from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph
 
 LEFT, RIGHT, MIDDLE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton
 

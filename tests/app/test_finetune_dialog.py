@@ -69,7 +69,7 @@ def test_a_folder_without_annotations_cannot_start(qtbot, tmp_path):
 
 
 def test_defaults_are_the_training_loops_own():
-    from implant_desk.core.training import FitConfig
+    from implant_desk.core.learning.fit import FitConfig
 
     defaults = FitConfig()
     assert (controller.DEFAULT_EPOCHS, controller.DEFAULT_FREEZE_DEPTH, controller.DEFAULT_PATIENCE) == (

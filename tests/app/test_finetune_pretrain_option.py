@@ -8,7 +8,7 @@ from implant_desk.app.finetune.dialog import FinetuneDialog
 
 
 def test_the_option_is_off_by_default_as_in_the_training_loop(tmp_path):
-    from implant_desk.core.training import FitConfig
+    from implant_desk.core.learning.fit import FitConfig
 
     assert FinetuneOptions().pretrain_epochs == FitConfig().pretrain_epochs == 0
     assert "pretrain_epochs" not in FinetuneOptions().request(tmp_path).fit

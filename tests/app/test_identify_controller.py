@@ -7,7 +7,7 @@ from implant_desk.app.identify.controller import (
 )
 from implant_desk.core.annotations.document import AnnotationDocument
 from implant_desk.core.annotations.model import Box
-from implant_desk.core.models.modelfile import ModelCard
+from implant_desk.core.models.weights import ModelCard
 from implant_desk.core.models.spec import ModelSpec
 
 from identify_helpers import SYSTEMS, fixtures_for, make_radiograph

@@ -16,8 +16,8 @@ import pytest
 from implant_desk.cli import main
 from implant_desk.core.annotations.folder_io import read_folder
 from implant_desk.core.annotations.voc import read_voc
+from real_data import DENTAL_COUNTS, DENTAL_IMAGES
 
-DENTAL_COUNTS = {"Cavity": 62, "Fillings": 785, "Impacted Tooth": 59, "Implant": 235}
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -41,7 +41,7 @@ def test_dental_yolo_through_every_format_keeps_the_box_counts(dental, tmp_path,
     before = tree_digest(dental)
     images = dental / "images"
     assert main(["convert", str(dental), "--to", "voc", "--out", str(tmp_path / "voc")]) == 0
-    assert "150 images (1141 boxes) from yolo to voc" in capsys.readouterr().out
+    assert f"{DENTAL_IMAGES} images ({sum(DENTAL_COUNTS.values())} boxes) from yolo to voc" in capsys.readouterr().out
     assert main(["convert", str(tmp_path / "voc"), "--to", "coco", "--out", str(tmp_path / "coco")]) == 0
     coco_file = tmp_path / "coco" / "annotations.json"
     assert main(["convert", str(coco_file), "--to", "createml", "--out", str(tmp_path / "cml"), "--images", str(images)]) == 0

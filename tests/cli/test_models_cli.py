@@ -10,7 +10,7 @@ import pytest
 
 from implant_desk.cli import main
 from implant_desk.core import registry as registry_module
-from implant_desk.core.model_files import CARD_FORMAT, CARD_NAME, WEIGHTS_NAME
+from implant_desk.core.models.card import CARD_FORMAT, CARD_NAME, WEIGHTS_NAME
 from implant_desk.core.registry import Registry
 
 

@@ -6,7 +6,7 @@ import json
 
 from implant_desk.cli import main
 from implant_desk.core.annotations.voc import read_voc
-from implant_desk.core.imaging import load_radiograph
+from implant_desk.core.imaging.loading import load_radiograph
 from implant_desk.core.paths import user_data_dir
 from implant_desk.core.synthetic import demo
 from implant_desk.core.synthetic.systems import default_systems_path

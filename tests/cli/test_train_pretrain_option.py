@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from implant_desk.cli import main
-from implant_desk.core import finetune
+from implant_desk.core.learning import orchestrator as finetune
 from implant_desk.core.errors import ImplantDeskError
 
 from training_folders import write_training_folder

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from implant_desk.cli import main
-from implant_desk.core import finetune
+from implant_desk.core.learning import orchestrator as finetune
 
 
 def _keep_weights(train, out: Path, rank: int):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from implant_desk.core.augment import AugmentConfig, augment, build_augmentation
+from implant_desk.core.learning.augment import AugmentConfig, augment, build_augmentation
 
 GEOMETRY_ONLY = AugmentConfig(max_noise_fraction=0.0, contrast=0.0, gamma=(1.0, 1.0))
 

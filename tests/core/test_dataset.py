@@ -10,7 +10,8 @@ from PIL import Image
 
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.annotations.store import save_annotation
-from implant_desk.core.dataset import DatasetError, load_dataset, patient_warnings, read_patient_id
+from implant_desk.core.learning.dataset import DatasetError, load_dataset, patient_warnings, read_patient_id
+from real_data import DENTAL_COUNTS, DENTAL_IMAGES
 
 
 def _png(path: Path, size=(64, 48)) -> Path:
@@ -131,9 +132,9 @@ def test_yolo_layout_with_images_and_labels_folders(tmp_path):
 
 def test_real_yolo_export_loads(shared_data):
     dataset = load_dataset([shared_data / "dental-xray"])
-    assert len(dataset.samples) == 150
+    assert len(dataset.samples) == DENTAL_IMAGES
     assert dataset.classes == ["Cavity", "Fillings", "Impacted Tooth", "Implant"]
-    assert dataset.fixtures == 62 + 785 + 59 + 235
+    assert dataset.fixtures == sum(DENTAL_COUNTS.values())
 
 
 def test_only_keeps_the_chosen_labels_and_every_image(tmp_path):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from implant_desk.core.display import auto_window, clahe_8bit, default_window, render_8bit
-from implant_desk.core.radiograph import DisplayWindow
+from implant_desk.core.imaging.windowing import auto_window, clahe_8bit, default_window, render_8bit
+from implant_desk.core.imaging.radiograph import DisplayWindow
 
 
 def _reference(pixels: np.ndarray, window: DisplayWindow, invert: bool = False) -> np.ndarray:

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from implant_desk.cli import main
-from implant_desk.core import distributed
+from implant_desk.core.learning import distributed
 from implant_desk.core.registry import Registry
 
 WORKER = Path(__file__).with_name("distributed_train_worker.py")

@@ -11,7 +11,7 @@ from PIL import Image
 
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.annotations.voc import write_voc
-from implant_desk.core.finetune import (
+from implant_desk.core.learning.orchestrator import (
     checkpoint_path,
     evaluate_samples,
     prepare_training_data,
@@ -51,7 +51,7 @@ def test_prepared_data_says_what_it_will_train_on(folder):
 
 
 def test_checkpoint_key_follows_data_and_settings(folder):
-    from implant_desk.core.training import FitConfig
+    from implant_desk.core.learning.fit import FitConfig
 
     data = prepare_training_data([folder], seed=0)
     spec = training_spec(data.dataset.classes, None)
@@ -73,9 +73,9 @@ def test_training_spec_keeps_the_parents_sizes_with_the_new_systems(folder):
 def test_publish_result_writes_weights_and_a_complete_card(folder, tmp_path):
     torch = pytest.importorskip("torch")
     from implant_desk.core.models.identifier import ImplantIdentifier
-    from implant_desk.core.models.modelfile import load_model
+    from implant_desk.core.models.weights import load_model
     from implant_desk.core.models.predictor import Predictor
-    from implant_desk.core.training import FitConfig, FitResult
+    from implant_desk.core.learning.fit import FitConfig, FitResult
 
     torch.manual_seed(0)
     data = prepare_training_data([folder], seed=0)

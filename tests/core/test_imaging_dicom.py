@@ -10,8 +10,8 @@ import pytest
 from imaging_samples import gradient, write_dicom
 
 from implant_desk.core.errors import UnreadableImageError
-from implant_desk.core.imaging import load_radiograph
-from implant_desk.core.radiograph import SPACING_IMAGER, SPACING_PIXEL_SPACING, SPACING_UNKNOWN
+from implant_desk.core.imaging.loading import load_radiograph
+from implant_desk.core.imaging.radiograph import SPACING_IMAGER, SPACING_PIXEL_SPACING, SPACING_UNKNOWN
 
 # name -> (height, width, dtype, photometric, frames); the transfer syntax is in the name or the README.
 GOOD_FILES = {

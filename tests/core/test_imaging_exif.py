@@ -11,7 +11,7 @@ import pytest
 import tifffile
 from PIL import Image, ImageOps
 
-from implant_desk.core.imaging import image_size, load_radiograph
+from implant_desk.core.imaging.loading import image_size, load_radiograph
 
 ORIENTATIONS = range(1, 9)
 

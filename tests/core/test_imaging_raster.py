@@ -15,8 +15,8 @@ from imaging_samples import gradient
 from PIL import Image
 
 from implant_desk.core.errors import UnreadableImageError
-from implant_desk.core.imaging import IMAGE_SUFFIXES, load_radiograph
-from implant_desk.core.radiograph import SPACING_RESOLUTION_TAG, SPACING_UNKNOWN
+from implant_desk.core.imaging.loading import IMAGE_SUFFIXES, load_radiograph
+from implant_desk.core.imaging.radiograph import SPACING_RESOLUTION_TAG, SPACING_UNKNOWN
 
 
 def test_image_suffixes_are_lower_case_and_include_dicom():

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from implant_desk.core.metrics import (
+from implant_desk.core.learning.metrics import (
     MISSED,
     ImageResult,
     PredictedFixture,

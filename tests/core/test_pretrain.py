@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from implant_desk.core import distributed, pretrain, training
+from implant_desk.core.learning import distributed, pretrain
+from implant_desk.core.learning import fit as training
 from implant_desk.core.models.identifier import ImplantIdentifier
-from implant_desk.core.pretrain import PretrainConfig, pretrain_backbones, random_patch_mask
-from implant_desk.core.training import FitConfig, TrainingError, fit
+from implant_desk.core.learning.pretrain import PretrainConfig, pretrain_backbones, random_patch_mask
+from implant_desk.core.learning.fit import FitConfig, TrainingError, fit
 
 from tiny_radiographs import TINY_SPEC, draw, one_torch_thread, write_samples  # noqa: F401 (autouse fixture)
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from implant_desk.core import training
+from implant_desk.core.learning import fit as training
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.annotations.voc import write_voc
-from implant_desk.core.dataset import load_dataset
-from implant_desk.core.finetune import prepare_training_data, pretraining_images, train, training_spec
-from implant_desk.core.training import FitConfig
+from implant_desk.core.learning.dataset import load_dataset
+from implant_desk.core.learning.orchestrator import prepare_training_data, pretraining_images, train, training_spec
+from implant_desk.core.learning.fit import FitConfig
 
 SYSTEMS = ("straight-V", "tapered-buttress", "tapered-square")
 

@@ -13,7 +13,7 @@ import pytest
 
 from implant_desk.core.errors import ModelFileError
 from implant_desk.core.paths import user_data_dir
-from implant_desk.core.model_files import CARD_FORMAT, CARD_NAME, WEIGHTS_NAME
+from implant_desk.core.models.card import CARD_FORMAT, CARD_NAME, WEIGHTS_NAME
 from implant_desk.core.registry import (
     Registry,
     RegistryError,

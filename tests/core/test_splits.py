@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from implant_desk.core.annotations.model import Box, ImageAnnotation
-from implant_desk.core.dataset import (
+from implant_desk.core.learning.dataset import (
     Dataset,
     DatasetError,
     Sample,

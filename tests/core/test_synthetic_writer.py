@@ -10,7 +10,7 @@ import pydicom
 import pytest
 
 from implant_desk.core.annotations.voc import read_voc
-from implant_desk.core.imaging import load_radiograph
+from implant_desk.core.imaging.loading import load_radiograph
 from implant_desk.core.synthetic import generate_series, load_systems, write_dataset
 from implant_desk.core.synthetic.writer import IO_IMAGE_STORAGE, PARTS_FOLDER
 

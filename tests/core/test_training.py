@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from implant_desk.core import training
-from implant_desk.core.training import FitConfig, TrainingError, fit
+from implant_desk.core.learning import fit as training
+from implant_desk.core.learning.fit import FitConfig, TrainingError, fit
 
 from tiny_radiographs import TINY_SPEC, one_torch_thread, write_samples  # noqa: F401 (autouse fixture)
 

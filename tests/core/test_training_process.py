@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from implant_desk.core.registry import Registry
-from implant_desk.core.training_process import TrainingRequest, TrainingRun
+from implant_desk.core.learning.child_process import TrainingRequest, TrainingRun
 
 from training_folders import TINY_FIT, TINY_SPEC, write_training_folder
 
@@ -158,7 +158,7 @@ def test_the_child_ends_itself_when_the_window_process_dies(request_for, tmp_pat
     script = tmp_path / "window.py"
     script.write_text(
         "import sys, time\n"
-        "from implant_desk.core.training_process import TrainingRequest, TrainingRun\n"
+        "from implant_desk.core.learning.child_process import TrainingRequest, TrainingRun\n"
         "if __name__ == '__main__':\n"
         f"    run = TrainingRun(TrainingRequest(**{request.__dict__!r}))\n"
         "    print(run.pid, flush=True)\n"

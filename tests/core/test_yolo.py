@@ -20,8 +20,8 @@ from implant_desk.core.annotations.yolo import (
     yolo_to_string,
 )
 from implant_desk.core.errors import AnnotationFileError
+from real_data import DENTAL_COUNTS
 
-DENTAL_COUNTS = {"Cavity": 62, "Fillings": 785, "Impacted Tooth": 59, "Implant": 235}
 
 
 def test_dental_xray_import_gives_the_readme_box_counts(shared_data):

@@ -21,7 +21,7 @@ from implant_desk.app.canvas.interaction import MOVE, Drag, Rect, dragged_rect, 
 from implant_desk.app.canvas.overlay import COLORMAPS, OverlayItem, heatmap_rgba
 from implant_desk.app.canvas.view import ViewGeometry
 from implant_desk.core.annotations.model import Box
-from implant_desk.core.radiograph import Radiograph
+from implant_desk.core.imaging.radiograph import Radiograph
 
 MODES = ("edit", "create", "ruler")
 DRAW_COLOR = QColor("#7cff4f")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtGui import QImage
 
-from implant_desk.core import display
-from implant_desk.core.radiograph import DisplayWindow, Radiograph
+from implant_desk.core.imaging import windowing as display
+from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph
 
 _FORMATS = {1: QImage.Format.Format_Grayscale8, 3: QImage.Format.Format_RGB888, 4: QImage.Format.Format_RGBA8888}
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QStyle, QWidget
 from implant_desk.app.canvas import painting
 from implant_desk.app.canvas.image_layer import ImageLayer
 from implant_desk.app.canvas.view import ZOOM_STEP, ViewGeometry, clamp_zoom
-from implant_desk.core.radiograph import DisplayWindow, Radiograph
+from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph
 
 BACKGROUND = QColor("#202326")
 WINDOW_DRAG_SPAN_PX = 500.0  # dragging this far changes the window by the image's whole value range

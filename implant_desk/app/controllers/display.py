@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from implant_desk.core.radiograph import DisplayWindow, Radiograph
+from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph
 
 FROM_FILE = "From the file"
 AUTO = "Auto"
@@ -27,7 +27,7 @@ def preset_window(name: str, radiograph: Radiograph) -> DisplayWindow:
     if name == FULL_RANGE:
         low, high = float(radiograph.pixels.min()), float(radiograph.pixels.max())
         return DisplayWindow((low + high) / 2, max(high - low, 1.0))
-    from implant_desk.core.display import auto_window
+    from implant_desk.core.imaging.windowing import auto_window
 
     auto = auto_window(radiograph.pixels)
     if name == AUTO:
@@ -35,12 +35,6 @@ def preset_window(name: str, radiograph: Radiograph) -> DisplayWindow:
     if name == HIGH_CONTRAST:
         return DisplayWindow(auto.center, max(auto.width / 2, 1.0))
     raise ValueError(f"unknown window preset {name!r}")
-
-
-def clamp_window(window: DisplayWindow, limits: tuple[float, float]) -> DisplayWindow:
-    low, high = limits
-    span = high - low
-    return DisplayWindow(min(max(window.center, low), high), min(max(window.width, 1.0), 2 * span))
 
 
 def pixel_readout(radiograph: Radiograph, x: float, y: float) -> str:

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from implant_desk.core.errors import ImplantDeskError
-from implant_desk.core.training_process import TrainingRequest
+from implant_desk.core.learning.child_process import TrainingRequest
 
-# The same defaults as implant_desk.core.training.FitConfig (a test keeps them equal); repeated here so that
+# The same defaults as implant_desk.core.learning.fit.FitConfig (a test keeps them equal); repeated here so that
 # opening the dialog does not import torch.
 DEFAULT_EPOCHS = 30
 DEFAULT_FREEZE_DEPTH = 3
@@ -84,7 +84,7 @@ SPLIT_NAMES = {"train": "Training", "val": "Validation", "test": "Test"}
 
 def make_plan(folder: Path, annotation_dir: Path | None = None) -> Plan:
     """Read the folder as the child will (same seed and fractions, so the same split)."""
-    from implant_desk.core.finetune import prepare_training_data
+    from implant_desk.core.learning.orchestrator import prepare_training_data
 
     try:
         data = prepare_training_data([folder], VAL_FRACTION, TEST_FRACTION, SPLIT_SEED, annotation_dir=annotation_dir)

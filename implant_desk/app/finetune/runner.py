@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from implant_desk.core.training_process import TrainingRequest, TrainingRun
+from implant_desk.core.learning.child_process import TrainingRequest, TrainingRun
 
 POLL_INTERVAL_MS = 100
 CLOSE_WAIT_S = 5.0  # a hard cancel ends the child within 2 s; this only bounds a wait that goes wrong

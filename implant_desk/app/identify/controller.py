@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from implant_desk.core.annotations.model import Box
-from implant_desk.core.metrics import box_iou
+from implant_desk.core.learning.metrics import box_iou
 
 if TYPE_CHECKING:
     from implant_desk.core.annotations.document import AnnotationDocument
-    from implant_desk.core.models.modelfile import ModelCard
+    from implant_desk.core.models.weights import ModelCard
     from implant_desk.core.models.predictor import FixturePrediction
-    from implant_desk.core.radiograph import Radiograph
+    from implant_desk.core.imaging.radiograph import Radiograph
 
 INITIAL_THRESHOLD = 0.5  # the predictor's DEFAULT_THRESHOLD (that module imports torch, so it is not imported here)
 DUPLICATE_IOU = 0.5

@@ -63,7 +63,7 @@ class FolderReport:
 
 def identify_image(predictor: Predictor, path: Path, threshold: float) -> ImageResult:
     """One image: load, predict (sizes, no explanation maps), thumbnail. A bad file becomes a row, not a crash."""
-    from implant_desk.core.imaging import load_radiograph
+    from implant_desk.core.imaging.loading import load_radiograph
     from implant_desk.core.models.preprocess import grey8
 
     started = time.perf_counter()

@@ -28,7 +28,7 @@ from implant_desk.core.errors import ImplantDeskError
 if TYPE_CHECKING:
     from implant_desk.core.annotations.document import AnnotationDocument
     from implant_desk.core.models.predictor import FixturePrediction
-    from implant_desk.core.radiograph import Radiograph
+    from implant_desk.core.imaging.radiograph import Radiograph
 
 DEFAULT_OPACITY = 0.45
 LIST_ROWS = 5

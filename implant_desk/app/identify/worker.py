@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from implant_desk.app.identify.controller import IdentifyRequest, ModelInfo
 from implant_desk.core.errors import ImplantDeskError
-from implant_desk.core.model_files import read_card_json
+from implant_desk.core.models.card import read_card_json
 
 if TYPE_CHECKING:
     from implant_desk.core.models.predictor import Predictor

@@ -69,9 +69,6 @@ class AnnotationDocument:
     def subscribe(self, listener: Callable[["AnnotationDocument"], None]) -> None:
         self._listeners.append(listener)
 
-    def unsubscribe(self, listener: Callable[["AnnotationDocument"], None]) -> None:
-        self._listeners.remove(listener)
-
     # ---- editing: each call is one undoable step -----------------------------------------------------------
     def add_box(self, box: Box) -> None:
         self.add_boxes([box], "Create box")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from implant_desk.core.annotations.store import FORMATS, SUFFIXES
 from implant_desk.core.errors import FileProblem
-from implant_desk.core.imaging import IMAGE_SUFFIXES
+from implant_desk.core.imaging.loading import IMAGE_SUFFIXES
 
 NOT_ANNOTATED = "not annotated"
 ANNOTATED = "annotated"

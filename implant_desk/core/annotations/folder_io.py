@@ -17,7 +17,7 @@ from implant_desk.core.annotations.folder import scan_image_folder
 from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.annotations.store import SUFFIXES, with_image_identity
 from implant_desk.core.errors import AnnotationFileError, ImplantDeskError
-from implant_desk.core.imaging import image_size
+from implant_desk.core.imaging.loading import image_size
 
 OUTPUT_FORMATS = ("voc", "yolo", "createml", "coco")
 COCO_FILENAME = "annotations.json"

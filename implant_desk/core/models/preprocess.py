@@ -8,14 +8,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from implant_desk.core.radiograph import Radiograph
+from implant_desk.core.imaging.radiograph import Radiograph
 
 Box = tuple[float, float, float, float]
 
 
 def grey8(radiograph: Radiograph) -> np.ndarray:
     """Robust auto window (ignoring the file's own window, which varies by device) to uint8, metal white."""
-    from implant_desk.core.display import auto_window, render_8bit
+    from implant_desk.core.imaging.windowing import auto_window, render_8bit
 
     pixels = radiograph.pixels
     image = render_8bit(pixels, auto_window(pixels), invert=radiograph.inverted)

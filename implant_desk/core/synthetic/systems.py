@@ -52,15 +52,6 @@ class ImplantSystem:
             return f"apical:{groove}+hole-{self.apical_hole}+apex-{self.apex}"
         raise ValueError(f"unknown part {part!r}")
 
-    def as_row(self) -> dict[str, str]:
-        return {
-            "name": self.name, "body": self.body, "thread": self.thread, "pitch_mm": f"{self.pitch_mm:g}",
-            "coronal": self.coronal, "microthreads": _yes_no(self.microthreads),
-            "apical_groove": _yes_no(self.apical_groove), "apical_hole": self.apical_hole, "apex": self.apex,
-            "diameter_min_mm": f"{self.diameter_mm[0]:g}", "diameter_max_mm": f"{self.diameter_mm[1]:g}",
-            "length_min_mm": f"{self.length_mm[0]:g}", "length_max_mm": f"{self.length_mm[1]:g}",
-        }
-
 
 def default_systems_path() -> Path:
     return Path(str(resources.files("implant_desk") / "resources" / "implant_systems.csv"))
@@ -122,7 +113,3 @@ def _parse_row(path: Path, line: int, row: dict[str, str]) -> ImplantSystem:
         apical_hole=choice("apical_hole", HOLES), apex=choice("apex", APEXES),
         diameter_mm=diameter, length_mm=length,
     )
-
-
-def _yes_no(flag: bool) -> str:
-    return "yes" if flag else "no"

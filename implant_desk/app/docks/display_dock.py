@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDockWidget, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget)
 
 from implant_desk.app.controllers.display import AUTO, PRESETS
-from implant_desk.core.radiograph import DisplayWindow
+from implant_desk.core.imaging.radiograph import DisplayWindow
 
 STEPS = 1000  # slider positions across the value range, whatever the bit depth
 

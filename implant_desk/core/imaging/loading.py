@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from implant_desk.core.errors import UnreadableImageError
-from implant_desk.core.radiograph import Radiograph
+from implant_desk.core.imaging.radiograph import Radiograph
 
 # Lower-case suffixes a folder scan offers; files without a suffix may be DICOM too.
 IMAGE_SUFFIXES = (".dcm", ".dicom", ".dic", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp")
@@ -54,7 +54,7 @@ def image_size(path: str | os.PathLike) -> tuple[int, int, int]:
     path = Path(path)
     image_format = sniff_format(path)
     if image_format != "DICOM":
-        from implant_desk.core.raster_reader import header_size
+        from implant_desk.core.imaging.raster import header_size
 
         size = header_size(path, image_format)
         if size is not None:
@@ -95,13 +95,13 @@ def _read_head(path: Path) -> bytes:
 
 def _read(path: Path, image_format: str, frame: int) -> Radiograph:
     if image_format == "DICOM":
-        from implant_desk.core.dicom_reader import read_dicom
+        from implant_desk.core.imaging.dicom import read_dicom
 
         return read_dicom(path, frame)
     if image_format == "TIFF":
-        from implant_desk.core.raster_reader import read_tiff
+        from implant_desk.core.imaging.raster import read_tiff
 
         return read_tiff(path, frame)
-    from implant_desk.core.raster_reader import read_pillow
+    from implant_desk.core.imaging.raster import read_pillow
 
     return read_pillow(path, image_format, frame)

@@ -1,7 +1,7 @@
 """A fine-tuning run in a child process: the caller never freezes, a crash never takes it down, cancel is hard.
 
 The child (multiprocessing, "spawn" context, so no Qt or thread state is inherited) runs the steps of
-:mod:`implant_desk.core.finetune` and sends plain dicts through a one-way pipe. Every event has an ``"event"``
+:mod:`implant_desk.core.learning.orchestrator` and sends plain dicts through a one-way pipe. Every event has an ``"event"``
 key:
 
 - ``phase``: ``{"phase": "loading" | "training" | "evaluating" | "publishing", "text"}``;
@@ -237,7 +237,7 @@ def _child_main(request: TrainingRequest, sender, stop, keep_best) -> None:
 def _run(request: TrainingRequest, send, stop, keep_best) -> dict:
     from dataclasses import replace
 
-    from implant_desk.core import finetune
+    from implant_desk.core.learning import orchestrator as finetune
     from implant_desk.core.registry import Registry
 
     def check_cancel() -> None:
@@ -296,7 +296,7 @@ def _spec_fields(overrides: dict) -> dict:
 
 
 def _fit_config(request: TrainingRequest, parent):
-    from implant_desk.core.training import FitConfig
+    from implant_desk.core.learning.fit import FitConfig
 
     settings = {"seed": request.seed, **request.fit}
     if parent is not None and "init_from" not in request.fit:
@@ -330,7 +330,7 @@ def _baseline(parent, held_out: Sequence, classes: Sequence[str], threshold: flo
     """The model in use, scored on the same held-out patients, so the user compares like with like."""
     if parent is None or not held_out:
         return None
-    from implant_desk.core import finetune
+    from implant_desk.core.learning import orchestrator as finetune
     from implant_desk.core.models.predictor import Predictor
 
     try:

@@ -8,8 +8,8 @@ Repeatable: every epoch draws its shuffling, augmentation and dropout from gener
 (seed, epoch), so a run resumed from its checkpoint gives the same weights as an uninterrupted one (on CPU).
 A checkpoint (plain dicts and tensors: ``torch.load(weights_only=True)`` reads it) is written atomically after
 every epoch. ``on_progress`` receives plain dicts (picklable, JSON-able) so a child process can stream them.
-Augmentations come from implant_desk.core.augment (torchvision.transforms.v2); under ``torchrun`` each process
-trains its share of every epoch with DistributedDataParallel (implant_desk.core.distributed).
+Augmentations come from implant_desk.core.learning.augment (torchvision.transforms.v2); under ``torchrun`` each process
+trains its share of every epoch with DistributedDataParallel (implant_desk.core.learning.distributed).
 """
 
 from __future__ import annotations
@@ -26,21 +26,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from implant_desk.core import distributed
+from implant_desk.core.learning import distributed
 from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.atomic import atomic_write_bytes
-from implant_desk.core.augment import AugmentConfig, augment, augment_image, build_augmentation
+from implant_desk.core.learning.augment import AugmentConfig, augment, augment_image, build_augmentation
 from implant_desk.core.errors import ImplantDeskError
 from implant_desk.core.models.backbones import normalize_uint8
 from implant_desk.core.models.detector import detection_loss, make_targets
 from implant_desk.core.models.device import resolve_device
 from implant_desk.core.models.identifier import ImplantIdentifier
-from implant_desk.core.models.modelfile import load_model
+from implant_desk.core.models.weights import load_model
 from implant_desk.core.models.predictor import Predictor
 from implant_desk.core.models.preprocess import detector_input, fixture_crop, grey8
 
 CHECKPOINT_FORMAT = "implant-desk-checkpoint/2"
-# Higher is better for every metric we monitor (see implant_desk.core.metrics.Evaluation).
+# Higher is better for every metric we monitor (see implant_desk.core.learning.metrics.Evaluation).
 MONITORED = ("top1", "top3", "ap50", "map")
 # The detector: flips, shifts and zoom (fixtures cut by the film's edge), exposure (brightness, contrast,
 # gamma, noise on up to 3% of pixels, as in the implant-design study); no rotation, because the box enclosing
@@ -90,7 +90,7 @@ class FitConfig:
     resume: bool = True  # continue from ``checkpoint_path`` when it exists
     time_limit_s: float | None = None
     grad_clip: float = 5.0
-    # Self-supervised pre-training of the backbones (implant_desk.core.pretrain) on the training images and
+    # Self-supervised pre-training of the backbones (implant_desk.core.learning.pretrain) on the training images and
     # ``fit``'s unlabelled ones before the supervised epochs; 0: off.
     pretrain_epochs: int = 0
 
@@ -176,7 +176,7 @@ def fit(model_spec, train_samples: Sequence[Sample], val_samples: Sequence[Sampl
 
     emit = (on_progress if rank == 0 else None) or (lambda _event: None)
     if config.pretrain_epochs and state.epoch == 0:  # a resumed run has its pre-trained weights already
-        from implant_desk.core.pretrain import pretrain_for_fit
+        from implant_desk.core.learning.pretrain import pretrain_for_fit
 
         pretrain_for_fit(network, train, unlabelled, config, device, emit,
                          lambda: bool(_stop_reason(should_stop, config, started)))
@@ -274,7 +274,7 @@ class _State:
 
 
 def _prepare(sample: Sample, spec) -> _Prepared:
-    from implant_desk.core.imaging import load_radiograph
+    from implant_desk.core.imaging.loading import load_radiograph
 
     image = grey8(load_radiograph(sample.image_path))
     det_image, scale = detector_input(image, spec.det_size, square=True)
@@ -400,7 +400,7 @@ def _jitter(box: np.ndarray, rng: np.random.Generator) -> tuple[float, float, fl
 
 
 def _validate(network: ImplantIdentifier, val: list[_Prepared], spec, device) -> dict:
-    from implant_desk.core.metrics import ImageResult, PredictedFixture, TrueFixture, evaluate
+    from implant_desk.core.learning.metrics import ImageResult, PredictedFixture, TrueFixture, evaluate
 
     predictor = Predictor(network, device)
     results = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from implant_desk.core.radiograph import DisplayWindow
+from implant_desk.core.imaging.radiograph import DisplayWindow
 
 # Percentiles for the default window: wide enough to keep the dentine-to-metal range, narrow enough that a
 # few saturated or dead detector pixels do not flatten the picture.

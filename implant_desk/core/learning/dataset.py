@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from implant_desk.core import imaging
+from implant_desk.core.imaging import loading as imaging
 from implant_desk.core.annotations.folder import ANNOTATED, NOT_ANNOTATED, VERIFIED, scan_image_folder
 from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.annotations.store import load_annotation
@@ -30,7 +30,6 @@ from implant_desk.core.errors import FileProblem, ImplantDeskError
 
 PATIENTS_CSV = "patients.csv"
 MIN_FIXTURES_PER_SYSTEM = 5
-SPLIT_NAMES = ("train", "val", "test")
 _DICOM_SUFFIXES = (".dcm", ".dicom", ".dic", "")  # "": sensor exports often lack a suffix
 
 

@@ -39,7 +39,7 @@ from implant_desk.core.errors import FileProblem
 from implant_desk.core.models.backbones import normalize_uint8
 from implant_desk.core.models.identifier import ImplantIdentifier
 from implant_desk.core.models.preprocess import detector_input, fixture_crop, grey8
-from implant_desk.core.training import TrainingError, set_scheduled_lr
+from implant_desk.core.learning.fit import TrainingError, set_scheduled_lr
 
 PATCH = 16  # the study's patch size
 # Crops taken at up to this much the fixture's typical size: images are kept only as large as that needs.
@@ -121,7 +121,7 @@ def prepare_image(image: np.ndarray, spec, shape: FixtureShape) -> PretrainImage
 
 def load_images(paths: Sequence[Path | str], spec, shape: FixtureShape) -> tuple[list[PretrainImage], list[str]]:
     """The unannotated images; one that cannot be read is left out with a note (it is not training data)."""
-    from implant_desk.core.imaging import load_radiograph
+    from implant_desk.core.imaging.loading import load_radiograph
 
     images, notes = [], []
     for path in paths:

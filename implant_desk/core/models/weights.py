@@ -21,7 +21,7 @@ from safetensors.torch import save as save_tensors
 
 from implant_desk.core.atomic import atomic_write_bytes, atomic_write_text
 from implant_desk.core.errors import ModelFileError
-from implant_desk.core.model_files import (
+from implant_desk.core.models.card import (
     CARD_FORMAT,
     CARD_NAME,
     WEIGHTS_NAME,
@@ -46,7 +46,7 @@ class ModelCard:
                          "designs, not commercial brands.")
     training_data: dict = field(default_factory=dict)  # what it saw, licence, seeds or data summary
     licence: str = "Apache-2.0"
-    metrics: dict = field(default_factory=dict)  # held-out figures (implant_desk.core.metrics Evaluation)
+    metrics: dict = field(default_factory=dict)  # held-out figures (implant_desk.core.learning.metrics Evaluation)
     training: dict = field(default_factory=dict)  # hyper-parameters, duration, device
     notes: list[str] = field(default_factory=list)
 

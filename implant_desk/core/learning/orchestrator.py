@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from implant_desk.core.dataset import (
+from implant_desk.core.learning.dataset import (
     Dataset,
     Sample,
     Split,
@@ -29,13 +29,13 @@ from implant_desk.core.dataset import (
     split_by_patient,
     summarize,
 )
-from implant_desk.core.metrics import Evaluation, ImageResult, PredictedFixture, TrueFixture, evaluate
+from implant_desk.core.learning.metrics import Evaluation, ImageResult, PredictedFixture, TrueFixture, evaluate
 from implant_desk.core.paths import user_cache_dir
 from implant_desk.core.registry import ModelVersion, Registry
 
 if TYPE_CHECKING:
     from implant_desk.core.models.spec import ModelSpec
-    from implant_desk.core.training import FitConfig, FitResult
+    from implant_desk.core.learning.fit import FitConfig, FitResult
 
 # Per-epoch keys kept in the card (the live curves of a past run); step events are not kept.
 _HISTORY_KEYS = ("epoch", "phase", "train_loss", "val", "elapsed_s")
@@ -84,7 +84,7 @@ def checkpoint_path(data: TrainingData, spec: ModelSpec, config: FitConfig) -> P
 
 def train(data: TrainingData, spec: ModelSpec, config: FitConfig,
           on_progress: Callable[[dict], None] | None = None, should_stop: Callable[[], bool] | None = None) -> FitResult:
-    from implant_desk.core.training import fit
+    from implant_desk.core.learning.fit import fit
 
     if config.checkpoint_path is None:
         config = replace(config, checkpoint_path=str(checkpoint_path(data, spec, config)))
@@ -104,7 +104,7 @@ def pretraining_images(data: TrainingData) -> list[Path]:
 def evaluate_samples(predictor, samples: Sequence[Sample], classes: Sequence[str], threshold: float,
                      on_image: Callable[[int, int], None] | None = None) -> Evaluation:
     """Run ``predictor`` (models.predictor.Predictor) on every sample and score it against the annotations."""
-    from implant_desk.core.imaging import load_radiograph
+    from implant_desk.core.imaging.loading import load_radiograph
 
     results = []
     for number, sample in enumerate(samples, 1):
@@ -126,7 +126,7 @@ def publish_result(result: FitResult, data: TrainingData, parent: ModelVersion |
                    evaluation: Evaluation | None, evaluated_on: str, threshold: float,
                    registry: Registry | None = None) -> ModelVersion:
     """Save the trained network with its card into a staging folder and publish it as the next version."""
-    from implant_desk.core.models.modelfile import ModelCard, save_model
+    from implant_desk.core.models.weights import ModelCard, save_model
 
     registry = registry or Registry()
     hyperparameters = {k: v for k, v in result.config.items() if k not in ("checkpoint_path", "init_from")}

@@ -20,11 +20,11 @@ from pydicom.pixels import apply_color_lut, apply_modality_lut, pixel_array
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from implant_desk.core.dicom_codecs import encoded_frame_size, preferred_plugin, register_plugins
-from implant_desk.core.display import default_window
+from implant_desk.core.imaging.dicom_codecs import encoded_frame_size, preferred_plugin, register_plugins
+from implant_desk.core.imaging.windowing import default_window
 from implant_desk.core.errors import UnreadableImageError
-from implant_desk.core.image_sanity import check_frame, check_pixel_count, plausible_spacing
-from implant_desk.core.radiograph import (
+from implant_desk.core.imaging.sanity import check_frame, check_pixel_count, plausible_spacing
+from implant_desk.core.imaging.radiograph import (
     SPACING_IMAGER,
     SPACING_PIXEL_SPACING,
     SPACING_UNKNOWN,
