@@ -77,7 +77,8 @@ def untrained_model(folder: Path) -> Path:
     import torch
 
     from implant_desk.core.models.identifier import ImplantIdentifier
-    from implant_desk.core.models.weights import ModelCard, save_model
+    from implant_desk.core.models.card import ModelCard
+    from implant_desk.core.models.weights import save_model
     from implant_desk.core.models.spec import ModelSpec
     from implant_desk.core.synthetic import load_systems
 

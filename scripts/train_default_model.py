@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from implant_desk.core.learning.dataset import load_dataset
     from implant_desk.core.learning.orchestrator import evaluate_samples
-    from implant_desk.core.models.weights import ModelCard, save_model
+    from implant_desk.core.models.card import ModelCard
+    from implant_desk.core.models.weights import save_model
     from implant_desk.core.models.predictor import DEFAULT_THRESHOLD, Predictor
     from implant_desk.core.models.spec import ModelSpec
     from implant_desk.core.synthetic import generate_series, load_systems, write_dataset

@@ -31,23 +31,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _line(version: ModelVersion, active: ModelVersion | None) -> str:
     marker = "*" if active is not None and active.version == version.version else " "
-    metrics = version.metrics
-    figures = "  ".join(f"{name} {metrics[name]:.3f}" for name in ("top1", "ap50") if isinstance(metrics.get(name), float))
-    origin = "shipped, read-only" if version.read_only else f"from v{version.parent_version}" if version.parent_version else ""
-    return f"{marker} v{version.version:<4} {version.created[:19]:<19}  {', '.join(version.classes)}  {figures}  {origin}".rstrip()
+    card = version.card
+    figures = "  ".join(f"{name} {card.metrics[name]:.3f}" for name in ("top1", "ap50")
+                        if isinstance(card.metrics.get(name), float))
+    origin = "shipped, read-only" if version.read_only else f"from v{card.parent_version}" if card.parent_version else ""
+    return f"{marker} v{version.version:<4} {card.created[:19]:<19}  {', '.join(card.classes)}  {figures}  {origin}".rstrip()
 
 
 def _card_text(version: ModelVersion) -> str:
     card = version.card
     lines = [f"version {version.version}" + (" (shipped with the app, read-only)" if version.read_only else ""),
-             f"folder: {version.folder}", f"created: {version.created}", f"parent version: {version.parent_version}",
-             f"systems: {', '.join(version.classes)}"]
-    if card.get("intended_use"):
-        lines.append(f"intended use: {card['intended_use']}")
-    for title, key in (("training data", "training_data"), ("training", "training"), ("metrics", "metrics")):
-        if card.get(key):
-            lines.append(f"{title}: {json.dumps(card[key], indent=2)}")
-    lines.extend(f"note: {note}" for note in card.get("notes") or [])
+             f"folder: {version.folder}", f"created: {card.created}", f"parent version: {card.parent_version}",
+             f"systems: {', '.join(card.classes)}"]
+    if card.intended_use:
+        lines.append(f"intended use: {card.intended_use}")
+    for title, value in (("training data", card.training_data), ("training", card.training), ("metrics", card.metrics)):
+        if value:
+            lines.append(f"{title}: {json.dumps(value, indent=2)}")
+    lines.extend(f"note: {note}" for note in card.notes)
     return "\n".join(lines)
 
 
@@ -64,17 +65,18 @@ def run(args: argparse.Namespace) -> int:
         versions = registry.versions()
         for version in versions:
             if args.json:
+                card = version.card
                 print(json.dumps({"version": version.version, "active": active is not None and active.version == version.version,
-                                  "read_only": version.read_only, "created": version.created,
-                                  "parent_version": version.parent_version, "classes": version.classes,
-                                  "metrics": {k: version.metrics.get(k) for k in ("top1", "top3", "ap50", "map")}}))
+                                  "read_only": version.read_only, "created": card.created,
+                                  "parent_version": card.parent_version, "classes": list(card.classes),
+                                  "metrics": {k: card.metrics.get(k) for k in ("top1", "top3", "ap50", "map")}}))
             else:
                 print(_line(version, active))
         if not versions and not args.json:
             print("no model yet: run `implant-desk train DATA` or install the default model")
     elif args.action == "show":
         version = registry.get(args.version)
-        print(json.dumps(version.card, indent=2, ensure_ascii=False) if args.json else _card_text(version))
+        print(json.dumps(version.card.to_dict(), indent=2, ensure_ascii=False) if args.json else _card_text(version))
     elif args.action == "compare":
         rows = compare(registry.get(args.first), registry.get(args.second))
         width = max(len(what) for what, _, _ in rows)

@@ -88,7 +88,7 @@ def _train(args: argparse.Namespace, rank: int) -> int:
     split_name, held_out = finetune.held_out(data)
     evaluation = finetune.evaluate_samples(_predictor(result.network), held_out, data.dataset.classes, args.threshold)
     version = finetune.publish_result(result, data, parent, evaluation, split_name, args.threshold, registry)
-    metrics = version.card["metrics"]
+    metrics = version.card.metrics
     if args.json:
         print(json.dumps({"version": version.version, "metrics": metrics}))
     else:

@@ -10,12 +10,10 @@ Version 1 is the model shipped in the repository (``models/default``): listed, a
 or deleted. A new version is built in a hidden staging folder inside the registry, then renamed into place
 in one step, so a crash or a cancelled run never leaves a half-written version behind.
 
-Card conventions (``card.json``): ``training_data`` holds ``dataset.summarize()`` (images, fixtures,
-patients per split, file-list hash); ``training`` holds ``hyperparameters``, ``duration_s`` and ``device``;
-``metrics`` holds ``metrics.Evaluation.to_dict()``; ``parent_version`` and ``created`` as written by training.
+Each version holds its ``ModelCard`` (``implant_desk.core.models.card``, where the card conventions are).
 
 Nothing here imports torch: listing versions reads JSON cards only. Weights are checked against the sha256
-in their card on import; loading (modelfile) checks again. No file from a registry or an export is ever
+in their card on import; loading (``models.weights``) checks again. No file from a registry or an export is ever
 executed or unpickled.
 """
 
@@ -29,7 +27,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from implant_desk.core.atomic import atomic_write_bytes, atomic_write_text
@@ -38,9 +36,10 @@ from implant_desk.core.models.card import (
     CARD_NAME,
     MAX_CARD_BYTES,
     WEIGHTS_NAME,
-    check_weights_digest,
-    read_card_json,
-    sha256_file,
+    ModelCard,
+    read_card,
+    verify_weights,
+    write_card,
 )
 from implant_desk.core.paths import REPO_MODELS_DIR, user_data_dir
 
@@ -61,25 +60,8 @@ class RegistryError(ImplantDeskError):
 class ModelVersion:
     version: str
     folder: Path
-    card: dict
+    card: ModelCard
     read_only: bool = False
-
-    @property
-    def classes(self) -> list[str]:
-        return list(self.card.get("classes") or [])
-
-    @property
-    def parent_version(self) -> str | None:
-        parent = self.card.get("parent_version")
-        return None if parent is None else str(parent)
-
-    @property
-    def created(self) -> str:
-        return str(self.card.get("created") or "")
-
-    @property
-    def metrics(self) -> dict:
-        return dict(self.card.get("metrics") or {})
 
 
 def normalise_version(version: str | int) -> str:
@@ -89,16 +71,6 @@ def normalise_version(version: str | int) -> str:
     if not text.isdigit() or int(text) < 1:
         raise RegistryError(f"{version!r} is not a model version (expected a number such as 2 or v2)")
     return str(int(text))
-
-
-def verify_weights(folder: Path, card: dict) -> None:
-    """Raise ModelFileError unless the weights file is the one the card names (sha256)."""
-    path = folder / WEIGHTS_NAME
-    try:
-        actual = sha256_file(path)
-    except OSError as exc:
-        raise ModelFileError(path, "the model weights are missing or cannot be read") from exc
-    check_weights_digest(path, actual, card["weights"]["sha256"])
 
 
 class Registry:
@@ -113,13 +85,13 @@ class Registry:
         found = []
         if (self.default_dir / CARD_NAME).is_file():
             with contextlib.suppress(ModelFileError):
-                found.append(ModelVersion(DEFAULT_VERSION, self.default_dir, read_card_json(self.default_dir), True))
+                found.append(ModelVersion(DEFAULT_VERSION, self.default_dir, read_card(self.default_dir), True))
         if self.root.is_dir():
             for entry in self.root.iterdir():
                 number = entry.name[1:]
                 if entry.is_dir() and entry.name.startswith("v") and number.isdigit() and int(number) > int(DEFAULT_VERSION):
                     with contextlib.suppress(ModelFileError):
-                        found.append(ModelVersion(str(int(number)), entry, read_card_json(entry)))
+                        found.append(ModelVersion(str(int(number)), entry, read_card(entry)))
         return sorted(found, key=lambda v: int(v.version))
 
     def get(self, version: str | int) -> ModelVersion:
@@ -223,12 +195,12 @@ class Registry:
         staged = Path(staged)
         if staged.parent.resolve() != self.root.resolve():
             raise ValueError("publish() takes a folder made by staging(), so the final rename stays on one disk")
-        card = read_card_json(staged)
+        card = read_card(staged)
         verify_weights(staged, card)
         number = max([int(DEFAULT_VERSION)] + [int(v.version) for v in self.versions()]) + 1
         while True:
-            card["version"] = str(number)
-            atomic_write_text(staged / CARD_NAME, json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+            card = replace(card, version=str(number))
+            write_card(staged, card)
             target = self.root / f"v{number}"
             try:
                 os.rename(staged, target)  # fails when another run took this number first: take the next
@@ -271,12 +243,11 @@ class Registry:
             for name, limit in ((CARD_NAME, MAX_CARD_BYTES), (WEIGHTS_NAME, _MAX_WEIGHTS_BYTES)):
                 _extract_capped(archive, members[name], staged / name, limit, source)
             try:
-                card = read_card_json(staged)
+                card = read_card(staged)
                 verify_weights(staged, card)
             except ModelFileError as exc:
                 raise ModelFileError(source, exc.reason) from exc
-            card["imported_from"] = {"file": source.name, "version": card.get("version")}
-            atomic_write_text(staged / CARD_NAME, json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+            write_card(staged, replace(card, imported_from={"file": source.name, "version": card.version}))
             return self.publish(staged)
 
 
@@ -307,22 +278,25 @@ def _extract_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Pat
 def compare(a: ModelVersion, b: ModelVersion) -> list[tuple[str, object, object]]:
     """Rows (what, a's value, b's value) for a side-by-side view: data, training, figures per system."""
     def summary(version: ModelVersion) -> dict:
-        return (version.card.get("training_data") or {}).get("splits") or {}
+        return version.card.training_data.get("splits") or {}
 
     def training(version: ModelVersion) -> dict:
-        return version.card.get("training") or {}
+        return version.card.training
+
+    def metrics(version: ModelVersion) -> dict:
+        return version.card.metrics
 
     rows: list[tuple[str, object, object]] = [
         ("version", a.version, b.version),
-        ("created", a.created, b.created),
-        ("parent version", a.parent_version, b.parent_version),
-        ("systems", ", ".join(a.classes), ", ".join(b.classes)),
+        ("created", a.card.created, b.card.created),
+        ("parent version", a.card.parent_version, b.card.parent_version),
+        ("systems", ", ".join(a.card.classes), ", ".join(b.card.classes)),
     ]
     for split in ("train", "val", "test"):
         for what in ("images", "fixtures", "patients"):
             rows.append((f"{split} {what}", summary(a).get(split, {}).get(what), summary(b).get(split, {}).get(what)))
-    rows.append(("data hash", (a.card.get("training_data") or {}).get("file_list_sha256"),
-                 (b.card.get("training_data") or {}).get("file_list_sha256")))
+    rows.append(("data hash", a.card.training_data.get("file_list_sha256"),
+                 b.card.training_data.get("file_list_sha256")))
     for what in ("device", "duration_s"):
         rows.append((what, training(a).get(what), training(b).get(what)))
     params = sorted(set(training(a).get("hyperparameters") or {}) | set(training(b).get("hyperparameters") or {}))
@@ -330,10 +304,10 @@ def compare(a: ModelVersion, b: ModelVersion) -> list[tuple[str, object, object]
         rows.append((name, (training(a).get("hyperparameters") or {}).get(name),
                      (training(b).get("hyperparameters") or {}).get(name)))
     for name in ("top1", "top3", "ap50", "map"):
-        rows.append((name, a.metrics.get(name), b.metrics.get(name)))
-    systems = list(dict.fromkeys([*(a.metrics.get("per_class") or {}), *(b.metrics.get("per_class") or {})]))
+        rows.append((name, metrics(a).get(name), metrics(b).get(name)))
+    systems = list(dict.fromkeys([*(metrics(a).get("per_class") or {}), *(metrics(b).get("per_class") or {})]))
     for system in systems:
         for what in ("sensitivity", "specificity", "accuracy", "mean_confidence"):
-            rows.append((f"{system} {what}", ((a.metrics.get("per_class") or {}).get(system) or {}).get(what),
-                         ((b.metrics.get("per_class") or {}).get(system) or {}).get(what)))
+            rows.append((f"{system} {what}", ((metrics(a).get("per_class") or {}).get(system) or {}).get(what),
+                         ((metrics(b).get("per_class") or {}).get(system) or {}).get(what)))
     return rows

@@ -8,7 +8,6 @@ run a real network are in test_identify_real_model.py.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -17,8 +16,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from implant_desk.core.models.card import CARD_NAME, WEIGHTS_NAME, read_card_json
-from implant_desk.core.models.weights import ModelCard
+from implant_desk.core.models.card import WEIGHTS_NAME, ModelCard, read_card, write_card
 from implant_desk.core.models.predictor import Explanation, FixturePrediction
 from implant_desk.core.models.spec import ModelSpec
 from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph
@@ -85,12 +83,12 @@ def publish_stand_in(registry: Registry, intended_use: str) -> str:
     """A new registry version with a real card and stand-in weights, as a fine-tuning run would leave it; its
     weights are never loaded (``StandInLoader`` gives a FakePredictor instead). Returns the version."""
     weights = b"stand-in weights"
-    card = {**read_card_json(registry.default_dir), "intended_use": intended_use, "parent_version": "1",
-            "training_data": {"images": 40}, "notes": ["Fine-tuned from version 1."]}
-    card["weights"] = {**card["weights"], "sha256": hashlib.sha256(weights).hexdigest()}
+    card = replace(read_card(registry.default_dir), intended_use=intended_use, parent_version="1",
+                   training_data={"images": 40}, notes=["Fine-tuned from version 1."],
+                   weights_sha256=hashlib.sha256(weights).hexdigest())
     with registry.staging() as staged:
         (staged / WEIGHTS_NAME).write_bytes(weights)
-        (staged / CARD_NAME).write_text(json.dumps(card), encoding="utf-8")
+        write_card(staged, card)
         return registry.publish(staged).version
 
 
@@ -102,7 +100,7 @@ class StandInLoader:
 
     def __call__(self, folder: Path) -> FakePredictor:
         predictor = FakePredictor()
-        predictor.card = ModelCard.from_dict(read_card_json(folder))
+        predictor.card = read_card(folder)
         predictor.name = predictor.card.version
         self.loaded[predictor.name] = predictor
         return predictor

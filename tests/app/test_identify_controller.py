@@ -7,7 +7,7 @@ from implant_desk.app.identify.controller import (
 )
 from implant_desk.core.annotations.document import AnnotationDocument
 from implant_desk.core.annotations.model import Box
-from implant_desk.core.models.weights import ModelCard
+from implant_desk.core.models.card import ModelCard
 from implant_desk.core.models.spec import ModelSpec
 
 from identify_helpers import SYSTEMS, fixtures_for, make_radiograph
@@ -125,5 +125,5 @@ def test_warning_comes_from_the_card():
     assert card_warning(lab) == "Research on lab X's archive."
     assert "not for diagnosis" in card_warning(None).lower()
     # The card as the registry reads it (JSON, before the model is loaded) gives the same words.
-    assert card_warning(lab.to_dict()) == "Research on lab X's archive."
-    assert card_warning({"notes": ["Trained only on generated radiographs."]}) == GENERATED_WARNING
+    assert card_warning(ModelCard.from_dict(lab.to_dict())) == "Research on lab X's archive."
+    assert card_warning(ModelCard(spec=spec, notes=["Trained only on generated radiographs."])) == GENERATED_WARNING

@@ -16,7 +16,8 @@ from implant_desk.app.identify.controller import GENERATED_WARNING
 from implant_desk.app.identify.panel import IdentifyPanel
 from implant_desk.app.identify.worker import PredictorProvider
 from implant_desk.core.models.identifier import ImplantIdentifier
-from implant_desk.core.models.weights import ModelCard, save_model
+from implant_desk.core.models.card import ModelCard
+from implant_desk.core.models.weights import save_model
 from implant_desk.core.models.spec import ModelSpec
 from implant_desk.core.paths import REPO_MODELS_DIR
 from implant_desk.core.registry import Registry

@@ -18,6 +18,7 @@ def _model(folder: Path, weights: bytes, **card) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / WEIGHTS_NAME).write_bytes(weights)
     content = {"format": CARD_FORMAT, "created": "2026-11-25T12:00:00+00:00", "classes": ["straight-V", "tapered-V"],
+               "spec": {"classes": ["straight-V", "tapered-V"]},
                "weights": {"file": WEIGHTS_NAME, "sha256": hashlib.sha256(weights).hexdigest(), "dtype": "float32"},
                **card}
     (folder / CARD_NAME).write_text(json.dumps(content))

@@ -11,7 +11,8 @@ import torch
 
 from implant_desk.cli import main
 from implant_desk.core.models.identifier import ImplantIdentifier
-from implant_desk.core.models.weights import ModelCard, save_model
+from implant_desk.core.models.card import ModelCard
+from implant_desk.core.models.weights import save_model
 from implant_desk.core.models.spec import ModelSpec
 
 SPEC = ModelSpec(classes=("a", "b"), det_size=64, crop_size=(32, 16), min_fixture_score=0.05)

@@ -27,7 +27,7 @@ def test_train_registers_a_version_that_evaluate_scores(tmp_path, capsys):
     assert "training on 8 images" in captured.err and "epoch 1/1" in captured.err
 
     version = Registry().get(last["version"])
-    card = version.card
+    card = version.card.to_dict()  # as written to card.json
     assert card["training_data"]["splits"]["train"]["images"] >= 1
     assert len(card["training_data"]["file_list_sha256"]) == 64
     assert card["training"]["hyperparameters"]["epochs"] == 1

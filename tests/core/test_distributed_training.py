@@ -43,7 +43,7 @@ def test_two_gloo_processes_end_with_identical_weights_and_publish_once(tmp_path
     assert rank1 == ""
     assert "epoch 2/2" in (out / "rank0.err").read_text()
     assert (out / "rank1.err").read_text() == ""
-    assert published[0].card["training"]["epochs_run"] == 2
+    assert published[0].card.training["epochs_run"] == 2
 
 
 @pytest.mark.parametrize("size", [5, 6, 7])

@@ -63,7 +63,10 @@ def test_checkpoint_key_follows_data_and_settings(folder):
 
 
 def test_training_spec_keeps_the_parents_sizes_with_the_new_systems(folder):
-    parent_card = {"spec": {"classes": ["a"], "det_size": 256, "crop_size": [160, 80]}}
+    from implant_desk.core.models.card import ModelCard
+    from implant_desk.core.models.spec import ModelSpec
+
+    parent_card = ModelCard(spec=ModelSpec(classes=("a",), det_size=256, crop_size=(160, 80)))
     parent = type("Parent", (), {"card": parent_card})()
     spec = training_spec(["x", "y"], parent)
     assert (spec.classes, spec.det_size, spec.crop_size) == (("x", "y"), 256, (160, 80))
@@ -92,7 +95,7 @@ def test_publish_result_writes_weights_and_a_complete_card(folder, tmp_path):
     version = publish_result(result, data, None, evaluation, "test", 0.5, registry)
 
     assert version.version == "2"
-    card = version.card
+    card = version.card.to_dict()  # as written to card.json
     assert card["version"] == "2" and card["parent_version"] is None
     assert card["classes"] == list(SYSTEMS)
     assert card["training_data"]["splits"] == data.summary["splits"]

@@ -11,8 +11,8 @@ import torch
 
 from implant_desk.core.errors import ModelFileError
 from implant_desk.core.models.identifier import ImplantIdentifier
-from implant_desk.core.models.card import CARD_NAME, WEIGHTS_NAME, sha256_file
-from implant_desk.core.models.weights import ModelCard, load_model, read_card, save_model
+from implant_desk.core.models.card import CARD_NAME, WEIGHTS_NAME, ModelCard, read_card, sha256_file
+from implant_desk.core.models.weights import load_model, save_model
 from implant_desk.core.models.spec import ModelSpec
 
 from tiny_radiographs import one_torch_thread  # noqa: F401 (autouse fixture)

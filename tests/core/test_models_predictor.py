@@ -9,7 +9,8 @@ import torch
 from implant_desk.core.models.device import DeviceUnavailableError, available_devices, resolve_device
 from implant_desk.core.models.identifier import ImplantIdentifier
 from implant_desk.core.models.locate import model_folder
-from implant_desk.core.models.weights import ModelCard, save_model
+from implant_desk.core.models.card import ModelCard
+from implant_desk.core.models.weights import save_model
 from implant_desk.core.models.predictor import FixturePrediction, Predictor
 from implant_desk.core.models.spec import ModelSpec
 from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph

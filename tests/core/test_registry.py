@@ -58,7 +58,7 @@ def test_publishing_numbers_versions_and_leaves_no_staging_folder(registry):
     assert (second.version, third.version) == ("2", "3")
     assert [v.version for v in registry.versions()] == ["1", "2", "3"]
     assert json.loads((third.folder / CARD_NAME).read_text())["version"] == "3"
-    assert registry.get("v3").parent_version == "2"
+    assert registry.get("v3").card.parent_version == "2"
     assert sorted(p.name for p in registry.root.iterdir()) == ["v2", "v3"]
     assert registry.active().version == "1"  # training does not switch models behind the user's back
 
@@ -115,9 +115,9 @@ def test_export_then_import_gives_a_new_version_with_the_same_weights(registry, 
     assert exported.name == "implant-desk-model-v2.idmodel"
     other = Registry(tmp_path / "other-registry", default_dir=tmp_path / "none")
     imported = other.import_file(exported)
-    assert imported.version == "2" and imported.classes == ["one", "two"]
+    assert imported.version == "2" and imported.card.classes == ("one", "two")
     assert (imported.folder / WEIGHTS_NAME).read_bytes() == b"lab weights"
-    assert imported.card["imported_from"] == {"file": exported.name, "version": "2"}
+    assert imported.card.imported_from == {"file": exported.name, "version": "2"}
 
 
 def _zip(path: Path, members: dict[str, bytes]) -> Path:

@@ -75,7 +75,7 @@ def test_a_run_streams_progress_and_registers_a_new_version(request_for):
     assert {"top1", "ap50"} <= next(e for e in events if e["event"] == "epoch")["val"].keys()
 
     version = _registry(request).get(final["version"])
-    assert version.metrics["fixtures"] == final["metrics"]["fixtures"] > 0
+    assert version.card.metrics["fixtures"] == final["metrics"]["fixtures"] > 0
     assert set(final["metrics"]["per_class"]) == {"coarse-thread", "fine-thread"}
     assert final["evaluated_on"] == "val" and final["baseline"] is None  # started from ImageNet: no parent
 

@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from implant_desk.app.identify.controller import IdentifyRequest, ModelInfo
 from implant_desk.core.errors import ImplantDeskError
-from implant_desk.core.models.card import read_card_json
+from implant_desk.core.models.card import read_card
 
 if TYPE_CHECKING:
     from implant_desk.core.models.predictor import Predictor
@@ -43,8 +43,8 @@ def active_model_info() -> ModelInfo:
     """What the panel says about the active model before it is loaded: its card only (no torch, no device yet).
     Raises ImplantDeskError (ModelFileError) for a missing or damaged card."""
     folder = active_model_folder()
-    card = read_card_json(folder)
-    return ModelInfo.from_card(str(card.get("version") or folder.name), "", card)
+    card = read_card(folder)
+    return ModelInfo.from_card(card.version or folder.name, "", card)
 
 
 def load_predictor(folder: Path) -> Predictor:

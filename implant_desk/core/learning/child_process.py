@@ -275,7 +275,7 @@ def _run(request: TrainingRequest, send, stop, keep_best) -> dict:
 
     send({"event": "phase", "phase": "publishing", "text": "Saving the new version"})
     version = finetune.publish_result(result, data, parent, evaluation, split_name, threshold, registry)
-    return {"event": "finished", "version": version.version, "metrics": version.card["metrics"],
+    return {"event": "finished", "version": version.version, "metrics": version.card.metrics,
             "baseline": baseline, "parent": parent.version if parent else None, "stop_reason": result.stop_reason,
             "epochs_run": result.epochs_run, "best_epoch": result.best_epoch, "duration_s": result.duration_s,
             "evaluated_on": split_name, "held_out_images": len(held_out),

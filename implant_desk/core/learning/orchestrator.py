@@ -71,7 +71,7 @@ def training_spec(classes: Sequence[str], parent: ModelVersion | None, det_size:
     """The parent's architecture and input sizes (so its weights fit) with this data's systems."""
     from implant_desk.core.models.spec import ModelSpec
 
-    spec = ModelSpec.from_dict({**parent.card["spec"], "classes": list(classes)}) if parent else ModelSpec(tuple(classes))
+    spec = replace(parent.card.spec, classes=tuple(classes)) if parent else ModelSpec(tuple(classes))
     return replace(spec, det_size=det_size) if det_size else spec
 
 
@@ -126,7 +126,8 @@ def publish_result(result: FitResult, data: TrainingData, parent: ModelVersion |
                    evaluation: Evaluation | None, evaluated_on: str, threshold: float,
                    registry: Registry | None = None) -> ModelVersion:
     """Save the trained network with its card into a staging folder and publish it as the next version."""
-    from implant_desk.core.models.weights import ModelCard, save_model
+    from implant_desk.core.models.card import ModelCard
+    from implant_desk.core.models.weights import save_model
 
     registry = registry or Registry()
     hyperparameters = {k: v for k, v in result.config.items() if k not in ("checkpoint_path", "init_from")}

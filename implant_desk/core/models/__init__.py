@@ -4,8 +4,9 @@
   (``detector``: CenterNet-style on EfficientNet-Lite0, ``classifier``: EfficientNet-Lite0 on fixture crops,
   ``backbones``: the offline ImageNet weights);
 - ``preprocess``: radiograph -> 8-bit grey, detector input, fixture crops (training and prediction share it);
-- ``modelfile``: safetensors + JSON card, hash-checked, no code executed on load;
+- ``card``: the model card (``ModelCard``, ``read_card``; torch-free, the registry reads it too);
+  ``weights``: safetensors + card, hash-checked, no code executed on load;
 - ``predictor``: ``Predictor.from_folder(folder).predict(radiograph, threshold)``; ``explain`` (Grad-CAM);
 - ``device``: CPU, CUDA or MPS; ``locate``: a version or folder name -> model folder.
-See docs/adr/0004-model-design.md. This package imports torch; import it only where a model is needed.
+See docs/adr/0004-model-design.md. Apart from ``spec`` and ``card``, this package imports torch; import it only where a model is needed.
 """

@@ -1,4 +1,4 @@
-"""A model on disk: ``model.safetensors`` (weights only, no code) plus ``card.json`` (what it is).
+"""A model on disk: ``model.safetensors`` (weights only, no code) plus ``card.json`` (what it is, see ``card``).
 
 Loading never executes anything from the files: safetensors holds raw tensors, the card is JSON. The card
 carries the sha256 of the weights file; loading refuses a file whose hash differs (tampered, damaged, or a
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -19,63 +18,20 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from implant_desk.core.atomic import atomic_write_bytes, atomic_write_text
+from implant_desk.core.atomic import atomic_write_bytes
 from implant_desk.core.errors import ModelFileError
 from implant_desk.core.models.card import (
     CARD_FORMAT,
-    CARD_NAME,
+    WEIGHTS_DTYPES,
     WEIGHTS_NAME,
+    ModelCard,
     check_weights_digest,
-    read_card_json,
+    read_card,
+    write_card,
 )
 from implant_desk.core.models.identifier import ImplantIdentifier
-from implant_desk.core.models.spec import ModelSpec
 
-_DTYPES = {"float32": torch.float32, "float16": torch.float16}
-
-
-@dataclass(frozen=True)
-class ModelCard:
-    spec: ModelSpec
-    weights_sha256: str = ""
-    weights_dtype: str = "float32"
-    version: str | None = None
-    parent_version: str | None = None
-    created: str = ""
-    intended_use: str = ("Demonstration and research only, not for diagnosis. System names describe implant "
-                         "designs, not commercial brands.")
-    training_data: dict = field(default_factory=dict)  # what it saw, licence, seeds or data summary
-    licence: str = "Apache-2.0"
-    metrics: dict = field(default_factory=dict)  # held-out figures (implant_desk.core.learning.metrics Evaluation)
-    training: dict = field(default_factory=dict)  # hyper-parameters, duration, device
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        return self.spec.classes
-
-    def to_dict(self) -> dict:
-        return {"format": CARD_FORMAT, "version": self.version, "parent_version": self.parent_version,
-                "created": self.created, "classes": list(self.spec.classes), "spec": self.spec.to_dict(),
-                "weights": {"file": WEIGHTS_NAME, "sha256": self.weights_sha256, "dtype": self.weights_dtype},
-                "intended_use": self.intended_use, "training_data": self.training_data, "licence": self.licence,
-                "metrics": self.metrics, "training": self.training, "notes": list(self.notes)}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "ModelCard":
-        if data.get("format") != CARD_FORMAT:
-            raise ValueError(f"unknown card format {data.get('format')!r}")
-        weights = data["weights"]
-        if weights.get("dtype") not in _DTYPES:
-            raise ValueError(f"unsupported weights dtype {weights.get('dtype')!r}")
-        return cls(
-            spec=ModelSpec.from_dict(data["spec"]), weights_sha256=str(weights["sha256"]),
-            weights_dtype=weights["dtype"], version=data.get("version"), parent_version=data.get("parent_version"),
-            created=str(data.get("created", "")), intended_use=str(data.get("intended_use", "")),
-            training_data=dict(data.get("training_data") or {}), licence=str(data.get("licence", "")),
-            metrics=dict(data.get("metrics") or {}), training=dict(data.get("training") or {}),
-            notes=[str(n) for n in data.get("notes") or []],
-        )
+_TORCH_DTYPES = {name: getattr(torch, name) for name in WEIGHTS_DTYPES}
 
 
 @dataclass
@@ -89,27 +45,18 @@ def save_model(folder: str | Path, network: ImplantIdentifier, card: ModelCard, 
     """Write weights then card (each atomically) into ``folder``; returns the card as written.
 
     ``dtype="float16"`` halves the file; floating tensors are restored to float32 on load."""
-    if dtype not in _DTYPES:
-        raise ValueError(f"dtype must be one of {sorted(_DTYPES)}")
+    if dtype not in _TORCH_DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(_TORCH_DTYPES)}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tensors = {name: (t.detach().to("cpu", _DTYPES[dtype]) if t.is_floating_point() else t.detach().cpu()).contiguous()
+    tensors = {name: (t.detach().to("cpu", _TORCH_DTYPES[dtype]) if t.is_floating_point() else t.detach().cpu()).contiguous()
                for name, t in network.state_dict().items()}
     data = save_tensors(tensors, metadata={"format": CARD_FORMAT})
     atomic_write_bytes(folder / WEIGHTS_NAME, data)
     written = replace(card, spec=network.spec, weights_sha256=hashlib.sha256(data).hexdigest(), weights_dtype=dtype,
                       created=card.created or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
-    atomic_write_text(folder / CARD_NAME, json.dumps(written.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    write_card(folder, written)
     return written
-
-
-def read_card(folder: str | Path) -> ModelCard:
-    """The card alone (fast: lists and registry views); does not check the weights."""
-    data = read_card_json(folder)
-    try:
-        return ModelCard.from_dict(data)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ModelFileError(Path(folder) / CARD_NAME, f"the model card is damaged or not a model card ({exc})") from exc
 
 
 def load_model(folder: str | Path, device: torch.device | str = "cpu") -> LoadedModel:
@@ -123,7 +70,7 @@ def load_model(folder: str | Path, device: torch.device | str = "cpu") -> Loaded
         raise ModelFileError(weights_path, "the model weights are missing next to the card") from exc
     except OSError as exc:
         raise ModelFileError(weights_path, f"the model weights cannot be read ({exc.strerror or exc})") from exc
-    check_weights_digest(weights_path, hashlib.sha256(data).hexdigest(), card.weights_sha256)
+    check_weights_digest(weights_path, hashlib.sha256(data).hexdigest(), card)
     try:
         tensors = load_tensors(data)
     except (SafetensorError, ValueError, RuntimeError) as exc:
