@@ -56,12 +56,12 @@ def test_identify_folder_writes_csv_and_pdf(qtbot, tmp_path, monkeypatch, panel)
 
 
 def test_pdf_header_carries_the_model_and_its_warning(tmp_path):
-    from implant_desk.app.identify.controller import GENERATED_WARNING, ModelInfo
-    from implant_desk.app.identify.folder_job import identify_image, pdf_html
+    from implant_desk.app.identify.controller import GENERATED_WARNING
+    from implant_desk.core.reports.folder_report import identify_image, pdf_html
 
     write_folder(tmp_path, 1)
-    result = identify_image(FakePredictor(), tmp_path / "img1.png", 0.5)
-    text = pdf_html([result], ModelInfo("fake-7", "cpu", GENERATED_WARNING), tmp_path, 0.5)
+    identified = identify_image(FakePredictor(), tmp_path / "img1.png", 0.5)
+    text = pdf_html([identified], tmp_path, 0.5, model="fake-7", device="cpu", warning=GENERATED_WARNING)
     assert "fake-7 on CPU" in text
     assert GENERATED_WARNING in text
     assert "candidates: Alpha BL 80% &middot; Beta TX 15% &middot; Gamma Cone 5%" in text

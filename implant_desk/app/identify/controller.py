@@ -25,10 +25,11 @@ import numpy as np
 
 from implant_desk.core.annotations.model import Box
 from implant_desk.core.learning.metrics import box_iou
+from implant_desk.core.reports.fixture_text import fixture_title, size_text
 
 if TYPE_CHECKING:
     from implant_desk.core.annotations.document import AnnotationDocument
-    from implant_desk.core.models.weights import ModelCard
+    from implant_desk.core.models.card import ModelCard
     from implant_desk.core.models.predictor import FixturePrediction
     from implant_desk.core.imaging.radiograph import Radiograph
 
@@ -49,21 +50,18 @@ class ModelInfo:
     warning: str
 
     @classmethod
-    def from_card(cls, name: str, device: str, card: ModelCard | dict | None) -> "ModelInfo":
+    def from_card(cls, name: str, device: str, card: ModelCard | None) -> "ModelInfo":
         return cls(name=name or "unnamed model", device=device, warning=card_warning(card))
 
 
-def card_warning(card: ModelCard | dict | None) -> str:
-    """The plain warning line: generated-only training data says so; otherwise the card's intended use.
-    ``card``: the loaded card, or its JSON (what the registry reads without loading the model)."""
+def card_warning(card: ModelCard | None) -> str:
+    """The plain warning line: generated-only training data says so; otherwise the card's intended use."""
     if card is None:
         return "This model has no card: where its data came from is unknown. Not for diagnosis."
-    fields = card if isinstance(card, dict) else card.to_dict()
-    notes = " ".join(str(note) for note in fields.get("notes") or [])
-    seen = (json.dumps(fields.get("training_data") or {}) + " " + notes).lower()
+    seen = (json.dumps(card.training_data) + " " + " ".join(card.notes)).lower()
     if "generated" in seen or "synthetic" in seen:
         return GENERATED_WARNING
-    return str(fields.get("intended_use") or "")
+    return card.intended_use
 
 
 @dataclass(frozen=True)
@@ -177,9 +175,7 @@ class IdentifyController:
         return UNCERTAIN_COLOR if fixture.uncertain else CLAIMED_COLOR
 
     def size_text(self, fixture: FixturePrediction) -> str:
-        if self.radiograph is None or self.radiograph.spacing_mm is None:
-            return "size: spacing unknown"
-        return size_text(fixture)
+        return size_text(fixture, self.radiograph is not None and self.radiograph.spacing_mm is not None)
 
     # ---- accept ---------------------------------------------------------------------------------------------------
     def boxes_to_accept(self, existing: Sequence[Box]) -> list[Box]:
@@ -197,20 +193,6 @@ class IdentifyController:
         if boxes:
             document.add_boxes(boxes, "Accept predictions")
         return len(boxes)
-
-
-def fixture_title(fixture: FixturePrediction) -> str:
-    """"System 87%" or "uncertain (best: System 41%)"."""
-    if not fixture.candidates:
-        return "fixture"
-    system, p = fixture.candidates[0]
-    return f"uncertain (best: {system} {p:.0%})" if fixture.uncertain else f"{system} {p:.0%}"
-
-
-def size_text(fixture: FixturePrediction) -> str:
-    if fixture.length_mm is None or fixture.diameter_mm is None:
-        return "size: outline not found"
-    return f"length {fixture.length_mm:.1f} mm, diameter {fixture.diameter_mm:.1f} mm"
 
 
 def heat_over_box(fixture: FixturePrediction) -> np.ndarray | None:

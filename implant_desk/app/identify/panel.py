@@ -17,13 +17,12 @@ from PySide6.QtWidgets import (
 
 from implant_desk.app.canvas import Canvas, OverlayItem
 from implant_desk.app.dialogs import ask
-from implant_desk.app.identify.controller import (
-    SELECTED_COLOR, UNCERTAIN_COLOR, IdentifyController, ModelInfo, fixture_title,
-)
+from implant_desk.app.identify.controller import SELECTED_COLOR, UNCERTAIN_COLOR, IdentifyController, ModelInfo
 from implant_desk.app.identify.folder_job import FolderJob, FolderReport
 from implant_desk.app.identify.worker import InferenceWorker, PredictorProvider, active_model_info
 from implant_desk.app.widgets import horizontal_rule
 from implant_desk.core.errors import ImplantDeskError
+from implant_desk.core.reports.fixture_text import fixture_title
 
 if TYPE_CHECKING:
     from implant_desk.core.annotations.document import AnnotationDocument
