@@ -26,6 +26,7 @@ import numpy as np
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.annotations.voc import write_voc
 from implant_desk.core.atomic import atomic_write_bytes, atomic_write_text
+from implant_desk.core.imaging.radiograph import GENERATED_BY
 from implant_desk.core.synthetic.generator import SyntheticImage
 from implant_desk.core.synthetic.systems import ImplantSystem
 
@@ -111,13 +112,17 @@ def encode_image(image: SyntheticImage, image_format: str, seed: int, visit: int
 
         # Pillow writes pHYs in pixels per metre from dots per inch, rounding back to our integer exactly.
         dpi = pixels_per_metre * 0.0254
-        Image.fromarray(image.pixels).save(buffer, format="PNG", dpi=(dpi, dpi), compress_level=1)
+        from PIL.PngImagePlugin import PngInfo
+
+        text = PngInfo()
+        text.add_text("Software", GENERATED_BY)
+        Image.fromarray(image.pixels).save(buffer, format="PNG", dpi=(dpi, dpi), compress_level=1, pnginfo=text)
     else:
         import tifffile
 
         per_cm = (pixels_per_metre, 100)
         tifffile.imwrite(buffer, image.pixels, photometric="minisblack", resolution=(per_cm, per_cm),
-                         resolutionunit="CENTIMETER")
+                         resolutionunit="CENTIMETER", software=GENERATED_BY)
     return buffer.getvalue()
 
 
@@ -154,7 +159,7 @@ def _dicom_bytes(image: SyntheticImage, seed: int, visit: int) -> bytes:
     ds.ReferringPhysicianName = ""
     ds.SeriesNumber = 1
     ds.InstanceNumber = visit + 1
-    ds.Manufacturer = "implant_desk (generated image)"
+    ds.Manufacturer = GENERATED_BY
     ds.ImageComments = "Generated radiograph with exact ground truth; not a real patient."
     ds.BurnedInAnnotation = "NO"
     ds.SamplesPerPixel = 1
