@@ -34,6 +34,7 @@ FORMATS = ("dicom", "png", "tiff")
 SUFFIXES = {"dicom": ".dcm", "png": ".png", "tiff": ".tif"}
 PARTS_FOLDER = "parts"
 TRUTH_FILE = "truth.json"
+GENERATOR = "implant_desk.core.synthetic"  # truth.json's "generator": the folder holds generated images
 PATIENTS_FILE = "patients.csv"
 IO_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.1.3"  # Digital Intra-Oral X-Ray Image Storage - For Presentation
 COORDINATES = ("pixel edges: pixel (column i, row j) covers [i, i+1) x [j, j+1); boxes are "
@@ -69,7 +70,7 @@ def write_dataset(out: Path, images: Iterable[SyntheticImage], image_format: str
     writer.writerows([record["path"], record["patient_id"]] for record in records)
     atomic_write_text(out / PATIENTS_FILE, lines.getvalue())
     truth = {
-        "generator": "implant_desk.core.synthetic", "seed": seed, "format": image_format,
+        "generator": GENERATOR, "seed": seed, "format": image_format,
         "coordinates": COORDINATES,
         "annotations": {"fixtures": "<stem>.xml beside each image", "parts": f"{PARTS_FOLDER}/<stem>.xml"},
         "systems": [asdict(system) for system in systems],
