@@ -69,8 +69,8 @@ def _image_paths(paths: list[Path]) -> list[Path]:
 def _describe(path: Path, fixtures, ms: float) -> str:
     lines = [f"{path}: {len(fixtures)} fixture(s) ({ms:.0f} ms)"]
     for number, fixture in enumerate(fixtures, 1):
-        named = fixture.system or "system uncertain"
-        ranked = ", ".join(f"{system} {p:.0%}" for system, p in fixture.candidates)
+        named = fixture.system or fixture.status
+        ranked = ", ".join(f"{system} {p:.0%}" for system, p in fixture.candidates) if fixture.nameable else "-"
         size = (f"; {fixture.length_mm:.1f} x {fixture.diameter_mm:.1f} mm" if fixture.length_mm is not None
                 and fixture.diameter_mm is not None else "")
         lines.append(f"  {number}. {named} (fixture score {fixture.score:.2f}; {ranked}){size}")
@@ -86,10 +86,10 @@ def _write_overlay(folder: Path, path: Path, radiograph, fixtures) -> None:
     image = cv2.cvtColor(grey8(radiograph), cv2.COLOR_GRAY2BGR)
     thickness = max(2, image.shape[0] // 400)
     for fixture in fixtures:
-        colour = (0, 200, 255) if fixture.uncertain else (0, 220, 0)
+        colour = (0, 220, 0) if fixture.identified else (0, 200, 255)
         x1, y1, x2, y2 = (int(round(v)) for v in fixture.box)
         cv2.rectangle(image, (x1, y1), (x2, y2), colour, thickness)
-        label = f"{fixture.system or 'uncertain'} {fixture.confidence:.0%}"
+        label = f"{fixture.system} {fixture.confidence:.0%}" if fixture.identified else fixture.status
         cv2.putText(image, label, (x1, max(y1 - 6, 12)), cv2.FONT_HERSHEY_SIMPLEX, thickness * 0.35, colour,
                     max(1, thickness // 2), cv2.LINE_AA)
     ok, encoded = cv2.imencode(".png", image)

@@ -26,14 +26,15 @@ SYSTEMS = ("Alpha BL", "Beta TX", "Gamma Cone")
 HEIGHT, WIDTH = 240, 320
 
 
-def make_radiograph(name: str = "a.png", spacing: tuple[float, float] | None = (0.1, 0.1), seed: int = 0) -> Radiograph:
+def make_radiograph(name: str = "a.png", spacing: tuple[float, float] | None = (0.1, 0.1), seed: int = 0,
+                    generated: bool = False) -> Radiograph:
     rng = np.random.default_rng(seed)
     pixels = rng.normal(9000, 800, (HEIGHT, WIDTH)).clip(0, 65535).astype(np.uint16)
     pixels[60:200, 80:110] = 50000
     pixels[50:180, 200:228] = 47000
     return Radiograph(path=name, format="PNG", pixels=pixels, bits=16, photometric="MONOCHROME2",
                       window=DisplayWindow(30000, 60000), spacing_mm=spacing,
-                      spacing_source="test" if spacing else "unknown")
+                      spacing_source="test" if spacing else "unknown", generated=generated)
 
 
 def write_folder(folder: Path, count: int) -> Path:

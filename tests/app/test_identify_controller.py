@@ -127,3 +127,23 @@ def test_warning_comes_from_the_card():
     # The card as the registry reads it (JSON, before the model is loaded) gives the same words.
     assert card_warning(ModelCard.from_dict(lab.to_dict())) == "Research on lab X's archive."
     assert card_warning(ModelCard(spec=spec, notes=["Trained only on generated radiographs."])) == GENERATED_WARNING
+
+
+def test_on_a_real_film_implants_are_found_but_no_generated_design_is_named():
+    from dataclasses import replace
+
+    from implant_desk.app.identify.controller import IMPLANT_LABEL, claim_text
+    from implant_desk.core.reports.fixture_text import fixture_title
+
+    controller = IdentifyController(0.5)
+    controller.image_changed(make_radiograph())
+    request = controller.request()
+    unnamed = [replace(f, nameable=False) for f in fixtures_for(request.threshold)]
+    assert controller.deliver(request.generation, unnamed, 12.0)
+    assert controller.claimed == [] and [f.system for f in controller.fixtures] == [None, None]
+    assert controller.summary() == "2 fixtures; 2 not identified by this model in 12 ms"
+    assert fixture_title(controller.fixtures[0]) == "implant (system not identified)"
+    assert "system not identified by this model" in claim_text(controller.fixtures[0])
+    controller.select(-1)
+    assert [o.color for o in controller.overlay()] == [UNCERTAIN_COLOR, UNCERTAIN_COLOR]
+    assert [b.label for b in controller.boxes_to_accept([Box("other", 0, 0, 1, 1)])] == [IMPLANT_LABEL, IMPLANT_LABEL]

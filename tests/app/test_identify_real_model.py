@@ -46,7 +46,7 @@ def run_panel(qtbot) -> IdentifyPanel:
     qtbot.addWidget(canvas)
     panel = IdentifyPanel(canvas, lambda: None, PredictorProvider())  # the default loader: the active model
     qtbot.addWidget(panel)
-    radiograph = make_radiograph()
+    radiograph = make_radiograph(generated=True)  # a model of generated designs names them on generated films
     canvas.set_radiograph(radiograph)
     panel.image_changed(radiograph)
     failures = []

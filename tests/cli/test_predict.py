@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -16,7 +17,7 @@ from implant_desk.core.models.weights import save_model
 from implant_desk.core.models.spec import ModelSpec
 
 SPEC = ModelSpec(classes=("a", "b"), det_size=64, crop_size=(32, 16), min_fixture_score=0.05)
-FIXTURE_KEYS = {"box", "score", "candidates", "uncertain", "length_mm", "diameter_mm"}
+FIXTURE_KEYS = {"box", "score", "identified", "system", "status", "candidates", "uncertain", "length_mm", "diameter_mm"}
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +34,9 @@ def model_dir(tmp_path):
     network = ImplantIdentifier(SPEC, pretrained=False)
     with torch.no_grad():
         network.detector.out.bias[0] = 4.0  # random weights that still report fixtures
-    save_model(tmp_path / "model", network, ModelCard(spec=SPEC, version="9"))
+    # As a lab's model fine-tuned on its real films labelled with these systems.
+    seen = {"real_fixtures_per_system": {system: 20 for system in SPEC.classes}}
+    save_model(tmp_path / "model", network, ModelCard(spec=SPEC, version="9", training_data=seen))
     return tmp_path / "model"
 
 
@@ -70,6 +73,17 @@ def test_json_lines_follow_the_documented_shape(model_dir, images, tmp_path, cap
             assert fixture["length_mm"] is None or isinstance(fixture["length_mm"], float)
     assert sorted(p.name for p in overlays.iterdir()) == ["one.overlay.png", "two.overlay.png"]
     assert cv2.imread(str(overlays / "one.overlay.png")).shape == (90, 70, 3)
+
+
+def test_a_model_of_generated_designs_finds_implants_on_a_real_film_but_names_no_system(model_dir, images, capsys):
+    from implant_desk.core.models.weights import load_model
+
+    generated_only = load_model(model_dir).card
+    save_model(model_dir, load_model(model_dir).network, replace(generated_only, training_data={}))
+    assert main(["predict", str(images / "one.png"), "--model", str(model_dir), "--json", "--device", "cpu"]) == 0
+    fixtures = json.loads(capsys.readouterr().out)["fixtures"]
+    assert fixtures and all(not f["identified"] and f["system"] is None and f["candidates"] == [] for f in fixtures)
+    assert {f["status"] for f in fixtures} == {"implant found; system not identified by this model"}
 
 
 def test_a_folder_is_read_and_a_bad_file_is_reported_without_stopping(model_dir, images, capsys):

@@ -125,7 +125,7 @@ def test_yolo_layout_with_images_and_labels_folders(tmp_path):
     (tmp_path / "labels" / "classes.txt").write_text("Cavity\nImplant\n")
     dataset = load_dataset([tmp_path])
     assert [s.name for s in dataset.samples] == [f"{tmp_path.name}/images/a.png", f"{tmp_path.name}/images/b.png"]
-    assert dataset.classes == ["Implant"]
+    assert dataset.classes == [] and dataset.implant_labels == {"Implant": 2}  # implants, system not given
     assert dataset.samples[0].annotation.boxes[0].xmin == pytest.approx(24)
     assert len(dataset.patients) == 2 and dataset.patient_sources == {"image": 2}
 
@@ -133,16 +133,19 @@ def test_yolo_layout_with_images_and_labels_folders(tmp_path):
 def test_real_yolo_export_loads(shared_data):
     dataset = load_dataset([shared_data / "dental-xray"])
     assert len(dataset.samples) == DENTAL_IMAGES
-    assert dataset.classes == ["Cavity", "Fillings", "Impacted Tooth", "Implant"]
-    assert dataset.fixtures == sum(DENTAL_COUNTS.values())
+    assert dataset.classes == []  # its implants name no system; the other findings are not implants
+    assert dataset.implant_labels == {"Implant": DENTAL_COUNTS["Implant"]}
+    assert dataset.ignored_labels == {k: v for k, v in DENTAL_COUNTS.items() if k != "Implant"}
+    assert dataset.fixtures == DENTAL_COUNTS["Implant"]
+    assert len(dataset.patients) == 525  # source radiographs, as the data's README counts them
 
 
 def test_only_keeps_the_chosen_labels_and_every_image(tmp_path):
-    _annotate(_png(tmp_path / "a.png"), ["Implant", "Fillings"])
-    _annotate(_png(tmp_path / "b.png"), ["Fillings"])
-    dataset = load_dataset([tmp_path], only=["Implant"])
-    assert dataset.classes == ["Implant"]
-    assert [s.systems for s in dataset.samples] == [["Implant"], []]
+    _annotate(_png(tmp_path / "a.png"), ["Alpha BL", "Beta TX"])
+    _annotate(_png(tmp_path / "b.png"), ["Beta TX"])
+    dataset = load_dataset([tmp_path], only=["Alpha BL"])
+    assert dataset.classes == ["Alpha BL"]
+    assert [s.systems for s in dataset.samples] == [["Alpha BL"], []]
 
 
 def test_annotations_in_a_separate_save_folder_are_read_from_there_only(tmp_path):

@@ -61,8 +61,36 @@ def test_threshold_only_changes_what_is_claimed():
 def test_json_form_has_exactly_the_documented_keys():
     fixture = FixturePrediction(box=(1.04, 2, 3, 4), score=0.9, candidates=(("a", 0.6),), uncertain=False,
                                 length_mm=None, diameter_mm=4.123)
-    assert fixture.to_json() == {"box": [1.0, 2.0, 3.0, 4.0], "score": 0.9, "candidates": [{"system": "a", "p": 0.6}],
+    assert fixture.to_json() == {"box": [1.0, 2.0, 3.0, 4.0], "score": 0.9, "identified": True, "system": "a",
+                                 "status": "", "candidates": [{"system": "a", "p": 0.6}],
                                  "uncertain": False, "length_mm": None, "diameter_mm": 4.12}
+
+
+def test_on_a_real_film_a_system_learnt_from_generated_images_only_is_not_named():
+    """Finding an implant is not naming its system: the candidates of a generated design are not offered."""
+    fixture = FixturePrediction(box=(1, 2, 3, 4), score=0.9, candidates=(("a", 0.92),), uncertain=False, nameable=False)
+    assert not fixture.identified and fixture.system is None
+    assert fixture.to_json()["identified"] is False and fixture.to_json()["candidates"] == []
+    assert fixture.to_json()["status"] == "implant found; system not identified by this model"
+    assert not fixture.with_threshold(0.1).identified
+
+
+def _with_card(predictor: Predictor, real_fixtures: dict[str, int]) -> Predictor:
+    card = ModelCard(spec=SPEC, training_data={"real_fixtures_per_system": real_fixtures})
+    return Predictor(predictor.network, "cpu", card)
+
+
+def test_a_predictor_names_systems_on_generated_films_and_only_those_learnt_from_real_films_on_real_ones():
+    from dataclasses import replace
+
+    real = _radiograph()
+    generated = replace(real, generated=True)
+    taught_nothing_real = _with_card(_predictor(4.0), {})
+    assert all(f.nameable for f in taught_nothing_real.predict(generated, threshold=0.0, measure=False))
+    found = taught_nothing_real.predict(real, threshold=0.0, measure=False)
+    assert found and not any(f.nameable or f.identified for f in found)
+    taught_all = _with_card(_predictor(4.0), {"a": 12, "b": 3, "c": 1})
+    assert all(f.identified for f in taught_all.predict(real, threshold=0.0, measure=False))
 
 
 def test_no_fixture_gives_an_empty_list():

@@ -29,6 +29,7 @@ def test_images_round_trip_with_spacing_and_annotations(tmp_path, image_format):
         assert row == {"file": record["path"], "patient": image.patient_id}
         radiograph = load_radiograph(out / record["path"])
         assert radiograph.photometric == "MONOCHROME2" and radiograph.bits == 16
+        assert radiograph.generated  # never taken for a patient's film
         assert np.array_equal(radiograph.pixels, image.pixels)
         assert radiograph.spacing_mm == pytest.approx((image.spacing_mm, image.spacing_mm), rel=1e-6)
         assert record["spacing_mm"] == [image.spacing_mm, image.spacing_mm]
@@ -71,3 +72,10 @@ def test_the_same_seed_writes_the_same_bytes(tmp_path, image_format):
         if relative.suffix == ".xml":  # LabelImg records the absolute image path, which differs here
             a, b = (x.replace(str(tmp_path / n).encode(), b"") for x, n in ((a, "a"), (b, "b")))
         assert a == b, relative
+
+
+def test_a_film_the_generator_did_not_make_is_not_generated(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(tmp_path / "film.png")
+    assert not load_radiograph(tmp_path / "film.png").generated

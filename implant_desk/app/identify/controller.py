@@ -8,8 +8,8 @@ Policy (issue 5):
 - Another model becoming active ("Use this model" after fine-tuning) counts as a change of image: a result in
   flight or on screen is the old model's, so it is dropped the same way, and identification runs again.
 - "Accept" adds the fixtures whose system is claimed (not the uncertain ones: nothing is claimed under the
-  threshold, and a box labelled with a guess would end up in a training set), labelled with that system, in ONE
-  undoable step. A prediction that is already in the document (same label, overlapping by IoU >= 0.5) is not
+  threshold, and a box labelled with a guess would end up in a training set), labelled with that system, and the
+  implants found on a real film whose system this model cannot name, labelled ``implant``, in ONE undoable step. A prediction that is already in the document (same label, overlapping by IoU >= 0.5) is not
   added twice.
 
 The predictor module imports torch, so it is only named here for type checking.
@@ -37,6 +37,7 @@ INITIAL_THRESHOLD = 0.5  # the predictor's DEFAULT_THRESHOLD (that module import
 DUPLICATE_IOU = 0.5
 CLAIMED_COLOR = "#3ddc84"
 UNCERTAIN_COLOR = "#ffb300"
+IMPLANT_LABEL = "implant"  # the label of an accepted implant whose system is not identified
 SELECTED_COLOR = "#40c4ff"
 GENERATED_WARNING = "Trained on generated images only: for demonstration, not for diagnosis."
 
@@ -149,8 +150,14 @@ class IdentifyController:
 
     # ---- what is shown ----------------------------------------------------------------------------------------
     @property
+    def accepted(self) -> list[FixturePrediction]:
+        """What Accept adds: claimed systems, and implants found on a real film whose system this model cannot
+        name (as plain implants, for the lab to label); never a system under the threshold."""
+        return [f for f in self.fixtures if f.identified or not f.nameable]
+
+    @property
     def claimed(self) -> list[FixturePrediction]:
-        return [f for f in self.fixtures if not f.uncertain]
+        return [f for f in self.fixtures if f.identified]
 
     def summary(self) -> str:
         if self.running:
@@ -161,8 +168,10 @@ class IdentifyController:
         timing = f" in {self.elapsed_ms:.0f} ms" if self.elapsed_ms is not None else ""
         if not found:
             return f"No fixture found{timing}"
-        uncertain = found - len(self.claimed)
-        tail = f", {uncertain} uncertain" if uncertain else ""
+        unnamed = sum(not f.nameable for f in self.fixtures)
+        uncertain = found - len(self.claimed) - unnamed
+        tail = (f", {uncertain} uncertain" if uncertain else "") + (
+            f"; {unnamed} not identified by this model" if unnamed else "")
         return f"{found} fixture{'s' if found != 1 else ''}{tail}{timing}"
 
     def overlay(self) -> list[OverlaySpec]:
@@ -172,7 +181,7 @@ class IdentifyController:
     def _color(self, index: int, fixture: FixturePrediction) -> str:
         if index == self.selected:
             return SELECTED_COLOR
-        return UNCERTAIN_COLOR if fixture.uncertain else CLAIMED_COLOR
+        return CLAIMED_COLOR if fixture.identified else UNCERTAIN_COLOR
 
     def size_text(self, fixture: FixturePrediction) -> str:
         return size_text(fixture, self.radiograph is not None and self.radiograph.spacing_mm is not None)
@@ -180,19 +189,29 @@ class IdentifyController:
     # ---- accept ---------------------------------------------------------------------------------------------------
     def boxes_to_accept(self, existing: Sequence[Box]) -> list[Box]:
         boxes: list[Box] = []
-        for fixture in self.claimed:
-            box = Box(fixture.system, *fixture.box)
+        for fixture in self.accepted:
+            box = Box(fixture.system or IMPLANT_LABEL, *fixture.box)
             same_label = [_corners(b) for b in (*existing, *boxes) if b.label == box.label]
             if not same_label or box_iou([_corners(box)], same_label).max() < DUPLICATE_IOU:
                 boxes.append(box)
         return boxes
 
     def accept(self, document: AnnotationDocument) -> int:
-        """Add the claimed predictions to ``document`` as one undoable step; returns how many were added."""
+        """Add the accepted predictions to ``document`` as one undoable step; returns how many were added."""
         boxes = self.boxes_to_accept(document.boxes)
         if boxes:
             document.add_boxes(boxes, "Accept predictions")
         return len(boxes)
+
+
+def claim_text(fixture: FixturePrediction) -> str:
+    """The line under a fixture's candidates: what is claimed, or why nothing is."""
+    if not fixture.nameable:
+        return ("<b>Implant found; system not identified by this model</b>: it learnt its systems from generated "
+                "images only, so it does not name them on a real film. Fine-tune it on labelled films to identify.")
+    if fixture.uncertain:
+        return "System uncertain: under the threshold, nothing is claimed"
+    return f"Most likely <b>{fixture.system}</b>"
 
 
 def heat_over_box(fixture: FixturePrediction) -> np.ndarray | None:

@@ -58,7 +58,7 @@ def overlay_thumbnail(identified: IdentifiedImage) -> QImage:
     font.setBold(True)
     painter.setFont(font)
     for number, fixture in enumerate(identified.fixtures, 1):
-        color = QColor(UNCERTAIN_COLOR if fixture.uncertain else CLAIMED_COLOR)
+        color = QColor(CLAIMED_COLOR if fixture.identified else UNCERTAIN_COLOR)
         x1, y1, x2, y2 = (v * identified.scale for v in fixture.box)
         painter.setPen(QPen(color, 2))
         painter.drawRect(QRectF(x1, y1, x2 - x1, y2 - y1))

@@ -17,7 +17,9 @@ from PySide6.QtWidgets import (
 
 from implant_desk.app.canvas import Canvas, OverlayItem
 from implant_desk.app.dialogs import ask
-from implant_desk.app.identify.controller import SELECTED_COLOR, UNCERTAIN_COLOR, IdentifyController, ModelInfo
+from implant_desk.app.identify.controller import (
+    SELECTED_COLOR, UNCERTAIN_COLOR, IdentifyController, ModelInfo, claim_text,
+)
 from implant_desk.app.identify.folder_job import FolderJob, FolderReport
 from implant_desk.app.identify.worker import InferenceWorker, PredictorProvider, active_model_info
 from implant_desk.app.widgets import horizontal_rule
@@ -262,9 +264,9 @@ class IdentifyPanel(QDockWidget):
         self.identify_button.setEnabled(controller.radiograph is not None and not controller.running)
         self._fill_list()
         self._show_selected()
-        claimed = len(controller.claimed)
-        self.accept_button.setEnabled(claimed > 0 and self.current_document() is not None)
-        self.accept_button.setText(f"Accept {claimed} as annotation{'s' if claimed != 1 else ''}" if claimed
+        accepted = len(controller.accepted)
+        self.accept_button.setEnabled(accepted > 0 and self.current_document() is not None)
+        self.accept_button.setText(f"Accept {accepted} as annotation{'s' if accepted != 1 else ''}" if accepted
                                    else "Accept as annotations")
         self.canvas.set_overlay([OverlayItem(s.box, s.text, s.color, s.heatmap) for s in controller.overlay()])
 
@@ -273,7 +275,7 @@ class IdentifyPanel(QDockWidget):
         self.fixture_list.clear()
         for number, fixture in enumerate(self.controller.fixtures, 1):
             item = QListWidgetItem(f"{number}  {fixture_title(fixture)}")
-            if fixture.uncertain:
+            if not fixture.identified:
                 item.setForeground(QColor(UNCERTAIN_COLOR).darker(130))
             self.fixture_list.addItem(item)
         self.fixture_list.setCurrentRow(self.controller.selected)
@@ -294,10 +296,9 @@ class IdentifyPanel(QDockWidget):
         fixture = controller.fixtures[index]
         self.details_title.setText(f"<b style='color:{SELECTED_COLOR}'>■</b> <b>Fixture {index + 1}</b> "
                                    f"(fixture score {fixture.score:.2f})")
-        self.bars.set_candidates(fixture.candidates)
+        self.bars.set_candidates(fixture.candidates if fixture.nameable else ())
         self.size_label.setText(controller.size_text(fixture))
-        self.claim_label.setText("System uncertain: under the threshold, nothing is claimed" if fixture.uncertain
-                                 else f"Most likely <b>{fixture.system}</b>")
+        self.claim_label.setText(claim_text(fixture))
 
     # ---- construction -----------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -359,8 +360,9 @@ class IdentifyPanel(QDockWidget):
         layout.addWidget(self.details)
 
         self.accept_button = QPushButton()
-        self.accept_button.setToolTip("Add the fixtures with a claimed system as boxes labelled with it "
-                                      "(uncertain ones are left out); one undo step")
+        self.accept_button.setToolTip("Add the fixtures with a claimed system as boxes labelled with it, and "
+                                      "implants whose system this model cannot name as 'implant' (uncertain ones "
+                                      "are left out); one undo step")
         self.accept_button.clicked.connect(self.accept)
         layout.addWidget(self.accept_button)
         layout.addWidget(horizontal_rule())

@@ -25,6 +25,7 @@ from implant_desk.core.imaging.windowing import default_window
 from implant_desk.core.errors import UnreadableImageError
 from implant_desk.core.imaging.sanity import check_frame, check_pixel_count, plausible_spacing
 from implant_desk.core.imaging.radiograph import (
+    GENERATED_BY,
     SPACING_IMAGER,
     SPACING_PIXEL_SPACING,
     SPACING_UNKNOWN,
@@ -65,6 +66,7 @@ def read_dicom(path: Path, frame: int = 0) -> Radiograph:
             spacing_source=source,
             patient_id=_patient_id(ds),
             frames=header.frames,
+            generated=str(ds.get("Manufacturer", "")) == GENERATED_BY,
         )
 
 

@@ -28,6 +28,9 @@ SPACING_PIXEL_SPACING = "PixelSpacing"
 SPACING_IMAGER = "ImagerPixelSpacing (measured at the detector)"
 SPACING_RESOLUTION_TAG = "resolution tag"
 SPACING_UNKNOWN = "unknown"
+# What implant_desk's generator writes into each file it makes (DICOM Manufacturer, PNG and TIFF Software), so a
+# generated radiograph is never taken for a patient's film.
+GENERATED_BY = "implant_desk (generated image)"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Radiograph:
     spacing_source: str  # one of the SPACING_* constants
     patient_id: str | None = None
     frames: int = 1
+    generated: bool = False  # made by implant_desk's generator (its file says GENERATED_BY), not a patient's film
 
     @property
     def height(self) -> int:

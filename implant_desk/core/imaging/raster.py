@@ -20,7 +20,7 @@ from PIL import Image
 from implant_desk.core.imaging.windowing import default_window
 from implant_desk.core.errors import UnreadableImageError
 from implant_desk.core.imaging.sanity import check_frame, check_pixel_count, plausible_spacing
-from implant_desk.core.imaging.radiograph import SPACING_RESOLUTION_TAG, SPACING_UNKNOWN, Radiograph
+from implant_desk.core.imaging.radiograph import GENERATED_BY, SPACING_RESOLUTION_TAG, SPACING_UNKNOWN, Radiograph
 
 DAMAGED = "the image data is damaged or incomplete (the file may be cut short)"
 
@@ -65,6 +65,7 @@ def read_tiff(path: Path, frame: int = 0) -> Radiograph:
             pixels, photometric = _tiff_display_model(path, page, stored)
             spacing = _tiff_spacing(page)
             orientation = int(page.tags.valueof(274, 1) or 1)
+            generated = page.software == GENERATED_BY
     except (UnreadableImageError, MemoryError):
         raise
     except Exception as error:
@@ -72,7 +73,7 @@ def read_tiff(path: Path, frame: int = 0) -> Radiograph:
     pixels = apply_orientation(pixels, orientation)
     if spacing is not None and orientation in _TRANSPOSING:
         spacing = (spacing[1], spacing[0])
-    return _radiograph(path, "TIFF", pixels, int(page.bitspersample), photometric, spacing, frames)
+    return _radiograph(path, "TIFF", pixels, int(page.bitspersample), photometric, spacing, frames, generated)
 
 
 def _check_segments_inside(path: Path, page: tifffile.TiffPage) -> None:
@@ -141,6 +142,7 @@ def read_pillow(path: Path, image_format: str, frame: int = 0) -> Radiograph:
                     pixels, photometric, bits = _pillow_pixels(image)
                 spacing = _png_spacing(image) if image_format == "PNG" else None
                 orientation = _exif_orientation(image) if image_format == "JPEG" else 1
+                generated = image.info.get("Software") == GENERATED_BY
     except (UnreadableImageError, MemoryError):
         raise
     except Image.DecompressionBombError as error:
@@ -149,7 +151,7 @@ def read_pillow(path: Path, image_format: str, frame: int = 0) -> Radiograph:
     except Exception as error:
         raise UnreadableImageError(path, DAMAGED) from error
     pixels = apply_orientation(pixels, orientation)
-    return _radiograph(path, image_format, pixels, bits, photometric, spacing, frames)
+    return _radiograph(path, image_format, pixels, bits, photometric, spacing, frames, generated)
 
 
 def _pillow_pixels(image: Image.Image) -> tuple[np.ndarray, str, int]:
@@ -210,7 +212,7 @@ def _native(pixels: np.ndarray) -> np.ndarray:
 
 
 def _radiograph(path: Path, image_format: str, pixels: np.ndarray, bits: int, photometric: str,
-                spacing: tuple[float, float] | None, frames: int) -> Radiograph:
+                spacing: tuple[float, float] | None, frames: int, generated: bool) -> Radiograph:
     return Radiograph(
         path=str(path),
         format=image_format,
@@ -221,6 +223,7 @@ def _radiograph(path: Path, image_format: str, pixels: np.ndarray, bits: int, ph
         spacing_mm=spacing,
         spacing_source=SPACING_RESOLUTION_TAG if spacing is not None else SPACING_UNKNOWN,
         frames=frames,
+        generated=generated,
     )
 
 

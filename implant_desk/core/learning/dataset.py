@@ -8,14 +8,21 @@ Where the patient comes from, per image, first that applies:
 1. the DICOM PatientID (header only, pixels are not decoded);
 2. ``patients.csv`` (columns ``file, patient``) in the data folder, ``file`` relative to it or a bare name;
 3. the first sub-folder under the data folder (one sub-folder per patient);
-4. nothing: the image is its own patient, and a warning says the split is then per image.
+4. a Roboflow export's file name (``0026_jpg.rf.52fac...jpg``): the part before ``_jpg`` names the source
+   radiograph, which its augmented copies share, so it is grouped as a patient;
+5. nothing: the image is its own patient, and a warning says the split is then per image.
+
+Labels (implant_desk.core.learning.labels): implant systems become the model's classes; implants whose system the
+data does not say train the detector only; design parts and other findings are left out of the fixtures.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
+import re
 import warnings as _warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,10 +34,15 @@ from implant_desk.core.annotations.folder import ANNOTATED, NOT_ANNOTATED, VERIF
 from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.annotations.store import load_annotation
 from implant_desk.core.errors import FileProblem, ImplantDeskError
+from implant_desk.core.learning.labels import IMPLANT, SYSTEM, LabelRoles
+from implant_desk.core.synthetic.writer import GENERATOR, TRUTH_FILE
 
 PATIENTS_CSV = "patients.csv"
 MIN_FIXTURES_PER_SYSTEM = 5
 _DICOM_SUFFIXES = (".dcm", ".dicom", ".dic", "")  # "": sensor exports often lack a suffix
+# Roboflow names each augmented copy <source>_<suffix>.rf.<hash>.<suffix>.
+_ROBOFLOW_COPY = re.compile(r"^(?P<source>.+?)_(?:jpe?g|png|bmp|tiff?|dcm)\.rf\.[0-9a-f]{8,}$", re.IGNORECASE)
+SOURCE_NAME = "file name (Roboflow source)"
 
 
 class DatasetError(ImplantDeskError):
@@ -45,10 +57,19 @@ class Sample:
     # The image's path relative to its data folder (POSIX): what the file-list hash is made of, so the
     # hash does not change when a lab moves or copies its data folder.
     name: str = ""
+    generated: bool = False  # one of implant_desk's generated radiographs (its folder's truth.json says so)
+    # Box labels that mean an implant whose system is not given: it teaches the detector, not the classifier.
+    implant_labels: frozenset[str] = frozenset()
 
     @property
     def systems(self) -> list[str]:
-        return [box.label for box in self.annotation.boxes]
+        """The named systems of its fixtures (implants without a system left out)."""
+        return [box.label for box in self.annotation.boxes if box.label not in self.implant_labels]
+
+    def truth(self) -> list[tuple[tuple[float, float, float, float], str | None]]:
+        """Every fixture's box and system (None: an implant whose system the data does not say)."""
+        return [((b.xmin, b.ymin, b.xmax, b.ymax), None if b.label in self.implant_labels else b.label)
+                for b in self.annotation.boxes]
 
 
 @dataclass
@@ -61,6 +82,9 @@ class Dataset:
     # Images under the folders without an annotation file (material for self-supervised pre-training).
     unannotated: list[Path] = field(default_factory=list)
     patient_rules: list[PatientRule] = field(default_factory=list, repr=False)
+    # Boxes left out of the fixtures, by label: design parts and other findings (fillings, caries, teeth).
+    ignored_labels: dict[str, int] = field(default_factory=dict)
+    implant_labels: dict[str, int] = field(default_factory=dict)  # labels taken for implants without a system
 
     @property
     def patients(self) -> set[str]:
@@ -163,6 +187,10 @@ class PatientRule:
         if self.sub_folders and "/" in relative:
             # Folder-derived ids are prefixed with the data folder so two labs' "patient1" stay two patients.
             return f"{self.root.name}/{relative.split('/', 1)[0]}", "sub-folder"
+        folder, _, file = relative.rpartition("/")
+        copy = _ROBOFLOW_COPY.match(file.rsplit(".", 1)[0])
+        if copy is not None:
+            return f"{self.root.name}/{folder + '/' if folder else ''}{copy['source']}", SOURCE_NAME
         return f"{self.root.name}/{relative}", "image"
 
 
@@ -174,10 +202,11 @@ def _image_folders(root: Path) -> Iterable[Path]:
 
 
 def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | None = None, *,
-                 annotation_dir: str | os.PathLike | None = None) -> Dataset:
+                 annotation_dir: str | os.PathLike | None = None, roles: LabelRoles = LabelRoles()) -> Dataset:
     """Every annotated image under ``folders``: annotations (VOC, YOLO or CreateML) beside their images, or in
     ``labels/`` beside an ``images/`` folder (the YOLO layout). ``only``: keep boxes with these labels (the
-    other boxes are dropped; their images stay, as negatives).
+    other boxes are dropped; their images stay, as negatives). ``roles``: which labels are implants without a
+    system, design parts or other findings (those two are dropped from the fixtures and counted).
 
     ``annotation_dir``: a separate annotation folder (LabelImg's "Change Save Dir"). It is flat, one file per
     image stem, so the annotations of every image under every folder are looked up there (and only there); an
@@ -189,6 +218,9 @@ def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | Non
     unannotated: list[Path] = []
     rules: list[PatientRule] = []
     sources: Counter[str] = Counter()
+    ignored: Counter[str] = Counter()
+    implants: Counter[str] = Counter()
+    generated_folders: dict[Path, bool] = {}
     roots = [Path(f) for f in folders]
     for root in roots:
         if not root.is_dir():
@@ -206,14 +238,29 @@ def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | Non
         for relative, image, annotation, header in found:
             if only is not None:
                 annotation = replace(annotation, boxes=[b for b in annotation.boxes if b.label in only])
+            role_of = {label: roles.role(label) for label in {b.label for b in annotation.boxes}}
+            ignored.update(b.label for b in annotation.boxes if role_of[b.label] not in (SYSTEM, IMPLANT))
+            implants.update(b.label for b in annotation.boxes if role_of[b.label] == IMPLANT)
+            annotation = replace(annotation, boxes=[b for b in annotation.boxes if role_of[b.label] in (SYSTEM, IMPLANT)])
             patient, source = rule.patient(relative, header)
-            samples.append(Sample(image, annotation, patient, f"{root.name}/{relative}"))
+            if image.parent not in generated_folders:
+                generated_folders[image.parent] = _holds_generated_images(image.parent)
+            samples.append(Sample(image, annotation, patient, f"{root.name}/{relative}", generated_folders[image.parent],
+                                  frozenset(label for label, role in role_of.items() if role == IMPLANT)))
             sources[source] += 1
     if not samples:
         where = ", ".join(str(f) for f in folders) + (f" (annotations in {annotations})" if annotations else "")
         raise DatasetError("no annotated image found in " + where)
     classes = sorted({label for s in samples for label in s.systems})
-    return Dataset(samples, classes, notes, dict(sources), unannotated, rules)
+    return Dataset(samples, classes, notes, dict(sources), unannotated, rules, dict(ignored), dict(implants))
+
+
+def _holds_generated_images(folder: Path) -> bool:
+    """A folder that implant_desk's generator wrote (its truth.json names the generator)."""
+    try:
+        return json.loads((folder / TRUTH_FILE).read_text(encoding="utf-8")).get("generator") == GENERATOR
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 _Loaded = tuple[str, Path, ImageAnnotation, object]  # path relative to its data folder, image, annotation, header
@@ -362,9 +409,15 @@ def summarize(parts: Mapping[str, Sequence[Sample]]) -> dict:
     splits = {}
     for name, samples in parts.items():
         systems = Counter(label for s in samples for label in s.systems)
-        splits[name] = {"images": len(samples), "fixtures": sum(systems.values()),
-                        "patients": len({s.patient_id for s in samples}), "systems": dict(sorted(systems.items()))}
-    return {"splits": splits, "file_list_sha256": file_list_hash(parts)}
+        unnamed = sum(system is None for s in samples for _, system in s.truth())
+        splits[name] = {"images": len(samples), "fixtures": sum(systems.values()) + unnamed,
+                        "patients": len({s.patient_id for s in samples}), "systems": dict(sorted(systems.items())),
+                        "implants_without_system": unnamed,
+                        "real_images": sum(not s.generated for s in samples)}
+    # What the model may name on a real film: the systems it learns from real radiographs labelled with them.
+    real = Counter(label for s in parts.get("train", ()) if not s.generated for label in s.systems)
+    return {"splits": splits, "file_list_sha256": file_list_hash(parts),
+            "real_fixtures_per_system": dict(sorted(real.items()))}
 
 
 def patient_warnings(dataset: Dataset) -> list[str]:

@@ -407,7 +407,7 @@ def _validate(network: ImplantIdentifier, val: list[_Prepared], spec, device) ->
     for item in val:
         fixtures = predictor.identify(item.image, threshold=0.0)
         predictions = [PredictedFixture(box=f.box, score=f.score, candidates=f.candidates) for f in fixtures]
-        truth = [TrueFixture(box=tuple(map(float, b)), system=spec.classes[label] if label >= 0 else "?")
+        truth = [TrueFixture(box=tuple(map(float, b)), system=spec.classes[label] if label >= 0 else None)
                  for b, label in zip(item.boxes, item.labels)]
         results.append(ImageResult(predictions=predictions, truth=truth))
     evaluation = evaluate(results, classes=spec.classes)

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
+
+from implant_desk.core.learning.calibration import expected_calibration_error
 
 MISSED = "(not found)"
 COCO_IOU_THRESHOLDS = tuple(np.round(np.linspace(0.5, 0.95, 10), 2))
@@ -49,7 +51,7 @@ class PredictedFixture:
 @dataclass(frozen=True)
 class TrueFixture:
     box: tuple[float, float, float, float]
-    system: str
+    system: str | None  # None: an implant whose system the data does not say (counts for detection only)
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,12 @@ class Evaluation:
     confusion_labels: list[str]
     confusion: np.ndarray
     false_detections: int = 0
-    extra: dict = field(default_factory=dict)
+    recall: float = math.nan  # share of true fixtures some detection found (IoU >= 0.5)
+    calibration_error: float = math.nan  # ECE of the top candidate's confidence on the fixtures found
+
+    @property
+    def false_per_image(self) -> float:
+        return _ratio(self.false_detections, self.images)
 
     def to_dict(self) -> dict:
         return {
@@ -111,7 +118,8 @@ class Evaluation:
             "overall": self.overall.to_dict(),
             "confusion": {"truth": self.confusion_labels, "predicted": [*self.confusion_labels, MISSED],
                           "matrix": self.confusion.tolist()},
-            "false_detections": self.false_detections,
+            "false_detections": self.false_detections, "false_per_image": _finite(self.false_per_image),
+            "recall": _finite(self.recall), "calibration_error": _finite(self.calibration_error),
         }
 
 
@@ -200,6 +208,8 @@ def fixture_outcomes(results: Iterable[ImageResult], threshold: float = 0.0,
         found = {truth_index: ranked[i] for i, truth_index in enumerate(_match(ranked, result.truth, iou_threshold))
                  if truth_index >= 0}
         for index, fixture in enumerate(result.truth):
+            if fixture.system is None:
+                continue
             detection = found.get(index)
             if detection is None:
                 outcomes.append(FixtureOutcome(fixture.system, None, 0.0, (), detected=False))
@@ -260,12 +270,17 @@ def evaluate(results: Sequence[ImageResult], classes: Sequence[str] = (), thresh
     seen = {o.truth for o in outcomes} | {o.predicted for o in outcomes if o.predicted is not None}
     labels = list(dict.fromkeys(classes)) + sorted(seen - set(classes))
     per_class, overall = class_metrics(outcomes, labels)
-    found = sum(1 for o in outcomes if o.detected)
+    true_fixtures = sum(len(r.truth) for r in results)
+    found = sum(index >= 0 for r in results for index in _match(_ranked(r.predictions), r.truth, 0.5))
     detections = sum(min(len(r.predictions), MAX_DETECTIONS) for r in results)
+    classified = [o for o in outcomes if o.detected and o.candidates]
     return Evaluation(
-        images=len(results), fixtures=len(outcomes),
+        images=len(results), fixtures=true_fixtures,
         top1=top_k_accuracy(outcomes, 1), top3=top_k_accuracy(outcomes, 3),
         ap50=average_precision(results, 0.5), map=mean_average_precision(results),
         per_class=per_class, overall=overall, confusion_labels=labels,
         confusion=confusion_matrix(outcomes, labels), false_detections=detections - found,
+        recall=_ratio(found, true_fixtures),
+        calibration_error=expected_calibration_error([o.confidence for o in classified],
+                                                     [o.candidates[0] == o.truth for o in classified]),
     )

@@ -111,7 +111,7 @@ def evaluate_samples(predictor, samples: Sequence[Sample], classes: Sequence[str
         fixtures = predictor.predict(load_radiograph(sample.image_path), threshold=0.0, measure=False)
         results.append(ImageResult(
             [PredictedFixture(tuple(f.box), f.score, tuple(f.candidates)) for f in fixtures],
-            [TrueFixture((b.xmin, b.ymin, b.xmax, b.ymax), b.label) for b in sample.annotation.boxes]))
+            [TrueFixture(box, system) for box, system in sample.truth()]))
         if on_image is not None:
             on_image(number, len(samples))
     return evaluate(results, classes, threshold)

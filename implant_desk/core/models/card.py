@@ -51,6 +51,13 @@ class ModelCard:
     def classes(self) -> tuple[str, ...]:
         return self.spec.classes
 
+    @property
+    def systems_learnt_from_real_films(self) -> tuple[str, ...]:
+        """The systems it was trained on with real radiographs labelled with them; the others it learnt from
+        generated images only, and it does not name them on a real film."""
+        counts = self.training_data.get("real_fixtures_per_system") or {}
+        return tuple(system for system in self.spec.classes if counts.get(system, 0) > 0)
+
     def to_dict(self) -> dict:
         known = {"format": CARD_FORMAT, "version": self.version, "parent_version": self.parent_version,
                  "created": self.created, "classes": list(self.spec.classes), "spec": self.spec.to_dict(),

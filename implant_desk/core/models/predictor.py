@@ -7,6 +7,10 @@ Thresholds: a detection is a fixture when its score reaches the card's ``min_fix
 claimed only when the top candidate's probability reaches the user's ``threshold`` (as in the YOLOv3
 transfer-learning study, nothing is claimed under it): otherwise the fixture is flagged ``uncertain`` and
 still returned, so the panel can show "fixture, system uncertain" and refilter without recomputing.
+
+Finding an implant is not naming its system: on a real film, a system the model learnt from generated images
+only is never claimed ("implant found; system not identified by this model"), whatever its probability. Only
+a generated film (its file says so) or a system the card lists as learnt from real radiographs is named.
 """
 
 from __future__ import annotations
@@ -19,16 +23,18 @@ import numpy as np
 import torch
 
 from implant_desk.core.models.backbones import normalize_uint8
-from implant_desk.core.models.detector import decode
+from implant_desk.core.models.detector import NMS_IOU, decode
 from implant_desk.core.models.device import resolve_device
 from implant_desk.core.models.identifier import ImplantIdentifier
 from implant_desk.core.models.card import ModelCard
 from implant_desk.core.models.weights import load_model
 from implant_desk.core.models.preprocess import Box, detector_input, fixture_crop, grey8
+from implant_desk.core.models.tiling import merge_tile_boxes, tile_rects
 from implant_desk.core.imaging.radiograph import Radiograph
 
 DEFAULT_THRESHOLD = 0.5
 TOP_CANDIDATES = 3
+NOT_IDENTIFIED = "implant found; system not identified by this model"
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,9 @@ class FixturePrediction:
     score: float  # how sure the detector is that this is a fixture
     candidates: tuple[tuple[str, float], ...]  # (system, probability), best first, summing to <= 1
     uncertain: bool  # top probability under the threshold: no system is claimed
+    # False on a real film whose top system the model learnt from generated images only: no system is claimed
+    # and the candidates are not offered as an identification.
+    nameable: bool = True
     length_mm: float | None = None
     diameter_mm: float | None = None
     measurement: object | None = None  # implant_desk.core.measure.FixtureMeasurement (axis, outline) or None
@@ -55,17 +64,30 @@ class FixturePrediction:
         return self.candidates[0][1] if self.candidates else 0.0
 
     @property
+    def identified(self) -> bool:
+        return self.nameable and not self.uncertain and bool(self.candidates)
+
+    @property
     def system(self) -> str | None:
-        """The claimed system, or None when uncertain."""
-        return None if self.uncertain or not self.candidates else self.candidates[0][0]
+        """The claimed system, or None when not identified."""
+        return self.candidates[0][0] if self.identified else None
+
+    @property
+    def status(self) -> str:
+        """Why no system is claimed, in words ('' when one is)."""
+        if not self.nameable:
+            return NOT_IDENTIFIED
+        return "system uncertain" if not self.identified else ""
 
     def with_threshold(self, threshold: float) -> "FixturePrediction":
         return replace(self, uncertain=self.confidence < threshold)
 
     def to_json(self) -> dict:
         """The ``implant-desk predict --json`` form of one fixture (null where unknown)."""
-        return {"box": [round(v, 1) for v in self.box], "score": round(self.score, 4),
-                "candidates": [{"system": s, "p": round(p, 4)} for s, p in self.candidates],
+        candidates = self.candidates if self.nameable else ()
+        return {"box": [round(v, 1) for v in self.box], "score": round(self.score, 4), "identified": self.identified,
+                "system": self.system, "status": self.status,
+                "candidates": [{"system": s, "p": round(p, 4)} for s, p in candidates],
                 "uncertain": self.uncertain, "length_mm": _rounded(self.length_mm),
                 "diameter_mm": _rounded(self.diameter_mm)}
 
@@ -84,6 +106,7 @@ class Predictor:
         self.spec = network.spec
         self.card = card
         self.name = name or (card.version if card and card.version else "")
+        self.real_systems = frozenset(card.systems_learnt_from_real_films if card else ())
 
     @classmethod
     def from_folder(cls, folder: str | Path, device: str | None = "auto") -> "Predictor":
@@ -94,15 +117,18 @@ class Predictor:
     def predict(self, radiograph: Radiograph, threshold: float = DEFAULT_THRESHOLD, *, measure: bool = True,
                 explain: bool = False) -> list[FixturePrediction]:
         image = grey8(radiograph)
-        fixtures = self.identify(image, threshold)
+        fixtures = self.identify(image, threshold, generated_film=radiograph.generated)
         if measure:
             fixtures = [_with_measurement(f, radiograph) for f in fixtures]
         if explain:
             fixtures = [replace(f, explanation=self._explain(image, f)) for f in fixtures]
         return fixtures
 
-    def identify(self, image: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> list[FixturePrediction]:
-        """Detect and classify on an 8-bit grey image (:func:`grey8`), without sizes or explanations."""
+    def identify(self, image: np.ndarray, threshold: float = DEFAULT_THRESHOLD, *,
+                 generated_film: bool = True) -> list[FixturePrediction]:
+        """Detect and classify on an 8-bit grey image (:func:`grey8`), without sizes or explanations.
+        ``generated_film``: the image is one of implant_desk's generated radiographs, on which the systems the
+        model learnt from generated images may be named."""
         boxes, scores = self.detect(image)
         probabilities = self.classify(image, boxes)
         fixtures = []
@@ -110,22 +136,31 @@ class Predictor:
             order = np.argsort(-probs)[:TOP_CANDIDATES]
             candidates = tuple((self.spec.classes[i], float(probs[i])) for i in order)
             fixtures.append(FixturePrediction(box=box, score=score, candidates=candidates,
-                                              uncertain=candidates[0][1] < threshold))
+                                              uncertain=candidates[0][1] < threshold,
+                                              nameable=generated_film or candidates[0][0] in self.real_systems))
         return fixtures
 
     @torch.inference_mode()
     def detect(self, image: np.ndarray) -> tuple[list[Box], list[float]]:
-        """Fixture boxes in image pixels (clipped to the image) and their scores, best first."""
-        padded, scale = detector_input(image, self.spec.det_size)
-        tensor = normalize_uint8(torch.from_numpy(padded)[None, None]).to(self.device)
-        (boxes, scores), = decode(self.network.detector(tensor), self.spec.min_fixture_score)
+        """Fixture boxes in image pixels (clipped to the image) and their scores, best first. A film much larger
+        than the model's ``tile_size`` is seen in overlapping tiles (implant_desk.core.models.tiling)."""
         h, w = image.shape[:2]
-        boxes = (boxes / scale).cpu()
+        tiles = tile_rects(w, h, self.spec.tile_size)
+        inputs = [detector_input(image[y1:y2, x1:x2], self.spec.det_size) for x1, y1, x2, y2 in tiles]
+        batch = normalize_uint8(torch.from_numpy(np.stack([padded for padded, _ in inputs]))[:, None])
+        decoded = decode(self.network.detector(batch.to(self.device)), self.spec.min_fixture_score)
+        per_tile = [(found / scale).cpu() + torch.tensor([x1, y1, x1, y1], dtype=torch.float32)
+                    for (found, _), (_, scale), (x1, y1, _, _) in zip(decoded, inputs, tiles)]
+        boxes, scores = torch.cat(per_tile), torch.cat([found_scores.cpu() for _, found_scores in decoded])
+        if len(tiles) > 1:
+            tile_of = torch.cat([torch.full((len(b),), i) for i, b in enumerate(per_tile)])
+            kept = merge_tile_boxes(boxes, scores, tile_of, tiles, (w, h), NMS_IOU)
+            boxes, scores = boxes[kept], scores[kept]
         boxes[:, 0::2] = boxes[:, 0::2].clamp(0, w)
         boxes[:, 1::2] = boxes[:, 1::2].clamp(0, h)
         keep = ((boxes[:, 2] - boxes[:, 0]) >= 2) & ((boxes[:, 3] - boxes[:, 1]) >= 2)
         return ([tuple(float(v) for v in b) for b in boxes[keep].tolist()],
-                [float(s) for s in scores.cpu()[keep].tolist()])
+                [float(s) for s in scores[keep].tolist()])
 
     @torch.inference_mode()
     def classify(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
@@ -134,7 +169,8 @@ class Predictor:
             return np.zeros((0, len(self.spec.classes)), dtype=np.float32)
         crops = np.stack([self._crop(image, box)[0] for box in boxes])
         tensor = normalize_uint8(torch.from_numpy(crops)[:, None]).to(self.device)
-        return torch.softmax(self.network.classifier(tensor).float(), dim=1).cpu().numpy()
+        logits = self.network.classifier(tensor).float() / self.spec.temperature
+        return torch.softmax(logits, dim=1).cpu().numpy()
 
     def explain(self, radiograph: Radiograph, fixture: FixturePrediction) -> Explanation:
         """Grad-CAM of the fixture's top candidate on the classifier (about a classifier pass, with gradients)."""

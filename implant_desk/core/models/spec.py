@@ -14,6 +14,11 @@ class ModelSpec:
     ``det_size``: the detector sees the image scaled so its longer side is this many pixels.
     ``crop_size``: (height, width) of the upright fixture crop the classifier sees.
     ``crop_margin``: the crop extends the box by this fraction of its size on every side (context helps).
+    ``tile_size``: the largest square of the image (in its pixels) one detector input covers; larger films (full
+    panoramics) are seen in overlapping tiles of this size, so fixtures keep the scale the model learnt. 0: the
+    whole image always.
+    ``temperature``: the classifier's logits are divided by it before the softmax (temperature scaling, fitted
+    on the validation patients), so that a confidence of 0.8 is right about 4 times in 5.
     """
 
     classes: tuple[str, ...]
@@ -21,6 +26,8 @@ class ModelSpec:
     crop_size: tuple[int, int] = (192, 96)
     crop_margin: float = 0.08
     min_fixture_score: float = 0.3
+    tile_size: int = 0
+    temperature: float = 1.0
     architecture: str = ARCHITECTURE
     preprocessing: str = field(default=(
         "grey; robust auto window (display.auto_window) to 8 bit, MONOCHROME1 inverted so metal is white; "
@@ -36,6 +43,8 @@ class ModelSpec:
                              f"(it reads {ARCHITECTURE!r})")
         if self.det_size % 32:
             raise ValueError("det_size must be a multiple of 32")
+        if self.tile_size < 0 or not self.temperature > 0:
+            raise ValueError("tile_size must be 0 or more and temperature above 0")
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -9,7 +9,9 @@ if TYPE_CHECKING:  # the predictor module imports torch
 
 
 def fixture_title(fixture: FixturePrediction) -> str:
-    """"System 87%" or "uncertain (best: System 41%)"."""
+    """"System 87%", "uncertain (best: System 41%)" or "implant (system not identified)"."""
+    if not fixture.nameable:
+        return "implant (system not identified)"
     if not fixture.candidates:
         return "fixture"
     system, p = fixture.candidates[0]

@@ -81,12 +81,13 @@ def csv_text(images: Sequence[IdentifiedImage], model: str) -> str:
             writer.writerow([image.path.name, *[""] * (len(CSV_COLUMNS) - 3), model, note])
             continue
         for number, fixture in enumerate(image.fixtures, 1):
-            ranked = [value for system, p in fixture.candidates for value in (system, f"{p:.4f}")]
+            offered = fixture.candidates if fixture.nameable else ()  # a generated design is no identification
+            ranked = [value for system, p in offered for value in (system, f"{p:.4f}")]
             ranked += [""] * (6 - len(ranked))
             writer.writerow([image.path.name, number, *(f"{v:.1f}" for v in fixture.box), f"{fixture.score:.4f}",
                              fixture.system or "", "yes" if fixture.uncertain else "no", f"{fixture.confidence:.4f}",
                              *ranked[:6], _mm(fixture.length_mm), _mm(fixture.diameter_mm),
-                             "yes" if image.spacing_known else "no", model, ""])
+                             "yes" if image.spacing_known else "no", model, "" if fixture.nameable else fixture.status])
     return out.getvalue()
 
 
@@ -127,7 +128,8 @@ def pdf_html(images: Sequence[IdentifiedImage], folder: Path, threshold: float, 
 
 
 def _fixture_html(number: int, fixture: FixturePrediction, spacing_known: bool) -> str:
-    color = UNCERTAIN_PRINT_COLOR if fixture.uncertain else CLAIMED_PRINT_COLOR
+    color = CLAIMED_PRINT_COLOR if fixture.identified else UNCERTAIN_PRINT_COLOR
     ranked = " &middot; ".join(f"{html.escape(system)} {p:.0%}" for system, p in fixture.candidates)
+    said = f"candidates: {ranked}" if fixture.nameable else html.escape(fixture.status)
     return (f"<b style='color:{color}'>{number}. {html.escape(fixture_title(fixture))}</b><br>"
-            f"candidates: {ranked}<br>{size_text(fixture, spacing_known)}; fixture score {fixture.score:.2f}")
+            f"{said}<br>{size_text(fixture, spacing_known)}; fixture score {fixture.score:.2f}")

@@ -26,6 +26,7 @@ import numpy as np
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.annotations.voc import write_voc
 from implant_desk.core.atomic import atomic_write_bytes, atomic_write_text
+from implant_desk.core.imaging.radiograph import GENERATED_BY
 from implant_desk.core.synthetic.generator import SyntheticImage
 from implant_desk.core.synthetic.systems import ImplantSystem
 
@@ -33,6 +34,7 @@ FORMATS = ("dicom", "png", "tiff")
 SUFFIXES = {"dicom": ".dcm", "png": ".png", "tiff": ".tif"}
 PARTS_FOLDER = "parts"
 TRUTH_FILE = "truth.json"
+GENERATOR = "implant_desk.core.synthetic"  # truth.json's "generator": the folder holds generated images
 PATIENTS_FILE = "patients.csv"
 IO_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.1.3"  # Digital Intra-Oral X-Ray Image Storage - For Presentation
 COORDINATES = ("pixel edges: pixel (column i, row j) covers [i, i+1) x [j, j+1); boxes are "
@@ -68,7 +70,7 @@ def write_dataset(out: Path, images: Iterable[SyntheticImage], image_format: str
     writer.writerows([record["path"], record["patient_id"]] for record in records)
     atomic_write_text(out / PATIENTS_FILE, lines.getvalue())
     truth = {
-        "generator": "implant_desk.core.synthetic", "seed": seed, "format": image_format,
+        "generator": GENERATOR, "seed": seed, "format": image_format,
         "coordinates": COORDINATES,
         "annotations": {"fixtures": "<stem>.xml beside each image", "parts": f"{PARTS_FOLDER}/<stem>.xml"},
         "systems": [asdict(system) for system in systems],
@@ -111,13 +113,17 @@ def encode_image(image: SyntheticImage, image_format: str, seed: int, visit: int
 
         # Pillow writes pHYs in pixels per metre from dots per inch, rounding back to our integer exactly.
         dpi = pixels_per_metre * 0.0254
-        Image.fromarray(image.pixels).save(buffer, format="PNG", dpi=(dpi, dpi), compress_level=1)
+        from PIL.PngImagePlugin import PngInfo
+
+        text = PngInfo()
+        text.add_text("Software", GENERATED_BY)
+        Image.fromarray(image.pixels).save(buffer, format="PNG", dpi=(dpi, dpi), compress_level=1, pnginfo=text)
     else:
         import tifffile
 
         per_cm = (pixels_per_metre, 100)
         tifffile.imwrite(buffer, image.pixels, photometric="minisblack", resolution=(per_cm, per_cm),
-                         resolutionunit="CENTIMETER")
+                         resolutionunit="CENTIMETER", software=GENERATED_BY)
     return buffer.getvalue()
 
 
@@ -154,7 +160,7 @@ def _dicom_bytes(image: SyntheticImage, seed: int, visit: int) -> bytes:
     ds.ReferringPhysicianName = ""
     ds.SeriesNumber = 1
     ds.InstanceNumber = visit + 1
-    ds.Manufacturer = "implant_desk (generated image)"
+    ds.Manufacturer = GENERATED_BY
     ds.ImageComments = "Generated radiograph with exact ground truth; not a real patient."
     ds.BurnedInAnnotation = "NO"
     ds.SamplesPerPixel = 1
