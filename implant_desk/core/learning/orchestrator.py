@@ -126,7 +126,7 @@ def run(request: TrainingRequest, on_event: OnEvent = ignore, should_stop: Calla
             if config.folds:
                 on_event(FoldStarted(number, config.folds))
             on_event(PhaseStarted("training", "Training"))
-            result = train(part, spec, config, parent, on_event, should_stop)
+            result = train(part, spec, config, parent=parent, on_event=on_event, should_stop=should_stop)
             check_cancel()
             if distributed.rank_and_world()[0] != 0:
                 continue
