@@ -36,7 +36,7 @@ REAL_IMAGES = REPO.parent / "shared" / "data" / "dental-xray"
 
 @dataclass
 class Recorder:
-    """``on_progress`` for fit: step timings, the monitored figure per epoch, and a stop once it reaches
+    """``on_event`` for fit: step timings, the monitored figure per epoch, and a stop once it reaches
     ``target`` or training (wall time less the scoring passes) exceeds ``limit_s``; fit polls
     :meth:`should_stop` before every step."""
 
@@ -44,33 +44,35 @@ class Recorder:
     target: float | None = None
     limit_s: float | None = None
     started: float = field(default_factory=time.monotonic)
-    steps: list[dict] = field(default_factory=list)
+    steps: list = field(default_factory=list)  # TrainStep events
     eval_s: float = 0.0  # validation passes on the held-out images: measuring, not training
     best: tuple[float, int, float] = (-1.0, 0, 0.0)  # (value, epoch, training seconds)
     reached: tuple[int, float, float] | None = None  # (epoch, training seconds, wall seconds)
     setup_s: float = 0.0  # from the call of fit to its first step: decoding every image, building the network
     _last_step_at: float = 0.0
 
-    def __call__(self, event: dict) -> None:
+    def __call__(self, event) -> None:
+        from implant_desk.core.learning.events import EpochEnded, TrainStep
+
         now = time.monotonic()
-        if event["event"] == "step":
+        if isinstance(event, TrainStep):
             if not self.steps:
-                self.setup_s = now - event["step_s"] - self.started
+                self.setup_s = now - event.step_s - self.started
             self.steps.append(event)
             self._last_step_at = now
             return
-        if event["event"] != "epoch" or not event["val"]:  # no held-out images: nothing to score or print
+        if not isinstance(event, EpochEnded) or not event.val:  # no held-out images: nothing to score or print
             return
         self.eval_s += now - self._last_step_at
         wall = now - self.started
         training = wall - self.eval_s
-        value = event["val"].get(self.monitor, 0.0)
-        print(f"  epoch {event['epoch']:>2} ({event['phase']}): loss {event['train_loss']:.3f}, held-out "
+        value = event.val.get(self.monitor, 0.0)
+        print(f"  epoch {event.epoch:>2} ({event.phase}): loss {event.train_loss:.3f}, held-out "
               f"{self.monitor} {value:.3f}; {training:.0f} s training, {wall:.0f} s wall", flush=True)
         if value > self.best[0]:
-            self.best = (value, event["epoch"], training)
+            self.best = (value, event.epoch, training)
         if self.target is not None and self.reached is None and value >= self.target:
-            self.reached = (event["epoch"], training, wall)
+            self.reached = (event.epoch, training, wall)
 
     def should_stop(self) -> bool:
         training = time.monotonic() - self.started - self.eval_s
@@ -78,11 +80,11 @@ class Recorder:
 
     def median_step_s(self) -> float:
         """Median step time without the first step, which pays for first-call allocations."""
-        return statistics.median(s["step_s"] for s in self.steps[1:] or self.steps)
+        return statistics.median(s.step_s for s in self.steps[1:] or self.steps)
 
     def data_share(self) -> str:
-        data = sum(s["data_s"] for s in self.steps)
-        total = sum(s["step_s"] for s in self.steps)
+        data = sum(s.data_s for s in self.steps)
+        total = sum(s.step_s for s in self.steps)
         return (f"batch preparation (augment, crop) {data:.1f} s of {total:.1f} s in steps = {100 * data / total:.1f}% "
                 f"of step time ({len(self.steps)} steps, median step {self.median_step_s():.2f} s)")
 
@@ -96,16 +98,21 @@ def generate(folder: Path, count: int, seed: int) -> Path:
 
 
 def run_fit(spec, train, val, recorder: Recorder, **settings):
-    from implant_desk.core.learning.fit import FitConfig, fit
+    """As the orchestrator's training step without pre-training: a new network, the images in memory, fit."""
+    from implant_desk.core.learning.config import TrainingConfig
+    from implant_desk.core.learning.fit import fit, prepare_images
+    from implant_desk.core.learning.network import build_network
 
-    return fit(spec, train, val, FitConfig(**settings), on_progress=recorder, should_stop=recorder.should_stop)
+    config = TrainingConfig(**{"device": "cpu", **settings})
+    return fit(build_network(spec, config), prepare_images(train, spec), prepare_images(val, spec), config,
+               on_event=recorder, should_stop=recorder.should_stop)
 
 
 def synthetic(args: argparse.Namespace, tmp: Path) -> None:
     from implant_desk.core.learning.dataset import load_dataset
     from implant_desk.core.learning.orchestrator import evaluate_samples, prepare_training_data, training_spec
     from implant_desk.core.models.predictor import Predictor
-    from implant_desk.core.learning.fit import FitConfig
+    from implant_desk.core.learning.config import TrainingConfig
 
     started = time.monotonic()
     data = prepare_training_data([generate(tmp / "lab", args.images, args.seed)], val_fraction=0.0, test_fraction=0.0)
@@ -114,7 +121,7 @@ def synthetic(args: argparse.Namespace, tmp: Path) -> None:
           f"held out {len(held)} images, {sum(len(s.annotation.boxes) for s in held)} fixtures, "
           f"{len({s.patient_id for s in held})} other patients (seed {args.seed + 1})", flush=True)
     spec = training_spec(data.dataset.classes, parent=None)
-    defaults = FitConfig()
+    defaults = TrainingConfig()
 
     print(f"\nbaseline: one epoch of the 'whole' phase on the {args.images} images, by freeze depth", flush=True)
     step_s = {}
@@ -201,7 +208,7 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float, default=360.0, help="seconds of synthetic training")
     parser.add_argument("--start", choices=("imagenet", "default"), default="imagenet")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="synthetic schedule length (default: FitConfig's); warm-up and cosine decay span it")
+                        help="synthetic schedule length (default: TrainingConfig's); warm-up and cosine decay span it")
     parser.add_argument("--real-epochs", type=int, default=6)
     parser.add_argument("--real-time-limit", type=float, default=240.0)
     args = parser.parse_args()

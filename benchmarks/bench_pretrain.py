@@ -25,27 +25,35 @@ from bench_finetune import Recorder, generate
 
 def run(spec, data, held, epochs: int, pretrain_epochs: int, seed: int) -> tuple[Recorder, dict[int, float], float]:
     """One fit; returns its recorder, held-out top-1 per epoch and the seconds spent pre-training."""
+    from implant_desk.core.learning.config import TrainingConfig
+    from implant_desk.core.learning.events import EpochEnded, PretrainStep
+    from implant_desk.core.learning.fit import fit, prepare_images
+    from implant_desk.core.learning.network import build_network
     from implant_desk.core.learning.orchestrator import pretraining_images
-    from implant_desk.core.learning.fit import FitConfig, fit
+    from implant_desk.core.learning.pretrain import pretrain_before_fit
 
     recorder = Recorder("top1")
     pretrain_done: list[float] = []
     top1: dict[int, float] = {}
 
-    def on_progress(event: dict) -> None:
-        if event["event"] == "pretrain":
-            if event["step"] == event["steps"]:
+    def on_event(event) -> None:
+        if isinstance(event, PretrainStep):
+            if event.step == event.steps:
                 pretrain_done.append(time.monotonic() - recorder.started)
-                print(f"  pre-training epoch {event['epoch']}/{event['epochs']} on {event['images']} images: masked "
-                      f"loss {event['loss']:.3f}, {pretrain_done[-1]:.0f} s", flush=True)
+                print(f"  pre-training epoch {event.epoch}/{event.epochs} on {event.images} images: masked "
+                      f"loss {event.loss:.3f}, {pretrain_done[-1]:.0f} s", flush=True)
             return
-        if event["event"] == "epoch":
-            top1[event["epoch"]] = event["val"]["top1"]
+        if isinstance(event, EpochEnded):
+            top1[event.epoch] = event.val["top1"]
         recorder(event)
 
-    config = FitConfig(epochs=epochs, patience=0, seed=seed, pretrain_epochs=pretrain_epochs)
-    unlabelled = pretraining_images(data) if pretrain_epochs else []
-    fit(spec, data.split.train, held, config, on_progress=on_progress, unlabelled=unlabelled)
+    # The orchestrator's training step, with images held out of the folder as the validation set.
+    config = TrainingConfig(epochs=epochs, patience=0, seed=seed, pretrain_epochs=pretrain_epochs, device="cpu")
+    network = build_network(spec, config)
+    train = prepare_images(data.split.train, spec)
+    if pretrain_epochs:
+        pretrain_before_fit(network, train, pretraining_images(data), config, on_event)
+    fit(network, train, prepare_images(held, spec), config, on_event=on_event)
     return recorder, top1, pretrain_done[-1] if pretrain_done else 0.0
 
 

@@ -16,7 +16,8 @@ from implant_desk.core.annotations.voc import write_voc
 
 SYSTEMS = ("coarse-thread", "fine-thread")
 PITCH = {"coarse-thread": 7, "fine-thread": 3}
-# A network small and fast enough for tests: no ImageNet weights, 64 px detector input, small crops.
+# A network small and fast enough for tests: no ImageNet weights, 64 px detector input, small crops
+# (TrainingConfig fields, and ModelSpec fields for TrainingRequest.spec_overrides).
 TINY_FIT = {"epochs": 2, "head_epochs": 1, "batch_size": 4, "patience": 0, "pretrained": False, "device": "cpu"}
 TINY_SPEC = {"det_size": 64, "crop_size": [32, 16]}
 

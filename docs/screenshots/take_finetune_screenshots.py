@@ -48,8 +48,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["IMPLANT_DESK_HOME"] = str(Path(tmp) / "home")
         app = QApplication.instance() or QApplication([])
-        from implant_desk.app.finetune.controller import FINISHED, FinetuneOptions
+        from implant_desk.app.finetune.controller import FinetuneOptions
         from implant_desk.app.finetune.dialog import FinetuneDialog
+        from implant_desk.app.finetune.session import FINISHED
         from implant_desk.core.synthetic import generate_series, load_systems, write_dataset
 
         folder = Path(tmp) / "lab"
@@ -63,7 +64,7 @@ def main() -> None:
         dialog.grab().save(str(args.out / "finetune-before.png"))
         dialog.start()
         wait_until(app, lambda: dialog.final is not None or (
-            len(dialog.progress.epoch_loss) >= min(3, args.epochs - 1) and dialog.progress.step >= 1), 3600)
+            len(dialog.session.progress.epoch_loss) >= min(3, args.epochs - 1) and dialog.session.progress.step >= 1), 3600)
         if dialog.final is None:
             dialog.grab().save(str(args.out / "finetune-during.png"))
         wait_until(app, lambda: dialog.final is not None, 3600)

@@ -1,7 +1,9 @@
 """``implant-desk train DATA...``: fine-tune on annotated folders and register the result as a new version.
 
-Under ``torchrun --nproc_per_node N`` every process runs this command and trains its share of the images
-(implant_desk.core.learning.distributed); process 0 alone prints, evaluates and publishes the version.
+The command only turns its arguments into a ``TrainingRequest`` and shows the run's events; the run itself is
+implant_desk.core.learning.orchestrator's. Under ``torchrun --nproc_per_node N`` every process runs this
+command and trains its share of the images (implant_desk.core.learning.distributed); process 0 alone prints,
+evaluates and publishes the version.
 """
 
 from __future__ import annotations
@@ -12,19 +14,20 @@ import sys
 
 from implant_desk.cli.options import DEVICES, add_data_options, check_threshold
 from implant_desk.core.errors import ImplantDeskError
+from implant_desk.core.learning.config import TrainingConfig, TrainingRequest
+from implant_desk.core.learning.events import DataRead, EpochEnded, FoldStarted, PretrainStep, TrainStep
 
 HELP = "fine-tune on annotated folders (patient-level split) and register the result as a new model version"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     from implant_desk.core.models.predictor import DEFAULT_THRESHOLD
-    from implant_desk.core.learning.fit import FitConfig
 
-    defaults = FitConfig()
+    defaults = TrainingConfig()
     add_data_options(parser)
     parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"at most this many epochs (default {defaults.epochs})")
     parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop after this long; keeps the best so far")
-    parser.add_argument("--device", choices=DEVICES, default="auto")
+    parser.add_argument("--device", choices=DEVICES, default=defaults.device)
     parser.add_argument("--json", action="store_true", help='last line: {"version", "metrics"}')
     parser.add_argument("--from", dest="parent", default="active", metavar="VERSION",
                         help='start from this model version (default: the active one; "none": ImageNet backbones)')
@@ -41,8 +44,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              f"default {defaults.pretrain_epochs}: off")
     parser.add_argument("--patience", type=int, default=defaults.patience,
                         help="epochs without improvement before stopping (0: never)")
-    parser.add_argument("--val-fraction", type=float, default=0.2, help="share of patients for validation")
-    parser.add_argument("--test-fraction", type=float, default=0.2, help="share of patients held out for the figures")
+    parser.add_argument("--folds", type=int, default=defaults.folds, metavar="K",
+                        help="patient-grouped K-fold cross-validation: every figure as mean ± standard deviation over "
+                             "the folds; the fold model with the best validation score is registered "
+                             f"(default {defaults.folds}: one split)")
+    parser.add_argument("--val-fraction", type=float, default=TrainingRequest.val_fraction,
+                        help="share of patients for validation")
+    parser.add_argument("--test-fraction", type=float, default=TrainingRequest.test_fraction,
+                        help="share of patients held out for the figures")
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
                         help=f"confidence under which no system is claimed (default {DEFAULT_THRESHOLD})")
 
@@ -57,64 +66,68 @@ def run(args: argparse.Namespace) -> int:
         return _train(args, rank=distributed.rank_and_world()[0])
 
 
-def _train(args: argparse.Namespace, rank: int) -> int:
-    from implant_desk.core.learning import orchestrator as finetune
-    from implant_desk.core.registry import Registry
-    from implant_desk.core.learning.fit import FitConfig
-
-    data = finetune.prepare_training_data(args.data, args.val_fraction, args.test_fraction, args.seed, args.only,
-                                          annotation_dir=args.annotations)
-    if rank == 0:
-        _describe(data)
-    registry = Registry()
-    choice = args.parent.lower()
-    parent = registry.active() if choice == "active" else None if choice == "none" else registry.get(args.parent)
-    spec = finetune.training_spec(data.dataset.classes, parent, args.image_size)
-    config = FitConfig(epochs=args.epochs, head_epochs=min(args.head_epochs, args.epochs), freeze_depth=args.freeze_depth,
-                       batch_size=args.batch_size, patience=args.patience, seed=args.seed, device=args.device,
-                       init_from=str(parent.folder) if parent else None, time_limit_s=args.time_limit,
-                       pretrain_epochs=args.pretrain_epochs)
+def request_from(args: argparse.Namespace) -> TrainingRequest:
     try:
-        result = finetune.train(data, spec, config, on_progress=_ProgressBar())
+        config = TrainingConfig(epochs=args.epochs, head_epochs=args.head_epochs, freeze_depth=args.freeze_depth,
+                                batch_size=args.batch_size, patience=args.patience, seed=args.seed,
+                                device=args.device, image_size=args.image_size, time_limit_s=args.time_limit,
+                                pretrain_epochs=args.pretrain_epochs, folds=args.folds)
+    except ValueError as error:
+        raise ImplantDeskError(str(error)) from error
+    parent = {"active": "active", "none": None}.get(args.parent.lower(), args.parent)
+    return TrainingRequest(tuple(str(folder) for folder in args.data), config, parent=parent,
+                           val_fraction=args.val_fraction, test_fraction=args.test_fraction,
+                           only=tuple(args.only) if args.only else None,
+                           annotation_dir=str(args.annotations) if args.annotations else None,
+                           threshold=args.threshold, compare_with_parent=False)
+
+
+def _train(args: argparse.Namespace, rank: int) -> int:
+    from implant_desk.core.learning import orchestrator
+
+    try:
+        final = orchestrator.run(request_from(args), on_event=_ProgressBar() if rank == 0 else _ignore)
     except KeyboardInterrupt:
         if rank == 0:
             _say("\nstopped: nothing was registered; run the same command again to resume from the last finished "
                  "epoch")
         raise
-    if rank != 0:
+    if final is None:  # another torchrun process: process 0 reports
         return 0
-    if result.epochs_run == 0:
-        raise ImplantDeskError("the time limit ran out before the first epoch finished; nothing was registered")
-    split_name, held_out = finetune.held_out(data)
-    evaluation = finetune.evaluate_samples(_predictor(result.network), held_out, data.dataset.classes, args.threshold)
-    version = finetune.publish_result(result, data, parent, evaluation, split_name, args.threshold, registry)
-    metrics = version.card.metrics
+    metrics = final.metrics
     if args.json:
-        print(json.dumps({"version": version.version, "metrics": metrics}))
-    else:
-        print(f"new model version: v{version.version} ({result.stop_reason} after {result.epochs_run} epochs, "
-              f"{result.duration_s:.0f} s); on {len(held_out)} held-out {split_name} images: "
-              f"top-1 {_fmt(metrics.get('top1'))}, AP50 {_fmt(metrics.get('ap50'))}")
-        print(f"use it with: implant-desk models activate {version.version}")
+        print(json.dumps({"version": final.version, "metrics": metrics}))
+        return 0
+    print(f"new model version: v{final.version} ({final.stop_reason} after {final.epochs_run} epochs, "
+          f"{final.duration_s:.0f} s); on {final.held_out_images} held-out {final.evaluated_on} images: "
+          f"top-1 {_fmt(metrics.get('top1'))}, AP50 {_fmt(metrics.get('ap50'))}")
+    if final.cross_validation:
+        folds = final.cross_validation
+        figures = ", ".join(f"{label} {_fmt_spread(folds, key)}" for key, label in
+                            (("top1", "top-1"), ("top3", "top-3"), ("ap50", "AP50"), ("map", "mAP")))
+        print(f"over {folds['folds']} patient-grouped folds: {figures}")
+        for system, mean in folds["mean"]["per_class"].items():
+            std = folds["std"]["per_class"][system]
+            print(f"  {system}: " + ", ".join(f"{name} {_fmt_pair(mean[name], std[name])}"
+                                              for name in ("sensitivity", "specificity", "accuracy")))
+    print(f"use it with: implant-desk models activate {final.version}")
     return 0
 
 
-def _describe(data) -> None:
-    _say(f"training on {data.describe()}")
-    for split, figures in data.summary["splits"].items():
-        _say(f"  {split:<5} {figures['images']} images, {figures['fixtures']} fixtures, {figures['patients']} patients")
-    for note in data.warnings:
-        _say(f"warning: {note}")
-
-
-def _predictor(network):
-    from implant_desk.core.models.predictor import Predictor
-
-    return Predictor(network, "cpu")
+def _ignore(_event) -> None:
+    """Processes other than 0 under torchrun show nothing."""
 
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def _fmt_pair(mean: float | None, std: float | None) -> str:
+    return "-" if mean is None else f"{mean:.2f} ± {std:.2f}"
+
+
+def _fmt_spread(cross_validation: dict, key: str) -> str:
+    return _fmt_pair(cross_validation["mean"][key], cross_validation["std"][key])
 
 
 def _say(text: str) -> None:
@@ -122,26 +135,35 @@ def _say(text: str) -> None:
 
 
 class _ProgressBar:
-    """Epoch and step progress with loss and ETA on stderr: redrawn in place on a terminal, a line per epoch
-    otherwise (logs, CI)."""
+    """What the data is, then epoch and step progress with loss and ETA on stderr: redrawn in place on a
+    terminal, a line per epoch otherwise (logs, CI)."""
 
     WIDTH = 24
 
     def __init__(self) -> None:
         self.interactive = sys.stderr.isatty()
 
-    def __call__(self, event: dict) -> None:
-        if event["event"] == "step" and self.interactive:
-            done = self.WIDTH * event["step"] // event["steps"]
+    def __call__(self, event) -> None:
+        back = "\r" if self.interactive else ""
+        if isinstance(event, DataRead):
+            _say(f"training on {event.describe}")
+            for split, figures in event.summary["splits"].items():
+                _say(f"  {split:<5} {figures['images']} images, {figures['fixtures']} fixtures, "
+                     f"{figures['patients']} patients")
+            for note in event.warnings:
+                _say(f"warning: {note}")
+        elif isinstance(event, FoldStarted):
+            _say(f"cross-validation fold {event.fold}/{event.folds}")
+        elif isinstance(event, TrainStep) and self.interactive:
+            done = self.WIDTH * event.step // event.steps
             bar = "#" * done + "." * (self.WIDTH - done)
-            print(f"\repoch {event['epoch']}/{event['epochs']} [{bar}] loss {event['loss']:.3f} "
-                  f"ETA {event['eta_s']:.0f} s ", end="", file=sys.stderr, flush=True)
-        elif event["event"] == "pretrain" and (self.interactive or event["step"] == event["steps"]):
-            print(f"{chr(13) if self.interactive else ''}self-supervised pre-training, epoch {event['epoch']}/"
-                  f"{event['epochs']}, step {event['step']}/{event['steps']}: masked loss {event['loss']:.3f} ",
-                  end="" if self.interactive else "\n", file=sys.stderr, flush=True)
-        elif event["event"] == "epoch":
-            figures = " ".join(f"{k} {v:.3f}" for k, v in event["val"].items())
-            print(f"{chr(13) if self.interactive else ''}epoch {event['epoch']}/{event['epochs']} ({event['phase']}) "
-                  f"loss {event['train_loss']:.3f}  val {figures or '-'}  ETA {event['eta_s']:.0f} s",
+            print(f"\repoch {event.epoch}/{event.epochs} [{bar}] loss {event.loss:.3f} ETA {event.eta_s:.0f} s ",
+                  end="", file=sys.stderr, flush=True)
+        elif isinstance(event, PretrainStep) and (self.interactive or event.step == event.steps):
+            print(f"{back}self-supervised pre-training, epoch {event.epoch}/{event.epochs}, step {event.step}/"
+                  f"{event.steps}: masked loss {event.loss:.3f} ", end="" if self.interactive else "\n",
                   file=sys.stderr, flush=True)
+        elif isinstance(event, EpochEnded):
+            figures = " ".join(f"{k} {v:.3f}" for k, v in event.val.items())
+            print(f"{back}epoch {event.epoch}/{event.epochs} ({event.phase}) loss {event.train_loss:.3f}  "
+                  f"val {figures or '-'}  ETA {event.eta_s:.0f} s", file=sys.stderr, flush=True)

@@ -9,7 +9,11 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from implant_desk.app.finetune import controller
-from implant_desk.app.finetune.controller import CANCELLED, FINISHED, RUNNING, FinetuneOptions, RunProgress
+from implant_desk.app.finetune import session
+from implant_desk.app.finetune.controller import FinetuneOptions
+from implant_desk.app.finetune.session import CANCELLED, FINISHED, RUNNING, RunProgress
+from implant_desk.core.learning.config import TrainingConfig
+from implant_desk.core.learning.events import Cancelled, EpochEnded, Failed, Finished, PhaseStarted, TrainStep
 from implant_desk.app.finetune.dialog import FinetuneDialog
 from implant_desk.app.finetune.runner import TrainingRunner
 from implant_desk.app.identify import worker
@@ -58,7 +62,7 @@ def test_before_starting_it_says_what_it_trains_on_and_warns(qtbot, lab_folder):
     assert dialog.warnings_label.isVisible() and "at least 5" in dialog.warnings_label.text()
     assert dialog.start_button.isEnabled() and not dialog.advanced.isVisible()
     dialog.advanced_toggle.click()
-    assert dialog.advanced.isVisible() and dialog.epochs.value() == controller.DEFAULT_EPOCHS
+    assert dialog.advanced.isVisible() and dialog.epochs.value() == TrainingConfig.epochs
 
 
 def test_a_folder_without_annotations_cannot_start(qtbot, tmp_path):
@@ -68,32 +72,29 @@ def test_a_folder_without_annotations_cannot_start(qtbot, tmp_path):
     assert not dialog.start_button.isEnabled()
 
 
-def test_defaults_are_the_training_loops_own():
-    from implant_desk.core.learning.fit import FitConfig
-
-    defaults = FitConfig()
-    assert (controller.DEFAULT_EPOCHS, controller.DEFAULT_FREEZE_DEPTH, controller.DEFAULT_PATIENCE) == (
-        defaults.epochs, defaults.freeze_depth, defaults.patience)
+def test_defaults_are_the_training_configs_own(tmp_path):
+    assert FinetuneOptions().request(tmp_path).config == TrainingConfig()
 
 
 def test_options_become_the_child_request(tmp_path):
     options = FinetuneOptions(epochs=7, patience=2, freeze_depth=1, image_size=320, device="cpu", time_limit_min=5)
     request = options.request(tmp_path)
     assert request.folders == (str(tmp_path),) and request.parent == "active"
-    assert request.fit == {"epochs": 7, "freeze_depth": 1, "patience": 2, "device": "cpu", "time_limit_s": 300.0}
-    assert request.spec == {"det_size": 320} and request.annotation_dir is None
+    assert request.config == TrainingConfig(epochs=7, freeze_depth=1, patience=2, device="cpu", time_limit_s=300.0,
+                                            image_size=320)
+    assert request.spec_overrides == {} and request.annotation_dir is None
     assert options.request(tmp_path, tmp_path / "saved").annotation_dir == str(tmp_path / "saved")
 
 
 def test_progress_reads_as_epochs_steps_and_time_left():
     progress = RunProgress()
-    progress.apply({"event": "phase", "phase": "training", "text": "Training"})
-    progress.apply({"event": "step", "epoch": 2, "epochs": 10, "step": 3, "steps": 4, "phase": "whole",
-                    "loss": 1.5, "eta_s": 125.0})
+    progress.apply(PhaseStarted("training", "Training"))
+    progress.apply(TrainStep(epoch=2, epochs=10, step=3, steps=4, phase="whole", loss=1.5, det_loss=1.0, cls_loss=0.5,
+                             lr=0.001, step_s=0.1, data_s=0.01, eta_s=125.0))
     assert progress.status == "Epoch 2 of 10 (whole network), step 3 of 4"
     assert progress.eta_text == "about 2 min left" and progress.fraction == pytest.approx(0.175)
-    progress.apply({"event": "epoch", "epoch": 2, "epochs": 10, "phase": "whole", "train_loss": 1.2,
-                    "val": {"top1": 0.5, "ap50": 0.75}, "best_epoch": 2, "eta_s": 100.0})
+    progress.apply(EpochEnded(epoch=2, epochs=10, phase="whole", train_loss=1.2, val={"top1": 0.5, "ap50": 0.75},
+                              monitor="top1", best_epoch=2, elapsed_s=20.0, eta_s=100.0))
     assert progress.epoch_loss == [(2.0, 1.2)] and progress.val["ap50"] == [(2.0, 0.75)] and progress.best_epoch == 2
 
 
@@ -104,11 +105,12 @@ FIGURES = {"top1": 0.9, "top3": 1.0, "ap50": 0.8, "map": 0.5,
                        "mean_confidence": 0.8}}
 
 
-def _finished(version: str) -> dict:
+def _finished(version: str, **changes) -> Finished:
     """The final event of a run that registered ``version`` (started from version 2)."""
-    return {"event": "finished", "version": version, "metrics": FIGURES, "stop_reason": "early stopping",
-            "epochs_run": 9, "best_epoch": 3, "duration_s": 130.0, "held_out_images": 5, "held_out_patients": 2,
-            "baseline": {"version": "2", "metrics": {**FIGURES, "top1": 0.4, "per_class": {}}}}
+    return Finished(version=version, metrics=FIGURES, stop_reason="early stopping", epochs_run=9, best_epoch=3,
+                    duration_s=130.0, held_out_images=5, held_out_patients=2, parent="2", evaluated_on="test",
+                    classes=("A",), baseline={"version": "2", "metrics": {**FIGURES, "top1": 0.4, "per_class": {}}},
+                    **changes)
 
 
 def test_results_compare_the_new_model_with_the_active_one_on_the_same_patients():
@@ -119,7 +121,7 @@ def test_results_compare_the_new_model_with_the_active_one_on_the_same_patients(
     text = controller.outcome_text(final)
     assert "Version 3 is ready" in text and "stopped early" in text and "2 min" in text
     assert "version 2) scores top-1 40% on the same patients." in text
-    final["baseline"]["metrics"]["top1"] = 0.95
+    final.baseline["metrics"]["top1"] = 0.95
     assert "not better there, so keeping version 2 in use is the safer choice" in controller.outcome_text(final)
     assert controller.wrap_label("straight-reverse-buttress-bone-level") == "straight-reverse-\nbuttress-bone-level"
     assert controller.per_system_rows(figures)[-1] == ("All systems", "4", "75%", "100%", "90%", "80%")
@@ -145,12 +147,12 @@ def test_a_real_run_keeps_the_window_responsive_draws_curves_and_its_model_can_b
     assert dialog.per_system_table.rowCount() == 3  # two systems and all of them together
     assert dialog.per_system_table.item(2, 0).text() == "All systems"
     assert dialog.confusion_table.columnCount() == 3  # two systems and "not found"
-    assert dialog.outcome_label.text().startswith(f"Version {dialog.final['version']} is ready")
+    assert dialog.outcome_label.text().startswith(f"Version {dialog.final.version} is ready")
 
     with qtbot.waitSignal(dialog.modelActivated) as activated:
         dialog.use_button.click()
-    assert activated.args == [dialog.final["version"]]
-    assert Registry().active().version == dialog.final["version"]
+    assert activated.args == [dialog.final.version]
+    assert Registry().active().version == dialog.final.version
     assert not dialog.use_button.isEnabled()
 
 
@@ -218,16 +220,16 @@ def test_annotations_in_the_windows_save_folder_are_trained_on(qtbot, window, tm
 def test_closing_the_window_during_a_run_asks_first_and_stops_only_on_yes():
     def close(state: str, answer: bool) -> tuple[bool, list[str], bool]:
         asked, stopped = [], []
-        closes = controller.may_close_during_run(state, lambda text: asked.append(text) or answer,
+        closes = session.may_close_during_run(state, lambda text: asked.append(text) or answer,
                                                  lambda: stopped.append(True))
         return closes, asked, bool(stopped)
 
     question = ["A fine-tuning run is in progress. Stop it and close?"]
-    assert close(controller.SETUP, False) == close(FINISHED, False) == (True, [], False)
+    assert close(session.SETUP, False) == close(FINISHED, False) == (True, [], False)
     assert close(RUNNING, False) == (False, question, False)
     assert close(RUNNING, True) == (True, question, True)
     # Cancelled already, the child not gone yet: no question, but the window waits for it to go.
-    assert close(controller.CANCELLING, False) == (True, [], True)
+    assert close(session.CANCELLING, False) == (True, [], True)
 
 
 def test_closing_the_window_during_a_run_asks_and_stops_the_child_the_hard_way(qtbot, window, answers, lab_folder):
@@ -286,33 +288,32 @@ def _script_runs(monkeypatch, start_run) -> None:
 class _ScriptedRun:
     """A TrainingRun stand-in that replays events (for what the dialog shows, not for the process)."""
 
-    def __init__(self, events: list[dict]):
+    def __init__(self, events: list):
         self.events, self.final = list(events), None
 
     @property
     def done(self) -> bool:
         return self.final is not None
 
-    def poll(self) -> list[dict]:
+    def poll(self) -> list:
         events, self.events = self.events, []
-        self.final = next((e for e in events if e["event"] in ("finished", "cancelled", "failed")), self.final)
+        self.final = next((e for e in events if isinstance(e, (Finished, Cancelled, Failed))), self.final)
         return events
 
     def cancel(self) -> None:
-        self.events.append({"event": "cancelled", "text": "Training was cancelled; nothing was registered."})
+        self.events.append(Cancelled())
 
 
 def test_a_failed_run_says_why_and_offers_another_run(qtbot, lab_folder):
-    failure = {"event": "failed", "message": "Training failed (RuntimeError: out of memory)", "detail": "Traceback …"}
-    runner = TrainingRunner(start_run=lambda request: _ScriptedRun([{"event": "phase", "phase": "loading",
-                                                                      "text": "Reading"}, failure]))
+    failure = Failed("Training failed (RuntimeError: out of memory)", "Traceback …")
+    runner = TrainingRunner(start_run=lambda request: _ScriptedRun([PhaseStarted("loading", "Reading"), failure]))
     dialog = FinetuneDialog(lab_folder, options=FinetuneOptions(**TINY_OPTIONS), runner=runner)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.plan is not None, timeout=60_000)
     with qtbot.waitSignal(runner.ended, timeout=2_000):
         dialog.start_button.click()
     assert dialog.status_label.text() == "Training failed"
-    assert dialog.outcome_label.text() == failure["message"] and dialog.outcome_label.toolTip() == "Traceback …"
+    assert dialog.outcome_label.text() == failure.message and dialog.outcome_label.toolTip() == "Traceback …"
     assert not dialog.result_tabs.isVisibleTo(dialog) and not dialog.use_button.isVisibleTo(dialog)
     dialog.again_button.click()
-    assert dialog.pages.currentIndex() == 0 and dialog.state == controller.SETUP
+    assert dialog.pages.currentIndex() == 0 and dialog.state == session.SETUP

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from implant_desk.cli import main
-from implant_desk.core.learning import orchestrator as finetune
+from implant_desk.core.learning import orchestrator
 from implant_desk.core.errors import ImplantDeskError
 
 from training_folders import write_training_folder
 
 
-def test_the_option_reaches_the_fit_config(tmp_path, monkeypatch, capsys):
+def test_the_option_reaches_the_training_config(tmp_path, monkeypatch, capsys):
     folder = write_training_folder(tmp_path / "lab", patients=4)
     configs = []
 
@@ -19,7 +19,7 @@ def test_the_option_reaches_the_fit_config(tmp_path, monkeypatch, capsys):
         configs.append(config)
         raise ImplantDeskError("stand-in: not training")
 
-    monkeypatch.setattr(finetune, "train", stand_in)
+    monkeypatch.setattr(orchestrator, "train", stand_in)
     assert main(["train", str(folder), "--from", "none", "--pretrain-epochs", "4"]) == 1
     assert main(["train", str(folder), "--from", "none"]) == 1
     assert [c.pretrain_epochs for c in configs] == [4, 0]  # off unless asked for

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from implant_desk.cli import main
-from implant_desk.core.learning import orchestrator as finetune
+from implant_desk.core.learning import orchestrator
 
 
 def _keep_weights(train, out: Path, rank: int):
@@ -26,7 +26,7 @@ def _keep_weights(train, out: Path, rank: int):
 if __name__ == "__main__":
     torch.set_num_threads(1)  # two processes on a shared machine
     out, rank = Path(sys.argv[1]), int(os.environ["RANK"])
-    finetune.train = _keep_weights(finetune.train, out, rank)
+    orchestrator.train = _keep_weights(orchestrator.train, out, rank)
     with open(out / f"rank{rank}.out", "w") as stdout, open(out / f"rank{rank}.err", "w") as stderr, \
             contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         code = main(sys.argv[2:])

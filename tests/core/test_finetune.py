@@ -11,6 +11,8 @@ from PIL import Image
 
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.annotations.voc import write_voc
+from implant_desk.core.learning.config import TrainingConfig
+from implant_desk.core.learning.events import EpochEnded
 from implant_desk.core.learning.orchestrator import (
     checkpoint_path,
     evaluate_samples,
@@ -51,11 +53,9 @@ def test_prepared_data_says_what_it_will_train_on(folder):
 
 
 def test_checkpoint_key_follows_data_and_settings(folder):
-    from implant_desk.core.learning.fit import FitConfig
-
     data = prepare_training_data([folder], seed=0)
     spec = training_spec(data.dataset.classes, None)
-    config = FitConfig(epochs=3)
+    config = TrainingConfig(epochs=3)
     first = checkpoint_path(data, spec, config)
     assert first == checkpoint_path(data, spec, replace(config, time_limit_s=60))  # a longer run resumes
     assert first != checkpoint_path(data, spec, replace(config, epochs=4))
@@ -78,7 +78,7 @@ def test_publish_result_writes_weights_and_a_complete_card(folder, tmp_path):
     from implant_desk.core.models.identifier import ImplantIdentifier
     from implant_desk.core.models.weights import load_model
     from implant_desk.core.models.predictor import Predictor
-    from implant_desk.core.learning.fit import FitConfig, FitResult
+    from implant_desk.core.learning.fit import FitResult
 
     torch.manual_seed(0)
     data = prepare_training_data([folder], seed=0)
@@ -86,10 +86,11 @@ def test_publish_result_writes_weights_and_a_complete_card(folder, tmp_path):
     network = ImplantIdentifier(spec, pretrained=False).eval()
     checkpoint = tmp_path / "run.pt"
     checkpoint.write_bytes(b"checkpoint")
-    result = FitResult(network=network, history=[{"event": "epoch", "epoch": 1, "phase": "heads", "train_loss": 1.5,
-                                                  "val": {"top1": 0.5}, "elapsed_s": 3.0, "eta_s": 0.0}],
+    result = FitResult(network=network, history=[EpochEnded(epoch=1, epochs=1, phase="heads", train_loss=1.5,
+                                                            val={"top1": 0.5}, monitor="top1", best_epoch=1,
+                                                            elapsed_s=3.0, eta_s=0.0)],
                        best_epoch=1, best_metrics={"top1": 0.5}, stop_reason="completed", epochs_run=1,
-                       duration_s=3.2, device="cpu", config=FitConfig(epochs=1, checkpoint_path=str(checkpoint)).to_dict())
+                       duration_s=3.2, device="cpu", config=TrainingConfig(epochs=1, checkpoint_path=str(checkpoint)).to_dict())
     evaluation = evaluate_samples(Predictor(network), data.split.test, data.dataset.classes, threshold=0.5)
     registry = Registry(tmp_path / "registry", default_dir=tmp_path / "no-default")
     version = publish_result(result, data, None, evaluation, "test", 0.5, registry)

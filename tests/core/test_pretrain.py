@@ -1,26 +1,28 @@
 """Masked deep-embedding pre-training: learns, touches only the backbones, is repeatable, stops, and fits
-into ``fit`` (before the supervised epochs, never again on resume, never under torchrun)."""
+into the orchestrator's training step (before ``fit``'s supervised epochs, never again on resume, never under torchrun)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
 import pytest
 import torch
 
-from implant_desk.core.learning import distributed, pretrain
-from implant_desk.core.learning import fit as training
-from implant_desk.core.models.identifier import ImplantIdentifier
+from implant_desk.core.learning import distributed, orchestrator, pretrain
+from implant_desk.core.learning.config import TrainingConfig, TrainingError
+from implant_desk.core.learning.events import PretrainStep
+from implant_desk.core.learning.fit import prepare_images
 from implant_desk.core.learning.pretrain import PretrainConfig, pretrain_backbones, random_patch_mask
-from implant_desk.core.learning.fit import FitConfig, TrainingError, fit
+from implant_desk.core.models.identifier import ImplantIdentifier
 
 from tiny_radiographs import TINY_SPEC, draw, one_torch_thread, write_samples  # noqa: F401 (autouse fixture)
 
 # Tiny inputs: 8-pixel patches so a 32x16 crop still has patches to hide.
 TINY_PRETRAIN = PretrainConfig(epochs=2, batch_size=3, patch=8, freeze_depth=0, lr=1e-3, seed=5)
-TINY_FIT = FitConfig(epochs=1, head_epochs=1, batch_size=4, patience=0, pretrained=False, seed=3)
+TINY_FIT = TrainingConfig(epochs=1, head_epochs=1, batch_size=4, patience=0, pretrained=False, seed=3, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +33,21 @@ def samples(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def prepared(samples):
-    train = [training._prepare(s, TINY_SPEC) for s in samples[0]]
+    train = prepare_images(samples[0], TINY_SPEC)
     shape = pretrain.fixture_shape(train)
     return [pretrain.prepare_image(p.image, TINY_SPEC, shape) for p in train], shape
+
+
+@pytest.fixture
+def train_step(samples, monkeypatch):
+    """The orchestrator's training step on the tiny samples, with ``unlabelled`` as the folders' unannotated
+    images."""
+    def train(config: TrainingConfig, unlabelled=(), **kwargs):
+        monkeypatch.setattr(orchestrator, "pretraining_images", lambda _data: list(unlabelled))
+        data = SimpleNamespace(split=SimpleNamespace(train=samples[0], val=samples[1]))
+        return orchestrator.train(data, TINY_SPEC, config, **kwargs)
+
+    return train
 
 
 def _network() -> ImplantIdentifier:
@@ -97,11 +111,11 @@ def test_same_seed_same_weights(prepared):
 def test_should_stop_stops_it_between_steps(prepared):
     images, shape = prepared
     events, calls = [], iter(range(100))
-    result = pretrain_backbones(_network(), images, shape, TINY_PRETRAIN, on_progress=events.append,
+    result = pretrain_backbones(_network(), images, shape, TINY_PRETRAIN, on_event=events.append,
                                 should_stop=lambda: next(calls) >= 3)
     assert result.stopped and result.epochs_run == 1  # steps 1-2 (epoch 1), step 1 of epoch 2, then stop
-    assert [(e["epoch"], e["step"]) for e in events] == [(1, 1), (1, 2), (2, 1)]
-    assert events[0]["event"] == "pretrain" and events[0]["epochs"] == 2 and np.isfinite(events[0]["loss"])
+    assert [(e.epoch, e.step) for e in events] == [(1, 1), (1, 2), (2, 1)]
+    assert isinstance(events[0], PretrainStep) and events[0].epochs == 2 and np.isfinite(events[0].loss)
 
 
 def test_a_diverged_loss_is_a_clear_error_and_restores_the_backbones(prepared, monkeypatch):
@@ -129,7 +143,7 @@ def test_bright_crops_are_centred_on_metal():
     assert np.all((heights > 0.3 * 200 / 1.3) & (heights < 0.3 * 200 * 1.3))
 
 
-def test_fit_pretrains_on_the_unlabelled_images_then_trains(samples, tmp_path):
+def test_the_training_step_pretrains_on_the_unlabelled_images_then_fits(train_step, tmp_path):
     unlabelled = []
     rng = np.random.default_rng(9)
     for index in range(3):
@@ -139,28 +153,28 @@ def test_fit_pretrains_on_the_unlabelled_images_then_trains(samples, tmp_path):
     (tmp_path / "broken.png").write_bytes(b"not an image")
     events = []
     config = replace(TINY_FIT, pretrain_epochs=2, checkpoint_path=str(tmp_path / "run.ckpt"))
-    result = fit(TINY_SPEC, *samples, config, on_progress=events.append,
-                 unlabelled=[*unlabelled, tmp_path / "broken.png"])
-    kinds = [e["event"] for e in events]
+    result = train_step(config, [*unlabelled, tmp_path / "broken.png"], on_event=events.append)
+    kinds = [e.kind for e in events]
     assert kinds.index("step") > max(i for i, kind in enumerate(kinds) if kind == "pretrain")
-    pretrain_events = [e for e in events if e["event"] == "pretrain"]
-    assert pretrain_events[-1]["epoch"] == 2 and pretrain_events[-1]["images"] == 6 + 3
-    assert pretrain_events[0]["unreadable"] == 1
+    pretrain_events = [e for e in events if isinstance(e, PretrainStep)]
+    assert pretrain_events[-1].epoch == 2 and pretrain_events[-1].images == 6 + 3
+    assert pretrain_events[0].unreadable == 1
     assert result.stop_reason == "completed" and result.epochs_run == 1
 
     # Resuming past epoch 0: the pre-trained weights are in the checkpoint, pre-training is not redone.
     events.clear()
-    resumed = fit(TINY_SPEC, *samples, replace(config, epochs=2), on_progress=events.append, unlabelled=unlabelled)
-    assert resumed.epochs_run == 2 and "pretrain" not in {e["event"] for e in events}
+    resumed = train_step(replace(config, epochs=2), unlabelled, on_event=events.append)
+    assert resumed.epochs_run == 2 and "pretrain" not in {e.kind for e in events}
 
 
-def test_a_cancel_during_pretraining_ends_fit_before_the_first_epoch(samples):
+def test_a_cancel_during_pretraining_ends_the_run_before_the_first_epoch(train_step, tmp_path):
     calls = iter(range(100))
-    result = fit(TINY_SPEC, *samples, replace(TINY_FIT, pretrain_epochs=3), should_stop=lambda: next(calls) >= 1)
+    config = replace(TINY_FIT, pretrain_epochs=3, checkpoint_path=str(tmp_path / "run.ckpt"))
+    result = train_step(config, should_stop=lambda: next(calls) >= 1)
     assert result.cancelled and result.epochs_run == 0
 
 
-def test_pretraining_is_refused_under_torchrun(samples, monkeypatch):
+def test_pretraining_is_refused_under_torchrun(train_step, monkeypatch, tmp_path):
     monkeypatch.setattr(distributed, "rank_and_world", lambda: (0, 2))
     with pytest.raises(TrainingError, match="without torchrun"):
-        fit(TINY_SPEC, *samples, replace(TINY_FIT, pretrain_epochs=1))
+        train_step(replace(TINY_FIT, pretrain_epochs=1, checkpoint_path=str(tmp_path / "run.ckpt")))

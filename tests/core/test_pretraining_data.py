@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from implant_desk.core.learning import fit as training
+from implant_desk.core.learning import fit, pretrain
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.annotations.voc import write_voc
 from implant_desk.core.learning.dataset import load_dataset
 from implant_desk.core.learning.orchestrator import prepare_training_data, pretraining_images, train, training_spec
-from implant_desk.core.learning.fit import FitConfig
+from implant_desk.core.learning.config import TrainingConfig
 
 SYSTEMS = ("straight-V", "tapered-buttress", "tapered-square")
 
@@ -74,8 +75,19 @@ def test_held_out_patients_unannotated_images_are_left_out(folder):
 def test_train_passes_them_only_when_pretraining_is_on(folder, monkeypatch, tmp_path):
     data = prepare_training_data([folder])
     passed = []
-    monkeypatch.setattr(training, "fit", lambda *args: passed.append(args[-1]))
-    spec = training_spec(data.dataset.classes, parent=None)
-    train(data, spec, FitConfig(pretrain_epochs=2, checkpoint_path=str(tmp_path / "a.ckpt")))
-    train(data, spec, FitConfig(checkpoint_path=str(tmp_path / "b.ckpt")))
-    assert passed[0] == pretraining_images(data) and passed[1] == []
+
+    class Fitted(Exception):
+        """The stand-in fit: what reached pre-training is all this test needs."""
+
+    def stand_in_fit(*_args, **_kwargs):
+        raise Fitted()
+
+    monkeypatch.setattr(pretrain, "pretrain_before_fit", lambda network, images, unlabelled, *_: passed.append(unlabelled))
+    monkeypatch.setattr(fit, "fit", stand_in_fit)
+    spec = training_spec(data.dataset.classes, parent=None, det_size=64)
+    tiny = TrainingConfig(pretrained=False, device="cpu")
+    for config in (replace(tiny, pretrain_epochs=2, checkpoint_path=str(tmp_path / "a.ckpt")),
+                   replace(tiny, checkpoint_path=str(tmp_path / "b.ckpt"))):
+        with pytest.raises(Fitted):
+            train(data, spec, config)
+    assert passed == [pretraining_images(data)]  # and nothing when pre-training is off

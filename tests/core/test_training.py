@@ -9,18 +9,27 @@ import numpy as np
 import pytest
 import torch
 
-from implant_desk.core.learning import fit as training
-from implant_desk.core.learning.fit import FitConfig, TrainingError, fit
+from implant_desk.core.learning import fit as fitting
+from implant_desk.core.learning.config import MONITORED, TrainingConfig, TrainingError
+from implant_desk.core.learning.events import EpochEnded, TrainStep
+from implant_desk.core.learning.network import build_network
 
 from tiny_radiographs import TINY_SPEC, one_torch_thread, write_samples  # noqa: F401 (autouse fixture)
 
-TINY = FitConfig(epochs=2, head_epochs=1, batch_size=4, patience=0, pretrained=False, seed=3)
+TINY = TrainingConfig(epochs=2, head_epochs=1, batch_size=4, patience=0, pretrained=False, seed=3, device="cpu")
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
+    """The training and validation images, in memory as ``fit`` receives them."""
     folder = tmp_path_factory.mktemp("tiny")
-    return write_samples(folder / "train", 6, seed=1), write_samples(folder / "val", 3, seed=2)
+    return (fitting.prepare_images(write_samples(folder / "train", 6, seed=1), TINY_SPEC),
+            fitting.prepare_images(write_samples(folder / "val", 3, seed=2), TINY_SPEC))
+
+
+def fit(spec, train, val, config, **kwargs) -> fitting.FitResult:
+    """As the orchestrator does: a new network for ``spec`` (seeded by the config), then the epochs."""
+    return fitting.fit(build_network(spec, config), train, val, config, **kwargs)
 
 
 def _same_weights(a, b) -> bool:
@@ -30,14 +39,14 @@ def _same_weights(a, b) -> bool:
 
 def test_fit_reports_plain_progress_and_returns_the_best_network(data):
     events = []
-    result = fit(TINY_SPEC, *data, TINY, on_progress=events.append)
-    json.dumps(events)  # plain data: a child process can stream it
-    steps = [e for e in events if e["event"] == "step"]
-    epochs = [e for e in events if e["event"] == "epoch"]
+    result = fit(TINY_SPEC, *data, TINY, on_event=events.append)
+    json.dumps([e.to_dict() for e in events])  # plain data underneath: JSON-able as well as picklable
+    steps = [e for e in events if isinstance(e, TrainStep)]
+    epochs = [e for e in events if isinstance(e, EpochEnded)]
     assert len(steps) == 2 * 2 and len(epochs) == 2
-    assert {"epoch", "step", "loss", "lr", "eta_s"} <= steps[0].keys()
-    assert set(epochs[-1]["val"]) == {"top1", "top3", "ap50", "map"}
-    assert [e["phase"] for e in epochs] == ["heads", "whole"]
+    assert {"epoch", "step", "loss", "lr", "eta_s"} <= steps[0].to_dict().keys()
+    assert set(epochs[-1].val) == {"top1", "top3", "ap50", "map"}
+    assert [e.phase for e in epochs] == ["heads", "whole"]
     assert result.stop_reason == "completed" and result.epochs_run == 2
     assert result.best_epoch in (1, 2) and not result.network.training
 
@@ -52,8 +61,7 @@ def test_same_seed_same_weights(data):
 
 def test_head_phase_keeps_the_pretrained_backbone_frozen(data):
     config = replace(TINY, epochs=1, pretrained=True)
-    torch.manual_seed(config.seed)
-    before = training.ImplantIdentifier(TINY_SPEC, pretrained=True).state_dict()
+    before = {k: v.clone() for k, v in build_network(TINY_SPEC, config).state_dict().items()}
     after = fit(TINY_SPEC, *data, config).network.state_dict()
     stem = "detector.stem.0.weight"
     assert torch.equal(before[stem], after[stem])
@@ -97,8 +105,7 @@ def test_non_finite_loss_raises_a_clear_error(data):
 
 def test_early_stopping_after_patience_epochs_without_improvement(data, monkeypatch):
     scores = iter([0.5, 0.7, 0.6, 0.65, 0.7, 0.9])
-    monkeypatch.setattr(training, "_validate",
-                        lambda *args: dict.fromkeys(training.MONITORED, next(scores)))
+    monkeypatch.setattr(fitting, "validate", lambda *args: dict.fromkeys(MONITORED, next(scores)))
     result = fit(TINY_SPEC, *data, replace(TINY, epochs=6, patience=3))
     assert result.stop_reason == "early stopping"
     assert result.epochs_run == 5 and result.best_epoch == 2
@@ -106,10 +113,10 @@ def test_early_stopping_after_patience_epochs_without_improvement(data, monkeypa
 
 
 def test_class_weights_balance_rare_systems(data):
-    prepared = [training._prepare(s, TINY_SPEC) for s in data[0]]
+    prepared = data[0]
     labels = torch.cat([torch.from_numpy(p.labels) for p in prepared])
     counts = torch.bincount(labels, minlength=2).float()
-    weights = training._class_weights(prepared, 2)
+    weights = fitting._class_weights(prepared, 2)
     assert torch.allclose(weights * counts, (weights * counts)[0].expand(2))  # each system weighs the same
 
 
@@ -119,16 +126,16 @@ def test_no_training_images_is_a_clear_error():
 
 
 def test_each_fixture_brings_several_differently_augmented_crops_per_step(data):
-    prepared = [training._prepare(s, TINY_SPEC) for s in data[0][:2]]
+    prepared = data[0][:2]
     fixtures = sum(int((p.labels >= 0).sum()) for p in prepared)
     torch.manual_seed(0)
-    _, boxes, crops, labels = training._make_batch(prepared, TINY_SPEC, training._Augmenters(),
+    _, boxes, crops, labels = fitting._make_batch(prepared, TINY_SPEC, fitting._Augmenters(),
                                                    np.random.default_rng(0), crop_views=3)
     assert len(boxes) == 2 and crops.shape[0] == len(labels) == 3 * fixtures
     first_views = crops[:fixtures]
     assert not torch.equal(first_views, crops[fixtures:2 * fixtures])  # new jitter and augmentation each view
     assert labels[:fixtures] * 3 == labels  # the same fixtures in the same order, view after view
-    _, _, plain, _ = training._make_batch(prepared, TINY_SPEC, None, np.random.default_rng(0), crop_views=3)
+    _, _, plain, _ = fitting._make_batch(prepared, TINY_SPEC, None, np.random.default_rng(0), crop_views=3)
     assert plain.shape[0] == fixtures  # without augmentation a second view would repeat the first
 
 
@@ -137,8 +144,8 @@ def test_epochs_tied_on_the_monitored_figure_are_told_apart_by_map(data, monkeyp
 
     def validate(*args):
         top1, coco_map = next(figures)
-        return {**dict.fromkeys(training.MONITORED, top1), "map": coco_map}
+        return {**dict.fromkeys(MONITORED, top1), "map": coco_map}
 
-    monkeypatch.setattr(training, "_validate", validate)
+    monkeypatch.setattr(fitting, "validate", validate)
     result = fit(TINY_SPEC, *data, replace(TINY, epochs=4))
     assert result.best_epoch == 3 and result.best_metrics["map"] == 0.55

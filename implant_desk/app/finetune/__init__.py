@@ -58,6 +58,5 @@ def may_close(window) -> bool:
     if dialog is None:
         return True
     from implant_desk.app.dialogs import ask
-    from implant_desk.app.finetune.controller import may_close_during_run
 
-    return may_close_during_run(dialog.state, lambda text: ask.stop_training(window, text), dialog.cancel_and_wait)
+    return dialog.session.may_close(lambda text: ask.stop_training(window, text), dialog.cancel_and_wait)

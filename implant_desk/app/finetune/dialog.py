@@ -2,7 +2,8 @@
 
 Page 1 says what will be trained on (and what is wrong with it) before anything starts; the settings a
 small lab rarely needs are folded away. Page 2 shows the live curves while a child process trains, then the
-honest figures on held-out patients and the choice to use the new version. Policy is in ``controller``.
+honest figures on held-out patients and the choice to use the new version. The dialog builds widgets and
+shows what ``session`` (states, progress, buttons) and ``controller`` (texts and tables) say.
 """
 
 from __future__ import annotations
@@ -36,20 +37,12 @@ from PySide6.QtWidgets import (
 
 from implant_desk.app.dialogs import ask
 from implant_desk.app.finetune import controller
-from implant_desk.app.finetune.controller import (
-    CANCELLED,
-    CANCELLING,
-    FAILED,
-    FINISHED,
-    RUNNING,
-    SETUP,
-    FinetuneOptions,
-    Plan,
-    RunProgress,
-)
+from implant_desk.app.finetune.controller import FinetuneOptions, Plan
 from implant_desk.app.finetune.runner import TrainingRunner
+from implant_desk.app.finetune.session import CANCELLED, CANCELLING, FAILED, FINISHED, RUNNING, SETUP, FinetuneSession
 from implant_desk.app.widgets import horizontal_rule
 from implant_desk.core.errors import ImplantDeskError
+from implant_desk.core.learning.events import DataRead, Failed, Finished, TrainingEvent
 from implant_desk.core.registry import Registry
 
 WARNING_STYLE = "background: #fff4d6; border: 1px solid #e0b84c; border-radius: 4px; padding: 6px;"
@@ -73,12 +66,7 @@ class FinetuneDialog(QDialog):
         self.runner.setParent(self)
         self.folder = Path(folder) if folder else None
         self.annotation_dir = annotation_dir  # the window's save folder, when annotations are not beside images
-        self.plan: Plan | None = None
-        self.progress = RunProgress()
-        self.final: dict | None = None
-        self.state = SETUP
-        self._keeping_best = self._activated = False
-        self._generation = 0
+        self.session = FinetuneSession()
         self._build()
         self.runner.progress.connect(self._on_progress)
         self.runner.ended.connect(self._on_ended)
@@ -86,13 +74,25 @@ class FinetuneDialog(QDialog):
         self.resize(940, 720)
         self.read_folder(self.folder, annotation_dir)
 
+    # The session's, read here by the window and the tests.
+    @property
+    def state(self) -> str:
+        return self.session.state
+
+    @property
+    def plan(self) -> Plan | None:
+        return self.session.plan
+
+    @property
+    def final(self) -> TrainingEvent | None:
+        return self.session.final
+
     # ---- page 1: what will be trained on ------------------------------------------------------------------------
     def read_folder(self, folder: Path | None, annotation_dir: Path | None = None) -> None:
         """Read the folder (its annotations in ``annotation_dir`` when given) on a worker thread (thousands of
         headers must not freeze the window)."""
         self.folder, self.annotation_dir = folder, annotation_dir
-        self.plan = None
-        self._generation += 1
+        generation = self.session.read_folder()
         self.folder_label.setText(str(folder) if folder else "No folder is open")
         self.annotations_label.setText(controller.annotations_text(annotation_dir))
         self.annotations_label.setVisible(folder is not None)
@@ -101,7 +101,7 @@ class FinetuneDialog(QDialog):
         self._refresh_buttons()
         if folder is None:
             return
-        threading.Thread(target=self._read_plan, args=(self._generation, folder, annotation_dir),
+        threading.Thread(target=self._read_plan, args=(generation, folder, annotation_dir),
                          name="finetune-plan", daemon=True).start()
 
     def _read_plan(self, generation: int, folder: Path, annotation_dir: Path | None) -> None:
@@ -116,9 +116,8 @@ class FinetuneDialog(QDialog):
             pass
 
     def _show_plan(self, generation: int, plan: Plan) -> None:
-        if generation != self._generation:
+        if not self.session.plan_read(generation, plan):
             return  # another folder was chosen meanwhile
-        self.plan = plan
         if not plan.can_start:
             self._show_plan_text(plan.problem, problem=True)
         else:
@@ -157,56 +156,46 @@ class FinetuneDialog(QDialog):
 
     # ---- running --------------------------------------------------------------------------------------------------
     def start(self) -> None:
-        if self.plan is None or not self.plan.can_start or self.runner.running:
+        if not self.session.can_start or self.runner.running:
             return
         self._read_options()
-        self.progress = RunProgress()
-        self.final = None
-        self._keeping_best = self._activated = False
+        plan = self.session.plan
+        self.runner.start(self.options.request(plan.folder, plan.annotation_dir))
+        self.session.start()
         self.use_button.setText("Use this model")
-        self.runner.start(self.options.request(self.plan.folder, self.plan.annotation_dir))
-        self.data_label.setText(f"Folder: {self.plan.folder}")
-        self.state = RUNNING
+        self.data_label.setText(f"Folder: {plan.folder}")
         self.results.hide()
         self.pages.setCurrentIndex(1)
         self._redraw()
         self._refresh_buttons()
 
     def cancel(self) -> None:
-        if self.state == RUNNING:
-            self.state = CANCELLING
-            self.progress.status = "Cancelling… nothing will be registered"
+        if self.session.cancel():
             self.runner.cancel()
             self._redraw("")
             self._refresh_buttons()
 
     def stop_and_keep_best(self) -> None:
-        if self.state == RUNNING:
-            self.progress.status = "Stopping after this step; the best epoch so far will be scored and kept…"
+        if self.session.keep_best():
             self.runner.stop_and_keep_best()
-            self._keeping_best = True
             self._redraw("")
             self._refresh_buttons()
 
-    def _on_progress(self, event: dict) -> None:
-        self.progress.apply(event)
-        if event["event"] == "data":
-            self.data_label.setText("Training on " + event["describe"].replace(", ", " · ", 3))
-        if self.state == CANCELLING:
-            self.progress.status = "Cancelling… nothing will be registered"
-        self._redraw(event["event"] if event["event"] in ("step", "epoch") else "")
+    def _on_progress(self, event: TrainingEvent) -> None:
+        changed = self.session.apply(event)
+        if isinstance(event, DataRead):
+            self.data_label.setText("Training on " + event.describe.replace(", ", " · ", 3))
+        self._redraw(changed)
         self._refresh_buttons()
 
-    def _on_ended(self, final: dict) -> None:
-        self.final = final
-        self.state = {"finished": FINISHED, "cancelled": CANCELLED}.get(final["event"], FAILED)
-        self.status_label.setText({FINISHED: "Training finished", CANCELLED: "Training cancelled",
-                                   FAILED: "Training failed"}[self.state])
+    def _on_ended(self, final: TrainingEvent) -> None:
+        self.session.end(final)
+        self.status_label.setText(self.session.title)
         self.eta_label.setText("")
         self.outcome_label.setText(controller.outcome_text(final))
         self.outcome_label.setStyleSheet(PROBLEM_STYLE if self.state == FAILED else "")
-        if final["event"] == "failed" and final.get("detail"):
-            self.outcome_label.setToolTip(final["detail"])
+        if isinstance(final, Failed) and final.detail:
+            self.outcome_label.setToolTip(final.detail)
         if self.state == FINISHED:
             self.progress_bar.setValue(self.progress_bar.maximum())
             self._show_results(final)
@@ -215,21 +204,21 @@ class FinetuneDialog(QDialog):
         self._refresh_buttons()
 
     def use_model(self) -> None:
-        if self.state != FINISHED or self.final is None:
+        if not isinstance(self.final, Finished):
             return
         try:
-            version = Registry().activate(self.final["version"]).version
+            version = Registry().activate(self.final.version).version
         except ImplantDeskError as error:  # e.g. the version was deleted from the command line meanwhile
             ask.error(self, "Use this model", str(error))
             return
-        self._activated = True
+        self.session.model_activated()
         self.use_button.setText(f"Version {version} is in use")
         self._refresh_buttons()
         self.modelActivated.emit(version)
 
     def new_run(self) -> None:
         """Back to page 1 for another run (the folder is read again: annotations may have changed)."""
-        self.state = SETUP
+        self.session.new_run()
         self.pages.setCurrentIndex(0)
         self.starting_label.setText(self._starting_model_text())
         self.read_folder(self.folder, self.annotation_dir)
@@ -237,7 +226,7 @@ class FinetuneDialog(QDialog):
     # ---- showing --------------------------------------------------------------------------------------------------
     def _redraw(self, changed: str = "all") -> None:
         """Status always; a curve only when its data changed (``changed``: "step", "epoch", "all" or "")."""
-        progress = self.progress
+        progress = self.session.progress
         self.status_label.setText(progress.status)
         self.eta_label.setText(progress.eta_text)
         self.progress_bar.setValue(round(1000 * progress.fraction))
@@ -251,8 +240,8 @@ class FinetuneDialog(QDialog):
             self.best_line.setValue(progress.best_epoch)
             self.best_line.setVisible(progress.best_epoch > 0)
 
-    def _show_results(self, final: dict) -> None:
-        metrics = final["metrics"]
+    def _show_results(self, final: Finished) -> None:
+        metrics = final.metrics
         self._fill_table(self.per_system_table, controller.PER_SYSTEM_HEADER, controller.per_system_rows(metrics))
         pooled = self.per_system_table.rowCount() - 1  # "All systems"
         for column in range(self.per_system_table.columnCount()):
@@ -275,7 +264,7 @@ class FinetuneDialog(QDialog):
                 table.setItem(row, column, item)
         header, rows = controller.comparison_rows(final)
         self._fill_table(self.compare_table, header, rows)
-        baseline = final.get("baseline") or {}
+        baseline = final.baseline or {}
         self.result_tabs.setTabText(2, f"Against version {baseline['version']}" if baseline.get("metrics")
                                     else "Against the active model")
 
@@ -293,16 +282,15 @@ class FinetuneDialog(QDialog):
                 table.setItem(r, c, item)
 
     def _refresh_buttons(self) -> None:
-        can_start = self.plan is not None and self.plan.can_start
-        buttons = controller.buttons_for(self.state, can_start, bool(self.progress.epoch_loss))
+        buttons = self.session.buttons()
         self.start_button.setVisible(self.state == SETUP)
         self.start_button.setEnabled(buttons.start)
         self.cancel_button.setVisible(self.state in (RUNNING, CANCELLING))
         self.cancel_button.setEnabled(buttons.cancel)
         self.keep_best_button.setVisible(self.state in (RUNNING, CANCELLING))
-        self.keep_best_button.setEnabled(buttons.keep_best and not self._keeping_best)
+        self.keep_best_button.setEnabled(buttons.keep_best)
         self.use_button.setVisible(self.state == FINISHED)
-        self.use_button.setEnabled(buttons.use_model and not self._activated)
+        self.use_button.setEnabled(buttons.use_model)
         self.again_button.setVisible(self.state in (FINISHED, CANCELLED, FAILED))
 
     def _read_options(self) -> None:
@@ -311,7 +299,7 @@ class FinetuneDialog(QDialog):
         options.freeze_depth, options.time_limit_min = self.freeze_depth.value(), self.time_limit.value()
         options.image_size, options.device = self.image_size.currentData(), self.device.currentData()
         options.start_from_active = self.start_from_active.isChecked()
-        options.pretrain_epochs = self.pretrain_epochs.value()
+        options.pretrain_epochs, options.folds = self.pretrain_epochs.value(), self.folds.value()
 
     # ---- closing ----------------------------------------------------------------------------------------------------
     def cancel_and_wait(self) -> None:
@@ -438,6 +426,10 @@ class FinetuneDialog(QDialog):
                                      "First learn from the folder's images without labels, the unannotated ones "
                                      "too (masked image modelling), for this many epochs; 0: off")
         self.pretrain_epochs.setSpecialValueText("off")
+        self.folds = _spin(0, 20, options.folds, "Patient-grouped cross-validation: train once per fold of patients "
+                                                 "and report every figure as mean ± standard deviation over the "
+                                                 "folds; the best fold's model is registered (0: one split)")
+        self.folds.setSpecialValueText("off")
         self.image_size = QComboBox()
         for size in controller.IMAGE_SIZES:
             self.image_size.addItem(f"{size} px" if size else "as the starting model", size)
@@ -451,7 +443,8 @@ class FinetuneDialog(QDialog):
         for label, widget in (("Epochs", self.epochs), ("Patience (epochs)", self.patience),
                               ("Frozen stages", self.freeze_depth), ("Image size", self.image_size),
                               ("Device", self.device), ("Time limit", self.time_limit),
-                              ("Self-supervised pre-training epochs", self.pretrain_epochs)):
+                              ("Self-supervised pre-training epochs", self.pretrain_epochs),
+                              ("Cross-validation folds", self.folds)):
             form.addRow(label, widget)
         form.addRow(self.start_from_active)
         self.advanced.hide()

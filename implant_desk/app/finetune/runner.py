@@ -18,8 +18,8 @@ CLOSE_WAIT_S = 5.0  # a hard cancel ends the child within 2 s; this only bounds 
 
 
 class TrainingRunner(QObject):
-    progress = Signal(dict)  # every event before the final one
-    ended = Signal(dict)  # the final event: finished, cancelled or failed
+    progress = Signal(object)  # every event (implant_desk.core.learning.events) before the final one
+    ended = Signal(object)  # the final event: Finished, Cancelled or Failed
 
     def __init__(self, parent: QObject | None = None,
                  start_run: Callable[[TrainingRequest], TrainingRun] = TrainingRun):

@@ -1,4 +1,7 @@
-"""The fit loop: transfer learning of the fixture detector and the system classifier together.
+"""The fit loop, as torchvision's detection references: ``fit`` receives a ready network and the training and
+validation images already in memory (:func:`prepare_images`), and runs epochs of :func:`train_one_epoch`
+followed by :func:`validate`; nothing else. Building the network, the parent's weights and pre-training are
+the orchestrator's steps before it.
 
 As in the seed studies: first only the new heads learn while the ImageNet backbones stay frozen, then the
 whole network (or all but the first ``freeze_depth`` stages); AdamW with a linear warm-up and cosine decay;
@@ -7,9 +10,9 @@ early stopping on a validation metric with patience; class weights against imbal
 Repeatable: every epoch draws its shuffling, augmentation and dropout from generators seeded by
 (seed, epoch), so a run resumed from its checkpoint gives the same weights as an uninterrupted one (on CPU).
 A checkpoint (plain dicts and tensors: ``torch.load(weights_only=True)`` reads it) is written atomically after
-every epoch. ``on_progress`` receives plain dicts (picklable, JSON-able) so a child process can stream them.
-Augmentations come from implant_desk.core.learning.augment (torchvision.transforms.v2); under ``torchrun`` each process
-trains its share of every epoch with DistributedDataParallel (implant_desk.core.learning.distributed).
+every epoch. Progress goes to ``on_event`` as typed events (implant_desk.core.learning.events).
+Augmentations come from implant_desk.core.learning.augment (torchvision.transforms.v2); under ``torchrun`` each
+process trains its share of every epoch with DistributedDataParallel (implant_desk.core.learning.distributed).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import io
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -26,22 +29,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from implant_desk.core.learning import distributed
 from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.atomic import atomic_write_bytes
+from implant_desk.core.learning import distributed
 from implant_desk.core.learning.augment import AugmentConfig, augment, augment_image, build_augmentation
-from implant_desk.core.errors import ImplantDeskError
+from implant_desk.core.learning.config import MONITORED, TrainingConfig, TrainingError
+from implant_desk.core.learning.events import EpochEnded, OnEvent, TrainStep, ignore
+from implant_desk.core.learning.schedule import set_scheduled_lr
 from implant_desk.core.models.backbones import normalize_uint8
 from implant_desk.core.models.detector import detection_loss, make_targets
 from implant_desk.core.models.device import resolve_device
 from implant_desk.core.models.identifier import ImplantIdentifier
-from implant_desk.core.models.weights import load_model
 from implant_desk.core.models.predictor import Predictor
 from implant_desk.core.models.preprocess import detector_input, fixture_crop, grey8
 
-CHECKPOINT_FORMAT = "implant-desk-checkpoint/2"
-# Higher is better for every metric we monitor (see implant_desk.core.learning.metrics.Evaluation).
-MONITORED = ("top1", "top3", "ap50", "map")
+CHECKPOINT_FORMAT = "implant-desk-checkpoint/3"  # 3: typed epoch history; the network is built outside fit
 # The detector: flips, shifts and zoom (fixtures cut by the film's edge), exposure (brightness, contrast,
 # gamma, noise on up to 3% of pixels, as in the implant-design study); no rotation, because the box enclosing
 # a turned upright fixture is much wider than the fixture and the detector would learn loose boxes.
@@ -53,63 +55,15 @@ DETECTOR_AUGMENTATION = AugmentConfig(quarter_turns=False, max_rotation_deg=0.0,
 CROP_AUGMENTATION = replace(DETECTOR_AUGMENTATION, max_rotation_deg=20.0, max_shift=0.0, scale=(1.0, 1.0))
 
 
-class TrainingError(ImplantDeskError):
-    """Training cannot go on (no data, a diverged loss, an unusable checkpoint)."""
-
-
 class Sample(Protocol):
     image_path: Path | str
     annotation: ImageAnnotation
 
 
 @dataclass
-class FitConfig:
-    epochs: int = 30
-    head_epochs: int = 3  # first epochs: only the new heads learn, the pretrained backbones are frozen
-    # Pretrained stages (from the input) that stay frozen afterwards; 0 = the whole network. The first
-    # stages work at high resolution, so training them costs most on a CPU and they hold generic edge filters.
-    freeze_depth: int = 3
-    batch_size: int = 4  # images per step (each brings all its fixtures to the classifier)
-    # Differently jittered and augmented crops of each fixture per step: the classifier learns from few
-    # distinct fixtures, and its crops cost a fraction of the detector's full image.
-    crop_views: int = 3
-    lr: float = 3e-3  # for the new heads
-    backbone_lr_scale: float = 0.1  # pretrained layers learn slower, keeping what ImageNet taught them
-    weight_decay: float = 0.05
-    warmup_fraction: float = 0.1  # of all steps
-    patience: int = 6  # epochs without improvement of ``monitor`` before stopping (0: never stop early)
-    monitor: str = "top1"
-    seed: int = 0
-    device: str = "cpu"
-    augment: bool = True
-    class_weights: bool = True
-    label_smoothing: float = 0.1  # against over-confident systems learnt from a few distinct fixtures
-    pretrained: bool = True  # ImageNet backbones (False only for tests and ablations)
-    init_from: str | None = None  # a model folder to start from (fine-tuning); tensors that fit are copied
-    checkpoint_path: str | None = None
-    resume: bool = True  # continue from ``checkpoint_path`` when it exists
-    time_limit_s: float | None = None
-    grad_clip: float = 5.0
-    # Self-supervised pre-training of the backbones (implant_desk.core.learning.pretrain) on the training images and
-    # ``fit``'s unlabelled ones before the supervised epochs; 0: off.
-    pretrain_epochs: int = 0
-
-    def __post_init__(self) -> None:
-        if self.monitor not in MONITORED:
-            raise ValueError(f"monitor must be one of {MONITORED}")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("epochs and batch_size must be at least 1")
-        if self.pretrain_epochs < 0:
-            raise ValueError("pretrain_epochs must be 0 (off) or more")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
 class FitResult:
     network: ImplantIdentifier  # the best weights (by ``monitor``), in eval mode, on the CPU
-    history: list[dict]  # one dict per epoch, as sent to on_progress
+    history: list[EpochEnded]
     best_epoch: int  # 0 when no validation ran
     best_metrics: dict
     stop_reason: str  # "completed", "early stopping", "cancelled", "time limit"
@@ -122,9 +76,14 @@ class FitResult:
     def cancelled(self) -> bool:
         return self.stop_reason == "cancelled"
 
+    @property
+    def best_score(self) -> tuple[float, float]:
+        """The best epoch's validation score (see :func:`score`); -inf without validation."""
+        return score(self.best_metrics, self.config["monitor"]) if self.best_metrics else (-math.inf, -math.inf)
+
 
 @dataclass
-class _Prepared:
+class PreparedImage:
     """One training image held in memory: the detector's square input and the full image for crops."""
 
     det_image: np.ndarray
@@ -134,29 +93,41 @@ class _Prepared:
     labels: np.ndarray  # (N,) class index, -1 for a system the model does not know
 
 
-def fit(model_spec, train_samples: Sequence[Sample], val_samples: Sequence[Sample], config: FitConfig,
-        on_progress: Callable[[dict], None] | None = None,
-        should_stop: Callable[[], bool] | None = None, unlabelled: Sequence[Path | str] = ()) -> FitResult:
-    """Train a detector + classifier for ``model_spec`` (a ModelSpec) on samples with ``image_path`` and
-    ``annotation``; ``unlabelled``: more images for the pre-training (``config.pretrain_epochs``). Raises
-    TrainingError for no usable data or a non-finite loss."""
+def prepare_images(samples: Sequence[Sample], spec) -> list[PreparedImage]:
+    """Read annotated images (``image_path`` and ``annotation``) once, for every epoch and the pre-training."""
+    from implant_desk.core.imaging.loading import load_radiograph
+
+    index = {name: i for i, name in enumerate(spec.classes)}
+    prepared = []
+    for sample in samples:
+        image = grey8(load_radiograph(sample.image_path))
+        det_image, scale = detector_input(image, spec.det_size, square=True)
+        boxes = np.array([[b.xmin, b.ymin, b.xmax, b.ymax] for b in sample.annotation.boxes], dtype=np.float32)
+        boxes = boxes.reshape(-1, 4)
+        labels = np.array([index.get(b.label, -1) for b in sample.annotation.boxes], dtype=np.int64)
+        prepared.append(PreparedImage(det_image=det_image, det_boxes=boxes * scale, image=image, boxes=boxes,
+                                      labels=labels))
+    return prepared
+
+
+def resumes(config: TrainingConfig) -> bool:
+    """Whether ``fit`` will continue from a checkpoint (written after a finished epoch) instead of epoch 1."""
+    return bool(config.resume and config.checkpoint_path and Path(config.checkpoint_path).exists())
+
+
+def fit(network: ImplantIdentifier, train: Sequence[PreparedImage], val: Sequence[PreparedImage],
+        config: TrainingConfig, on_event: OnEvent = ignore,
+        should_stop: Callable[[], bool] | None = None) -> FitResult:
+    """Train ``network`` (its heads first, then the unfrozen stages) and return it with the best epoch's
+    weights. Raises TrainingError for no usable data, a non-finite loss or a checkpoint of another run."""
     started = time.monotonic()
     rank, world = distributed.rank_and_world()  # (0, 1) unless started by torchrun
-    if config.pretrain_epochs and world > 1:
-        raise TrainingError("self-supervised pre-training runs in one process only: run it without torchrun "
-                            "(or with --pretrain-epochs 0)")
     device = distributed.local_device(resolve_device(config.device))
-    if not train_samples:
+    if not train:
         raise TrainingError("there are no training images")
-    train = [_prepare(s, model_spec) for s in train_samples]
     if not any(len(p.boxes) for p in train):
         raise TrainingError("the training images have no fixture boxes")
-    val = [_prepare(s, model_spec) for s in val_samples]
-
-    torch.manual_seed(config.seed)
-    network = ImplantIdentifier(model_spec, pretrained=config.pretrained)
-    if config.init_from:
-        _copy_fitting_weights(network, config.init_from)
+    spec = network.spec
     network.to(device)
     heads = network.head_parameters()
     head_ids = {id(p) for p in heads}
@@ -164,75 +135,42 @@ def fit(model_spec, train_samples: Sequence[Sample], val_samples: Sequence[Sampl
     optimizer = torch.optim.AdamW([{"params": heads, "scale": 1.0},
                                    {"params": backbone, "scale": config.backbone_lr_scale}],
                                   lr=config.lr, weight_decay=config.weight_decay)
-    class_weights = _class_weights(train, len(model_spec.classes)).to(device) if config.class_weights else None
+    class_weights = _class_weights(train, len(spec.classes)).to(device) if config.class_weights else None
     augmenters = _Augmenters() if config.augment else None
-
     steps_per_epoch = math.ceil(math.ceil(len(train) / world) / config.batch_size)
-    total_steps = steps_per_epoch * config.epochs
     state = _State()
     checkpoint = Path(config.checkpoint_path) if config.checkpoint_path else None
-    if checkpoint and config.resume and checkpoint.exists():
-        state = _resume(checkpoint, network, optimizer, model_spec, config)
+    if resumes(config):
+        state = _resume(checkpoint, network, optimizer, spec)
 
-    emit = (on_progress if rank == 0 else None) or (lambda _event: None)
-    if config.pretrain_epochs and state.epoch == 0:  # a resumed run has its pre-trained weights already
-        from implant_desk.core.learning.pretrain import pretrain_for_fit
-
-        pretrain_for_fit(network, train, unlabelled, config, device, emit,
-                         lambda: bool(_stop_reason(should_stop, config, started)))
+    emit = on_event if rank == 0 else ignore
+    loop = _Loop(network, optimizer, train, config, class_weights, augmenters, device, steps_per_epoch, emit,
+                 lambda: _stop_reason(should_stop, config, started))
     stop_reason = "completed"
-    epoch_times: list[float] = []
     for epoch in range(state.epoch + 1, config.epochs + 1):
         epoch_started = time.monotonic()
         phase = "heads" if epoch <= config.head_epochs else "whole"
-        _set_trainable(network, frozen_stages=None if phase == "heads" else config.freeze_depth)
-        model = distributed.wrap(network, device)
-        # The same shuffle on every rank, each taking its share; augmentation draws differ between ranks
-        # (rank 0 draws exactly as a single process does).
-        generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
-        order = distributed.shard(torch.randperm(len(train), generator=generator).tolist(), rank, world)
-        rng = np.random.default_rng([config.seed, epoch, rank] if rank else [config.seed, epoch])
-        torch.manual_seed(config.seed * 100_003 + epoch + 7919 * rank)
-        losses = []
-        for step in range(steps_per_epoch):
-            reason = distributed.first_reason(_stop_reason(should_stop, config, started))
-            if reason:
-                stop_reason = reason
-                break
-            batch = [train[i] for i in order[step * config.batch_size:(step + 1) * config.batch_size]]
-            set_scheduled_lr(optimizer, config, state.step, total_steps)
-            step_started = time.perf_counter()
-            det_loss, cls_loss, data_s = _train_step(model, optimizer, batch, model_spec, config, class_weights,
-                                                     augmenters, rng, device, epoch, step + 1)
-            step_s = time.perf_counter() - step_started
-            state.step += 1
-            losses.append(det_loss + cls_loss)
-            done = (epoch - 1) * steps_per_epoch + step + 1
-            elapsed = time.monotonic() - epoch_started
-            emit({"event": "step", "epoch": epoch, "epochs": config.epochs, "step": step + 1,
-                  "steps": steps_per_epoch, "phase": phase, "loss": det_loss + cls_loss, "det_loss": det_loss,
-                  "cls_loss": cls_loss, "lr": optimizer.param_groups[0]["lr"], "step_s": step_s, "data_s": data_s,
-                  "eta_s": _eta(epoch_times, elapsed, step + 1, steps_per_epoch, total_steps - done)})
+        losses, stop_reason = train_one_epoch(loop, state, epoch, phase)
         if stop_reason != "completed":
             break
         # Rank 0 validates; all ranks take its figures, so early stopping and the best epoch agree.
-        metrics = distributed.from_rank0(_validate(network, val, model_spec, device) if val and rank == 0 else {})
-        improved = bool(metrics) and _score(metrics, config.monitor) > state.best_score
+        metrics = distributed.from_rank0(validate(network, val, device) if val and rank == 0 else {})
+        improved = bool(metrics) and score(metrics, config.monitor) > state.best_score
         if improved:
-            state.best_score, state.best_epoch = _score(metrics, config.monitor), epoch
+            state.best_score, state.best_epoch = score(metrics, config.monitor), epoch
             state.best_state = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
             state.bad_epochs = 0
         elif metrics and phase == "whole":
             state.bad_epochs += 1
-        epoch_times.append(time.monotonic() - epoch_started)
-        record = {"event": "epoch", "epoch": epoch, "epochs": config.epochs, "phase": phase,
-                  "train_loss": float(np.mean(losses)), "val": metrics, "monitor": config.monitor,
-                  "best_epoch": state.best_epoch, "elapsed_s": time.monotonic() - started,
-                  "eta_s": float(np.mean(epoch_times)) * (config.epochs - epoch)}
+        loop.epoch_times.append(time.monotonic() - epoch_started)
+        record = EpochEnded(epoch=epoch, epochs=config.epochs, phase=phase, train_loss=float(np.mean(losses)),
+                            val=metrics, monitor=config.monitor, best_epoch=state.best_epoch,
+                            elapsed_s=time.monotonic() - started,
+                            eta_s=float(np.mean(loop.epoch_times)) * (config.epochs - epoch))
         state.history.append(record)
         state.epoch = epoch
         if checkpoint and rank == 0:
-            _save_checkpoint(checkpoint, network, optimizer, state, model_spec, config)
+            _save_checkpoint(checkpoint, network, optimizer, state, spec, config)
         emit(record)
         if config.patience and state.bad_epochs >= config.patience:
             stop_reason = "early stopping"
@@ -242,19 +180,74 @@ def fit(model_spec, train_samples: Sequence[Sample], val_samples: Sequence[Sampl
         network.load_state_dict(state.best_state)
     distributed.copy_state_from_rank0(network)
     network.to("cpu").eval()
-    best_metrics = next((h["val"] for h in state.history if h["epoch"] == state.best_epoch), {})
+    best_metrics = next((h.val for h in state.history if h.epoch == state.best_epoch), {})
     return FitResult(network=network, history=state.history, best_epoch=state.best_epoch, best_metrics=best_metrics,
                      stop_reason=stop_reason, epochs_run=state.epoch, duration_s=time.monotonic() - started,
                      device=str(device), config=config.to_dict())
 
 
-def _score(metrics: dict, monitor: str) -> tuple[float, float]:
+@dataclass
+class _Loop:
+    """What every epoch of one ``fit`` works with."""
+
+    network: ImplantIdentifier
+    optimizer: torch.optim.Optimizer
+    train: Sequence[PreparedImage]
+    config: TrainingConfig
+    class_weights: torch.Tensor | None
+    augmenters: _Augmenters | None
+    device: torch.device
+    steps_per_epoch: int
+    emit: OnEvent
+    stop_reason: Callable[[], str]
+    epoch_times: list[float] = field(default_factory=list)
+
+
+def train_one_epoch(loop: _Loop, state: _State, epoch: int, phase: str) -> tuple[list[float], str]:
+    """One pass over this process's share of the training images; returns the step losses and "completed"
+    or why it stopped early ("cancelled", "time limit")."""
+    config, network = loop.config, loop.network
+    rank, world = distributed.rank_and_world()
+    _set_trainable(network, frozen_stages=None if phase == "heads" else config.freeze_depth)
+    model = distributed.wrap(network, loop.device)
+    # The same shuffle on every rank, each taking its share; augmentation draws differ between ranks
+    # (rank 0 draws exactly as a single process does).
+    generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
+    order = distributed.shard(torch.randperm(len(loop.train), generator=generator).tolist(), rank, world)
+    rng = np.random.default_rng([config.seed, epoch, rank] if rank else [config.seed, epoch])
+    torch.manual_seed(config.seed * 100_003 + epoch + 7919 * rank)
+    steps, total_steps = loop.steps_per_epoch, loop.steps_per_epoch * config.epochs
+    epoch_started = time.monotonic()
+    losses = []
+    for step in range(steps):
+        reason = distributed.first_reason(loop.stop_reason())
+        if reason:
+            return losses, reason
+        batch = [loop.train[i] for i in order[step * config.batch_size:(step + 1) * config.batch_size]]
+        set_scheduled_lr(loop.optimizer, config, state.step, total_steps)
+        step_started = time.perf_counter()
+        det_loss, cls_loss, data_s = _train_step(model, loop.optimizer, batch, network.spec, config,
+                                                 loop.class_weights, loop.augmenters, rng, loop.device, epoch,
+                                                 step + 1)
+        step_s = time.perf_counter() - step_started
+        state.step += 1
+        losses.append(det_loss + cls_loss)
+        done = (epoch - 1) * steps + step + 1
+        loop.emit(TrainStep(epoch=epoch, epochs=config.epochs, step=step + 1, steps=steps, phase=phase,
+                            loss=det_loss + cls_loss, det_loss=det_loss, cls_loss=cls_loss,
+                            lr=loop.optimizer.param_groups[0]["lr"], step_s=step_s, data_s=data_s,
+                            eta_s=_eta(loop.epoch_times, time.monotonic() - epoch_started, step + 1, steps,
+                                       total_steps - done)))
+    return losses, "completed"
+
+
+def score(metrics: dict, monitor: str) -> tuple[float, float]:
     """The monitored figure, ties broken by COCO mAP: on a small validation set several epochs often score the
     same top-1, and of those the one with the tighter boxes measures fixtures better."""
     return metrics[monitor], metrics["map"]
 
 
-def _stop_reason(should_stop: Callable[[], bool] | None, config: FitConfig, started: float) -> str:
+def _stop_reason(should_stop: Callable[[], bool] | None, config: TrainingConfig, started: float) -> str:
     if should_stop and should_stop():
         return "cancelled"
     if config.time_limit_s is not None and time.monotonic() - started > config.time_limit_s:
@@ -266,42 +259,19 @@ def _stop_reason(should_stop: Callable[[], bool] | None, config: FitConfig, star
 class _State:
     epoch: int = 0  # last completed epoch
     step: int = 0
-    best_score: tuple[float, float] = (-math.inf, -math.inf)  # see _score
+    best_score: tuple[float, float] = (-math.inf, -math.inf)  # see score
     best_epoch: int = 0
     bad_epochs: int = 0
     best_state: dict | None = None
-    history: list[dict] = field(default_factory=list)
+    history: list[EpochEnded] = field(default_factory=list)
 
 
-def _prepare(sample: Sample, spec) -> _Prepared:
-    from implant_desk.core.imaging.loading import load_radiograph
-
-    image = grey8(load_radiograph(sample.image_path))
-    det_image, scale = detector_input(image, spec.det_size, square=True)
-    index = {name: i for i, name in enumerate(spec.classes)}
-    boxes = np.array([[b.xmin, b.ymin, b.xmax, b.ymax] for b in sample.annotation.boxes], dtype=np.float32)
-    boxes = boxes.reshape(-1, 4)
-    labels = np.array([index.get(b.label, -1) for b in sample.annotation.boxes], dtype=np.int64)
-    return _Prepared(det_image=det_image, det_boxes=boxes * scale, image=image, boxes=boxes, labels=labels)
-
-
-def _class_weights(train: list[_Prepared], classes: int) -> torch.Tensor:
+def _class_weights(train: list[PreparedImage], classes: int) -> torch.Tensor:
     """Inverse frequency, normalised to mean 1 over the systems present (absent ones get 0)."""
     labels = np.concatenate([p.labels for p in train])
     counts = np.bincount(labels[labels >= 0], minlength=classes).astype(np.float64)
     weights = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0)
     return torch.tensor(weights, dtype=torch.float32)
-
-
-def _copy_fitting_weights(network: ImplantIdentifier, folder: str) -> None:
-    """Start from a parent model: every tensor whose name and shape fit (the classifier's last layer is
-    new when the systems differ)."""
-    loaded = load_model(folder)
-    own = network.state_dict()
-    fitting = {k: v for k, v in loaded.network.state_dict().items() if k in own and own[k].shape == v.shape}
-    if loaded.card.classes != network.spec.classes:
-        fitting = {k: v for k, v in fitting.items() if not k.startswith("classifier.fc.")}
-    network.load_state_dict(fitting, strict=False)
 
 
 def _set_trainable(network: ImplantIdentifier, frozen_stages: int | None) -> None:
@@ -317,23 +287,6 @@ def _set_trainable(network: ImplantIdentifier, frozen_stages: int | None) -> Non
                 module.eval()
 
 
-class _Schedule(Protocol):
-    lr: float
-    warmup_fraction: float
-
-
-def set_scheduled_lr(optimizer: torch.optim.Optimizer, config: _Schedule, step: int, total: int) -> None:
-    """Linear warm-up over ``warmup_fraction`` of the steps, then cosine decay to 0; each parameter group keeps
-    its ``scale`` of ``config.lr`` (fit's loop and the pre-training share this schedule)."""
-    warmup = max(1, round(total * config.warmup_fraction))
-    if step < warmup:
-        factor = (step + 1) / warmup
-    else:
-        factor = 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
-    for group in optimizer.param_groups:
-        group["lr"] = config.lr * factor * group["scale"]
-
-
 class _Augmenters:
     """The two torchvision pipelines; they draw from torch's global generator, which fit seeds every epoch."""
 
@@ -342,7 +295,7 @@ class _Augmenters:
         self.crop = build_augmentation(CROP_AUGMENTATION, boxes=False)
 
 
-def _make_batch(batch: list[_Prepared], spec, augmenters: _Augmenters | None, rng: np.random.Generator,
+def _make_batch(batch: list[PreparedImage], spec, augmenters: _Augmenters | None, rng: np.random.Generator,
                 crop_views: int = 1) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor | None, list[int]]:
     """Detector images (B x 1 x H x W, uint8) with their boxes, and the fixture crops with their labels."""
     images, boxes, crops, labels = [], [], [], []
@@ -362,7 +315,7 @@ def _make_batch(batch: list[_Prepared], spec, augmenters: _Augmenters | None, rn
     return torch.stack(images), boxes, torch.stack(crops) if crops else None, labels
 
 
-def _train_step(network, optimizer, batch: list[_Prepared], spec, config: FitConfig, class_weights,
+def _train_step(network, optimizer, batch: list[PreparedImage], spec, config: TrainingConfig, class_weights,
                 augmenters: _Augmenters | None, rng, device, epoch: int, step: int) -> tuple[float, float, float]:
     """One optimiser step; returns the two losses and the seconds spent preparing the batch (augmenting,
     cropping), so a benchmark can tell data time from compute time."""
@@ -399,18 +352,20 @@ def _jitter(box: np.ndarray, rng: np.random.Generator) -> tuple[float, float, fl
     return x1 + dx - sx, y1 + dy - sy, x2 + dx + sx, y2 + dy + sy
 
 
-def _validate(network: ImplantIdentifier, val: list[_Prepared], spec, device) -> dict:
+def validate(network: ImplantIdentifier, val: Sequence[PreparedImage], device) -> dict:
+    """The monitored figures of ``network`` on the validation images (NaN, e.g. no fixture found: 0)."""
     from implant_desk.core.learning.metrics import ImageResult, PredictedFixture, TrueFixture, evaluate
 
+    classes = network.spec.classes
     predictor = Predictor(network, device)
     results = []
     for item in val:
         fixtures = predictor.identify(item.image, threshold=0.0)
         predictions = [PredictedFixture(box=f.box, score=f.score, candidates=f.candidates) for f in fixtures]
-        truth = [TrueFixture(box=tuple(map(float, b)), system=spec.classes[label] if label >= 0 else None)
+        truth = [TrueFixture(box=tuple(map(float, b)), system=classes[label] if label >= 0 else None)
                  for b, label in zip(item.boxes, item.labels)]
         results.append(ImageResult(predictions=predictions, truth=truth))
-    evaluation = evaluate(results, classes=spec.classes)
+    evaluation = evaluate(results, classes=classes)
     return {name: float(getattr(evaluation, name)) if not math.isnan(getattr(evaluation, name)) else 0.0
             for name in MONITORED}
 
@@ -420,18 +375,19 @@ def _eta(epoch_times: list[float], elapsed: float, done: int, steps: int, remain
     return per_step * remaining_steps
 
 
-def _save_checkpoint(path: Path, network, optimizer, state: _State, spec, config: FitConfig) -> None:
+def _save_checkpoint(path: Path, network, optimizer, state: _State, spec, config: TrainingConfig) -> None:
     payload = {"format": CHECKPOINT_FORMAT, "spec": spec.to_dict(), "config": config.to_dict(),
                "epoch": state.epoch, "step": state.step, "best_score": list(state.best_score),
                "best_epoch": state.best_epoch, "bad_epochs": state.bad_epochs, "best_state": state.best_state,
-               "history": state.history, "model": network.state_dict(), "optimizer": optimizer.state_dict()}
+               "history": [record.to_dict() for record in state.history], "model": network.state_dict(),
+               "optimizer": optimizer.state_dict()}
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def _resume(path: Path, network, optimizer, spec, config: FitConfig) -> _State:
+def _resume(path: Path, network, optimizer, spec) -> _State:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a damaged file
@@ -442,4 +398,5 @@ def _resume(path: Path, network, optimizer, spec, config: FitConfig) -> _State:
     optimizer.load_state_dict(payload["optimizer"])
     return _State(epoch=payload["epoch"], step=payload["step"], best_score=tuple(payload["best_score"]),
                   best_epoch=payload["best_epoch"], bad_epochs=payload["bad_epochs"],
-                  best_state=payload["best_state"], history=list(payload["history"]))
+                  best_state=payload["best_state"],
+                  history=[EpochEnded(**{k: v for k, v in h.items() if k != "event"}) for h in payload["history"]])

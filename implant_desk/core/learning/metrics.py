@@ -284,3 +284,30 @@ def evaluate(results: Sequence[ImageResult], classes: Sequence[str] = (), thresh
         calibration_error=expected_calibration_error([o.confidence for o in classified],
                                                      [o.candidates[0] == o.truth for o in classified]),
     )
+
+
+# Per-system figures summarised over cross-validation folds (with the pooled top-k, AP50 and mAP).
+FOLD_FIGURES = ("top1", "top3", "ap50", "map")
+FOLD_SYSTEM_FIGURES = ("sensitivity", "specificity", "accuracy")
+
+
+def fold_statistics(folds: Sequence[dict]) -> dict:
+    """``{"folds", "mean", "std"}`` over folds' ``Evaluation.to_dict()``: each figure's mean and (population)
+    standard deviation over the folds where it is defined (a system absent from a fold's patients has none)."""
+    def spread(values: list) -> tuple[float | None, float | None]:
+        present = [v for v in values if v is not None]
+        if not present:
+            return None, None
+        return round(float(np.mean(present)), 6), round(float(np.std(present)), 6)
+
+    mean: dict = {"per_class": {}}
+    std: dict = {"per_class": {}}
+    for name in FOLD_FIGURES:
+        mean[name], std[name] = spread([fold.get(name) for fold in folds])
+    systems = sorted({system for fold in folds for system in fold.get("per_class", {})})
+    for system in systems:
+        mean["per_class"][system], std["per_class"][system] = {}, {}
+        for name in FOLD_SYSTEM_FIGURES:
+            values = [fold.get("per_class", {}).get(system, {}).get(name) for fold in folds]
+            mean["per_class"][system][name], std["per_class"][system][name] = spread(values)
+    return {"folds": len(folds), "mean": mean, "std": std}

@@ -1,11 +1,18 @@
-"""From annotated folders to a new registered model version: the steps the CLI and the dialog share.
+"""From annotated folders to a new registered model version: the one run sequence (as MONAI Label's train task)
+that ``implant-desk train`` (also under torchrun), the dialog's child process and the tests call.
 
-1. :func:`prepare_training_data`: dataset, patient-level split, summary and warnings (shown before training);
-2. :func:`training_spec` and ``training.fit`` (engineer "models"' loop) with progress and stop callbacks;
-3. :func:`evaluate_samples` on the held-out patients (test split, else validation);
-4. :func:`publish_result`: weights + card into the registry, atomically. A cancelled run is published only
-   when the caller explicitly chooses to keep its best weights.
+:func:`run` reads top to bottom:
 
+1. resolve the parent model (the registry's active one, a version, or none) and clamp the head epochs;
+2. read the folders and split them by patient (:func:`prepare_training_data`; with ``folds``, one split per
+   fold of a patient-grouped k-fold, :func:`cross_validation_folds`);
+3. :func:`train`: build the network with the parent's fitting weights, pre-train it when asked, ``fit`` it;
+4. score it on the held-out patients (:func:`evaluate_samples`), and the parent on the same ones when asked;
+5. :func:`publish_result`: weights + card into the registry, atomically (the best fold's model for k-fold,
+   with every figure's mean and standard deviation over the folds).
+
+Progress goes to ``on_event`` as typed events. A hard cancel (``cancelled``) ends the run with nothing
+registered; ``should_stop`` alone ends training early and the best epoch so far is scored and published.
 Torch is imported inside the functions that need it, so this module stays cheap to import.
 """
 
@@ -14,31 +21,56 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from implant_desk.core.learning.config import TrainingConfig, TrainingError, TrainingRequest
 from implant_desk.core.learning.dataset import (
     Dataset,
     Sample,
     Split,
     data_warnings,
     load_dataset,
+    patient_folds,
     patient_warnings,
     split_by_patient,
     summarize,
 )
-from implant_desk.core.learning.metrics import Evaluation, ImageResult, PredictedFixture, TrueFixture, evaluate
+from implant_desk.core.learning.events import (
+    Cancelled,
+    DataRead,
+    Evaluating,
+    Finished,
+    FoldStarted,
+    OnEvent,
+    PhaseStarted,
+    ignore,
+)
+from implant_desk.core.learning.metrics import (
+    Evaluation,
+    ImageResult,
+    PredictedFixture,
+    TrueFixture,
+    evaluate,
+    fold_statistics,
+)
 from implant_desk.core.paths import user_cache_dir
 from implant_desk.core.registry import ModelVersion, Registry
 
 if TYPE_CHECKING:
+    from implant_desk.core.learning.fit import FitResult
     from implant_desk.core.models.spec import ModelSpec
-    from implant_desk.core.learning.fit import FitConfig, FitResult
 
-# Per-epoch keys kept in the card (the live curves of a past run); step events are not kept.
+# Per-epoch fields kept in the card (the live curves of a past run); step events are not kept.
 _HISTORY_KEYS = ("epoch", "phase", "train_loss", "val", "elapsed_s")
+NOTHING_TO_KEEP = "Stopped before the first epoch finished: there is nothing to keep, nothing was registered."
+
+
+class RunCancelled(Exception):
+    """A hard cancel arrived: the run ends at once and registers nothing."""
 
 
 @dataclass
@@ -55,41 +87,171 @@ class TrainingData:
                 f"{len(dataset.classes)} systems ({', '.join(dataset.classes)})")
 
 
-def prepare_training_data(folders: Sequence[str | os.PathLike], val_fraction: float = 0.2,
-                          test_fraction: float = 0.2, seed: int = 0, only: Sequence[str] | None = None, *,
+@dataclass
+class _ScoredModel:
+    """One trained model (of the single split, or of one fold) and its figures on its held-out patients."""
+
+    data: TrainingData
+    result: FitResult
+    split_name: str
+    held_out: list[Sample]
+    evaluation: Evaluation
+
+
+def run(request: TrainingRequest, on_event: OnEvent = ignore, should_stop: Callable[[], bool] | None = None,
+        cancelled: Callable[[], bool] = lambda: False) -> Finished | Cancelled | None:
+    """The whole run (see the module docstring). Returns the final event (None on torchrun ranks other than
+    0: process 0 alone evaluates and publishes); raises ImplantDeskError for a run that cannot go on."""
+    from implant_desk.core.learning import distributed
+
+    def check_cancel() -> None:
+        if cancelled():
+            raise RunCancelled()
+
+    try:
+        registry = Registry(request.registry_root, request.default_model_dir)
+        parent = _parent_version(registry, request.parent)
+        config = replace(request.config, head_epochs=min(request.config.head_epochs, request.config.epochs))
+        on_event(PhaseStarted("loading", "Reading the annotated images"))
+        data = prepare_training_data(request.folders, request.val_fraction, request.test_fraction, config.seed,
+                                     request.only, annotation_dir=request.annotation_dir)
+        on_event(DataRead(data.describe(), data.summary, tuple(data.warnings)))
+        spec = training_spec(data.dataset.classes, parent, config.image_size, request.spec_overrides)
+        runs = cross_validation_folds(data, config.folds, request.val_fraction) if config.folds else [data]
+        threshold = request.threshold if request.threshold is not None else _default_threshold()
+        check_cancel()
+
+        scored: list[_ScoredModel] = []
+        for number, part in enumerate(runs, 1):
+            if config.folds:
+                on_event(FoldStarted(number, config.folds))
+            on_event(PhaseStarted("training", "Training"))
+            result = train(part, spec, config, parent=parent, on_event=on_event, should_stop=should_stop)
+            check_cancel()
+            if distributed.rank_and_world()[0] != 0:
+                continue
+            if result.epochs_run == 0:
+                if not result.cancelled:
+                    raise TrainingError("The time limit ran out before the first epoch finished; nothing was "
+                                        "registered.")
+                if not scored:
+                    return Cancelled(NOTHING_TO_KEEP)
+                break  # stopped in a later fold: the folds finished so far count
+            scored.append(_score_on_held_out(result, part, threshold, on_event, check_cancel))
+            if result.cancelled:
+                break  # "stop and keep best": no further folds
+        if distributed.rank_and_world()[0] != 0:
+            return None
+
+        best = max(scored, key=lambda model: model.result.best_score)  # the first, for equal scores
+        cross_validation = fold_statistics([m.evaluation.to_dict() for m in scored]) if config.folds else None
+        baseline = (_baseline(parent, best.held_out, data.dataset.classes, threshold, on_event, check_cancel)
+                    if request.compare_with_parent else None)
+        check_cancel()
+        on_event(PhaseStarted("publishing", "Saving the new version"))
+        version = publish_result(best.result, best.data, parent, best.evaluation, best.split_name, threshold,
+                                 registry, cross_validation=cross_validation)
+        for model in scored:  # the other folds' checkpoints: nothing left to resume either
+            Path(model.result.config["checkpoint_path"]).unlink(missing_ok=True)
+    except RunCancelled:
+        return Cancelled()
+    result = best.result
+    return Finished(version=version.version, metrics=version.card.metrics, baseline=baseline,
+                    parent=parent.version if parent else None, stop_reason=result.stop_reason,
+                    epochs_run=result.epochs_run, best_epoch=result.best_epoch, duration_s=result.duration_s,
+                    evaluated_on=best.split_name, held_out_images=len(best.held_out),
+                    held_out_patients=len({s.patient_id for s in best.held_out}),
+                    classes=tuple(data.dataset.classes), cross_validation=cross_validation)
+
+
+def _parent_version(registry: Registry, parent: str | None) -> ModelVersion | None:
+    if parent is None:
+        return None
+    return registry.active() if parent == "active" else registry.get(parent)
+
+
+def _default_threshold() -> float:
+    from implant_desk.core.models.predictor import DEFAULT_THRESHOLD
+
+    return DEFAULT_THRESHOLD
+
+
+def prepare_training_data(folders: Sequence[str | os.PathLike], val_fraction: float = TrainingRequest.val_fraction,
+                          test_fraction: float = TrainingRequest.test_fraction, seed: int = TrainingConfig.seed,
+                          only: Sequence[str] | None = None, *,
                           annotation_dir: str | os.PathLike | None = None) -> TrainingData:
     """``annotation_dir``: where the annotations are when not beside the images (see ``load_dataset``)."""
     dataset = load_dataset(folders, only, annotation_dir=annotation_dir)
-    split = split_by_patient(dataset, val_fraction, test_fraction, seed)
+    return _with_split(dataset, split_by_patient(dataset, val_fraction, test_fraction, seed))
+
+
+def _with_split(dataset: Dataset, split: Split) -> TrainingData:
     summary = summarize(split.parts())
     summary["patient_sources"] = dataset.patient_sources
     notes = dataset.warnings + patient_warnings(dataset) + data_warnings(split.parts(), dataset.classes)
     return TrainingData(dataset, split, summary, notes)
 
 
-def training_spec(classes: Sequence[str], parent: ModelVersion | None, det_size: int | None = None) -> ModelSpec:
-    """The parent's architecture and input sizes (so its weights fit) with this data's systems."""
+def cross_validation_folds(data: TrainingData, folds: int, val_fraction: float) -> list[TrainingData]:
+    """Patient-grouped k-fold: fold i tests on the i-th group of patients and validates on a share
+    (``val_fraction``) of the other patients, carved by patient; every patient is tested exactly once."""
+    seed = data.split.seed
+    parts = []
+    for rest, test in patient_folds(data.dataset, folds, seed):
+        inner = split_by_patient(rest, val_fraction, 0.0, seed)
+        parts.append(_with_split(data.dataset, Split(inner.train, inner.val, test, seed)))
+    return parts
+
+
+def training_spec(classes: Sequence[str], parent: ModelVersion | None, det_size: int | None = None,
+                  overrides: dict | None = None) -> ModelSpec:
+    """The parent's architecture and input sizes (so its weights fit) with this data's systems; ``det_size``
+    and ``overrides`` (ModelSpec fields) change them."""
     from implant_desk.core.models.spec import ModelSpec
 
     spec = replace(parent.card.spec, classes=tuple(classes)) if parent else ModelSpec(tuple(classes))
-    return replace(spec, det_size=det_size) if det_size else spec
+    fields = dict(overrides or {})
+    if "crop_size" in fields:
+        fields["crop_size"] = tuple(int(v) for v in fields["crop_size"])
+    if det_size:
+        fields["det_size"] = det_size
+    return replace(spec, **fields)
 
 
-def checkpoint_path(data: TrainingData, spec: ModelSpec, config: FitConfig) -> Path:
-    """Same data, model and settings -> same checkpoint, so an interrupted run resumes where it stopped."""
+def checkpoint_path(data: TrainingData, spec: ModelSpec, config: TrainingConfig,
+                    parent: ModelVersion | None = None) -> Path:
+    """Same data, parent, model and settings -> same checkpoint, so an interrupted run resumes where it stopped."""
     settings = {k: v for k, v in config.to_dict().items() if k not in ("checkpoint_path", "resume", "time_limit_s")}
-    key = json.dumps([data.summary["file_list_sha256"], spec.to_dict(), settings], sort_keys=True, default=str)
+    key = json.dumps([data.summary["file_list_sha256"], spec.to_dict(), settings,
+                      str(parent.folder) if parent else None], sort_keys=True, default=str)
     return user_cache_dir() / "training" / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.pt"
 
 
-def train(data: TrainingData, spec: ModelSpec, config: FitConfig,
-          on_progress: Callable[[dict], None] | None = None, should_stop: Callable[[], bool] | None = None) -> FitResult:
-    from implant_desk.core.learning.fit import fit
+def train(data: TrainingData, spec: ModelSpec, config: TrainingConfig, parent: ModelVersion | None = None,
+          on_event: OnEvent = ignore, should_stop: Callable[[], bool] | None = None) -> FitResult:
+    """Build the network (the parent's fitting weights on ImageNet backbones), pre-train it when
+    ``config.pretrain_epochs`` asks (not again when resuming), then ``fit`` it on ``data``'s split.
+    The time limit counts from the start of this step."""
+    from implant_desk.core.learning.fit import fit, prepare_images, resumes
+    from implant_desk.core.learning.network import build_network
+    from implant_desk.core.learning.pretrain import pretrain_before_fit
 
+    started = time.monotonic()
     if config.checkpoint_path is None:
-        config = replace(config, checkpoint_path=str(checkpoint_path(data, spec, config)))
-    unlabelled = pretraining_images(data) if config.pretrain_epochs else []
-    return fit(spec, data.split.train, data.split.val, config, on_progress, should_stop, unlabelled)
+        config = replace(config, checkpoint_path=str(checkpoint_path(data, spec, config, parent)))
+    network = build_network(spec, config, parent.folder if parent else None)
+    train_images, val_images = prepare_images(data.split.train, spec), prepare_images(data.split.val, spec)
+    fit_config = config
+    if config.pretrain_epochs and train_images and not resumes(config):
+        def time_is_up() -> bool:
+            return config.time_limit_s is not None and time.monotonic() - started > config.time_limit_s
+
+        pretrain_before_fit(network, train_images, pretraining_images(data), config, on_event,
+                            lambda: bool(should_stop and should_stop()) or time_is_up())
+        if config.time_limit_s is not None:
+            fit_config = replace(config, time_limit_s=max(0.0, config.time_limit_s - (time.monotonic() - started)))
+    result = fit(network, train_images, val_images, fit_config, on_event, should_stop)
+    return replace(result, duration_s=time.monotonic() - started, config=config.to_dict())
 
 
 def pretraining_images(data: TrainingData) -> list[Path]:
@@ -99,6 +261,11 @@ def pretraining_images(data: TrainingData) -> list[Path]:
     if not held:
         return list(data.dataset.unannotated)
     return [image for image in data.dataset.unannotated if data.dataset.patient_of(image) not in held]
+
+
+def held_out(data: TrainingData) -> tuple[str, list[Sample]]:
+    """The patients the model never trained on: the test split, else the validation split."""
+    return ("test", data.split.test) if data.split.test else ("val", data.split.val)
 
 
 def evaluate_samples(predictor, samples: Sequence[Sample], classes: Sequence[str], threshold: float,
@@ -117,23 +284,62 @@ def evaluate_samples(predictor, samples: Sequence[Sample], classes: Sequence[str
     return evaluate(results, classes, threshold)
 
 
-def held_out(data: TrainingData) -> tuple[str, list[Sample]]:
-    """The patients the model never trained on: the test split, else the validation split."""
-    return ("test", data.split.test) if data.split.test else ("val", data.split.val)
+def _evaluate_progress(on_event: OnEvent, model: str, check_cancel: Callable[[], None]) -> Callable[[int, int], None]:
+    def on_image(done: int, total: int) -> None:
+        check_cancel()
+        on_event(Evaluating(model, done, total))
+
+    return on_image
+
+
+def _score_on_held_out(result: FitResult, data: TrainingData, threshold: float, on_event: OnEvent,
+                       check_cancel: Callable[[], None]) -> _ScoredModel:
+    from implant_desk.core.models.predictor import Predictor
+
+    split_name, samples = held_out(data)
+    on_event(PhaseStarted("evaluating", f"Scoring {len(samples)} held-out images"))
+    evaluation = evaluate_samples(Predictor(result.network, "cpu"), samples, data.dataset.classes, threshold,
+                                  _evaluate_progress(on_event, "new", check_cancel))
+    return _ScoredModel(data, result, split_name, samples, evaluation)
+
+
+def _baseline(parent: ModelVersion | None, samples: Sequence[Sample], classes: Sequence[str], threshold: float,
+              on_event: OnEvent, check_cancel: Callable[[], None]) -> dict | None:
+    """The model in use, scored on the same held-out patients, so the user compares like with like."""
+    if parent is None or not samples:
+        return None
+    from implant_desk.core.errors import ImplantDeskError
+    from implant_desk.core.models.predictor import Predictor
+
+    try:
+        predictor = Predictor.from_folder(parent.folder, device="cpu")
+    except ImplantDeskError as error:
+        return {"version": parent.version, "metrics": None, "problem": str(error)}
+    evaluation = evaluate_samples(predictor, samples, classes, threshold,
+                                  _evaluate_progress(on_event, "active", check_cancel))
+    return {"version": parent.version, "metrics": evaluation.to_dict(), "problem": None}
 
 
 def publish_result(result: FitResult, data: TrainingData, parent: ModelVersion | None,
                    evaluation: Evaluation | None, evaluated_on: str, threshold: float,
-                   registry: Registry | None = None) -> ModelVersion:
-    """Save the trained network with its card into a staging folder and publish it as the next version."""
+                   registry: Registry | None = None, cross_validation: dict | None = None) -> ModelVersion:
+    """Save the trained network with its card into a staging folder and publish it as the next version;
+    ``cross_validation``: the figures over k folds, kept with the model's own in the card's metrics."""
     from implant_desk.core.models.card import ModelCard
     from implant_desk.core.models.weights import save_model
 
     registry = registry or Registry()
-    hyperparameters = {k: v for k, v in result.config.items() if k not in ("checkpoint_path", "init_from")}
+    hyperparameters = {k: v for k, v in result.config.items() if k != "checkpoint_path"}
     metrics = evaluation.to_dict() if evaluation is not None else {}
     if metrics:
         metrics.update(split=evaluated_on, threshold=threshold)
+    if cross_validation:
+        metrics["cross_validation"] = cross_validation
+    notes = [f"Fine-tuned from version {parent.version}." if parent else "Trained from ImageNet backbones.",
+             f"Figures are on {evaluated_on} patients the model never trained on."]
+    if cross_validation:
+        notes.append(f"Of {cross_validation['folds']} patient-grouped cross-validation folds, this is the model "
+                     "with the best validation score; the card's cross_validation figures are over all folds.")
     card = ModelCard(
         spec=result.network.spec,
         parent_version=parent.version if parent else None,
@@ -142,9 +348,9 @@ def publish_result(result: FitResult, data: TrainingData, parent: ModelVersion |
         training={"hyperparameters": hyperparameters, "duration_s": round(result.duration_s, 1),
                   "device": result.device, "stop_reason": result.stop_reason, "epochs_run": result.epochs_run,
                   "best_epoch": result.best_epoch,
-                  "history": [{k: h[k] for k in _HISTORY_KEYS if k in h} for h in result.history]},
-        notes=[f"Fine-tuned from version {parent.version}." if parent else "Trained from ImageNet backbones.",
-               f"Figures are on {evaluated_on} patients the model never trained on."],
+                  "history": [{k: v for k, v in record.to_dict().items() if k in _HISTORY_KEYS}
+                              for record in result.history]},
+        notes=notes,
     )
     with registry.staging() as staged:
         save_model(staged, result.network, card)

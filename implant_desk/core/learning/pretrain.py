@@ -15,8 +15,8 @@ by the hidden share of each feature cell (one cell is one patch at stride 16; fo
 
 Only backbone stages at ``freeze_depth`` and deeper learn (the ones ``fit`` trains too), with BatchNorm in
 eval mode so masked images never move the running statistics. Seeded; ``should_stop`` is polled before every
-step; progress goes to ``on_progress`` as plain dicts (``{"event": "pretrain", ...}``). Each step leaves valid
-weights, and on an error the backbones get their starting weights back.
+step; progress goes to ``on_event`` as ``events.PretrainStep``. Each step leaves valid weights, and on an
+error the backbones get their starting weights back.
 """
 
 from __future__ import annotations
@@ -39,7 +39,11 @@ from implant_desk.core.errors import FileProblem
 from implant_desk.core.models.backbones import normalize_uint8
 from implant_desk.core.models.identifier import ImplantIdentifier
 from implant_desk.core.models.preprocess import detector_input, fixture_crop, grey8
-from implant_desk.core.learning.fit import TrainingError, set_scheduled_lr
+from implant_desk.core.learning import distributed
+from implant_desk.core.learning.config import TrainingConfig, TrainingError
+from implant_desk.core.learning.events import OnEvent, PretrainStep, ignore
+from implant_desk.core.learning.schedule import set_scheduled_lr
+from implant_desk.core.models.device import resolve_device
 
 PATCH = 16  # the study's patch size
 # Crops taken at up to this much the fixture's typical size: images are kept only as large as that needs.
@@ -185,14 +189,14 @@ def _identity_head(channels: int) -> nn.Conv2d:
 
 def pretrain_backbones(network: ImplantIdentifier, images: Sequence[PretrainImage], shape: FixtureShape,
                        config: PretrainConfig, device: torch.device | str = "cpu",
-                       on_progress: Callable[[dict], None] | None = None,
-                       should_stop: Callable[[], bool] | None = None) -> PretrainResult:
-    """Pre-train the detector's and the classifier's backbones in place (see the module docstring)."""
+                       on_event: OnEvent = ignore, should_stop: Callable[[], bool] | None = None,
+                       unreadable: int = 0) -> PretrainResult:
+    """Pre-train the detector's and the classifier's backbones in place (see the module docstring);
+    ``unreadable``: images left out before (said in every progress event)."""
     started = time.monotonic()
     if not images:
         raise TrainingError("there are no images to pre-train on")
     device = torch.device(device)
-    emit = on_progress or (lambda _event: None)
     spec = network.spec
     stages = network.backbone_stages()
     trainable = [p for stage in stages[config.freeze_depth:] for module in stage for p in module.parameters()]
@@ -239,9 +243,10 @@ def pretrain_backbones(network: ImplantIdentifier, images: Sequence[PretrainImag
                 done += 1
                 epoch_losses.append(det_loss + cls_loss)
                 elapsed = time.monotonic() - started
-                emit({"event": "pretrain", "epoch": epoch, "epochs": config.epochs, "step": step + 1, "steps": steps,
-                      "loss": det_loss + cls_loss, "det_loss": det_loss, "cls_loss": cls_loss, "images": len(images),
-                      "step_s": time.perf_counter() - step_started, "eta_s": elapsed / done * (total - done)})
+                on_event(PretrainStep(epoch=epoch, epochs=config.epochs, step=step + 1, steps=steps,
+                                      loss=det_loss + cls_loss, det_loss=det_loss, cls_loss=cls_loss,
+                                      images=len(images), step_s=time.perf_counter() - step_started,
+                                      eta_s=elapsed / done * (total - done), unreadable=unreadable))
             if stopped:
                 break
             losses.append(float(np.mean(epoch_losses)))
@@ -281,15 +286,18 @@ def _step(network, teacher_det, teacher_cls, heads, optimizer, batch: list[Pretr
     return losses[0].item(), losses[1].item()
 
 
-def pretrain_for_fit(network: ImplantIdentifier, train: Sequence[_Annotated], unlabelled: Sequence[Path | str],
-                     fit_config, device, on_progress: Callable[[dict], None],
-                     should_stop: Callable[[], bool] | None) -> PretrainResult:
-    """``fit``'s pre-training phase: its training images (already in memory) plus the unlabelled ones, with
-    fit's seed and freeze depth. Progress events say how many unlabelled images could not be read."""
+def pretrain_before_fit(network: ImplantIdentifier, train: Sequence[_Annotated], unlabelled: Sequence[Path | str],
+                        config: TrainingConfig, on_event: OnEvent = ignore,
+                        should_stop: Callable[[], bool] | None = None) -> PretrainResult:
+    """The orchestrator's step before ``fit``: the training images (already in memory) plus the unlabelled
+    ones, for ``config.pretrain_epochs`` with the run's seed and freeze depth. One process only."""
+    if distributed.rank_and_world()[1] > 1:
+        raise TrainingError("self-supervised pre-training runs in one process only: run it without torchrun "
+                            "(or with --pretrain-epochs 0)")
     shape = fixture_shape(train)
     extra, notes = load_images(unlabelled, network.spec, shape)
     images = [prepare_image(item.image, network.spec, shape) for item in train] + extra
-    config = PretrainConfig(epochs=fit_config.pretrain_epochs, freeze_depth=fit_config.freeze_depth,
-                            seed=fit_config.seed)
-    return pretrain_backbones(network, images, shape, config, device,
-                              lambda event: on_progress({**event, "unreadable": len(notes)}), should_stop)
+    settings = PretrainConfig(epochs=config.pretrain_epochs, freeze_depth=config.freeze_depth, seed=config.seed)
+    device = resolve_device(config.device)
+    return pretrain_backbones(network.to(device), images, shape, settings, device, on_event, should_stop,
+                              unreadable=len(notes))
