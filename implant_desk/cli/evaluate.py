@@ -20,12 +20,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from implant_desk.core.learning.dataset import load_dataset
+    from implant_desk.core.learning.labels import LabelRoles
     from implant_desk.core.learning.orchestrator import evaluate_samples
     from implant_desk.core.models.locate import model_folder
     from implant_desk.core.models.predictor import Predictor
 
     check_threshold(args.threshold)
-    dataset = load_dataset(args.data, args.only, annotation_dir=args.annotations)
+    dataset = load_dataset(args.data, args.only, annotation_dir=args.annotations,
+                           roles=LabelRoles.with_implant_labels(args.implant_labels))
     for note in dataset.warnings:
         print(f"warning: {note}", file=sys.stderr)
     predictor = Predictor.from_folder(model_folder(args.model), device=args.device)
@@ -51,8 +53,10 @@ def _report(evaluation, model: str, threshold: float) -> str:
     width = max([len(name) for name in evaluation.per_class] + [len("overall")])
     lines = [f"model {model}: {evaluation.images} images, {evaluation.fixtures} fixtures, "
              f"{evaluation.false_detections} false detections (threshold {threshold})",
-             f"fixture detection AP50 {evaluation.ap50:.3f}, mAP50:95 {evaluation.map:.3f}; "
-             f"top-1 {evaluation.top1:.3f}, top-3 {evaluation.top3:.3f}", "",
+             f"fixture detection AP50 {evaluation.ap50:.3f}, mAP50:95 {evaluation.map:.3f}, recall "
+             f"{evaluation.recall:.3f}, {evaluation.false_per_image:.2f} false detections per image; "
+             f"top-1 {evaluation.top1:.3f}, top-3 {evaluation.top3:.3f}, calibration error (ECE) "
+             f"{evaluation.calibration_error:.3f}", "",
              f"{'system':<{width}}  fixtures  sensitivity  specificity  accuracy  mean confidence"]
     for name, m in [*evaluation.per_class.items(), ("overall", evaluation.overall)]:
         confidence = "-" if m.mean_confidence != m.mean_confidence else f"{m.mean_confidence:.2f}"

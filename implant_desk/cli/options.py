@@ -31,6 +31,10 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                              "b/img1.png) would share one file and are skipped with a warning")
     parser.add_argument("--only", action="append", metavar="LABEL",
                         help="use only boxes with this label (repeatable); other boxes are ignored")
+    parser.add_argument("--implant-labels", action="append", metavar="LABEL", default=[],
+                        help="a label that means an implant whose system is not given (repeatable); common names "
+                             "such as 'Implant' or 'fixture' need none. Such boxes teach the detector only; "
+                             "fillings, caries, teeth and design parts are never counted as implants")
 
 
 def check_threshold(threshold: float) -> None:

@@ -77,7 +77,7 @@ def request_from(args: argparse.Namespace) -> TrainingRequest:
     parent = {"active": "active", "none": None}.get(args.parent.lower(), args.parent)
     return TrainingRequest(tuple(str(folder) for folder in args.data), config, parent=parent,
                            val_fraction=args.val_fraction, test_fraction=args.test_fraction,
-                           only=tuple(args.only) if args.only else None,
+                           only=tuple(args.only) if args.only else None, implant_labels=tuple(args.implant_labels),
                            annotation_dir=str(args.annotations) if args.annotations else None,
                            threshold=args.threshold, compare_with_parent=False)
 

@@ -147,3 +147,16 @@ def test_on_a_real_film_implants_are_found_but_no_generated_design_is_named():
     controller.select(-1)
     assert [o.color for o in controller.overlay()] == [UNCERTAIN_COLOR, UNCERTAIN_COLOR]
     assert [b.label for b in controller.boxes_to_accept([Box("other", 0, 0, 1, 1)])] == [IMPLANT_LABEL, IMPLANT_LABEL]
+
+
+def test_the_warning_says_what_the_model_found_on_real_films_and_that_it_names_no_generated_design():
+    spec = ModelSpec(classes=("a",))
+    real = {"ap50": 0.8123, "false_per_image": 0.15, "images": 215}
+    card = ModelCard(spec=spec, metrics={"top1": 0.99, "real_films": real})
+    assert card_warning(card) == ("Finds implants on real films (AP50 0.81, 0.15 false finds per image on 215 held-out "
+                                  "real images); it learnt its systems from generated images and does not name them "
+                                  "on a real film. Not for diagnosis.")
+    lab = ModelCard(spec=spec, metrics={**real, "split": "test"},
+                    training_data={"splits": {"test": {"images": 9, "real_images": 9}},
+                                   "real_fixtures_per_system": {"a": 30}})
+    assert card_warning(lab).startswith("Finds implants on real films (AP50 0.81") and "generated" not in card_warning(lab)

@@ -34,6 +34,7 @@ class FinetuneOptions:
     start_from_active: bool = True  # False: ImageNet backbones only
     pretrain_epochs: int = TrainingConfig.pretrain_epochs  # self-supervised pre-training first; 0: off
     folds: int = TrainingConfig.folds  # patient-grouped cross-validation folds; 0: off
+    implant_labels: tuple[str, ...] = ()  # labels meaning an implant without a system, beyond the common names
     # TrainingConfig and ModelSpec fields beyond the form (tests use a tiny network; power users may too).
     fit_overrides: dict = field(default_factory=dict)
     spec_overrides: dict = field(default_factory=dict)
@@ -46,7 +47,7 @@ class FinetuneOptions:
                                    "pretrain_epochs": self.pretrain_epochs, "folds": self.folds,
                                    **self.fit_overrides})
         return TrainingRequest((str(folder),), config, parent="active" if self.start_from_active else None,
-                               spec_overrides=dict(self.spec_overrides),
+                               spec_overrides=dict(self.spec_overrides), implant_labels=self.implant_labels,
                                annotation_dir=str(annotation_dir) if annotation_dir is not None else None)
 
 
@@ -60,6 +61,7 @@ class Plan:
     splits: tuple[tuple[str, int, int, int], ...] = ()  # (name, images, fixtures, patients)
     systems: tuple[tuple[str, int], ...] = ()  # (system, fixtures)
     warnings: tuple[str, ...] = ()
+    labels: str = ""  # which labels are implants without a system, and which are left out as not implants
     problem: str | None = None
 
     @property
@@ -70,12 +72,12 @@ class Plan:
 SPLIT_NAMES = {"train": "Training", "val": "Validation", "test": "Test"}
 
 
-def make_plan(folder: Path, annotation_dir: Path | None = None) -> Plan:
+def make_plan(folder: Path, annotation_dir: Path | None = None, implant_labels: tuple[str, ...] = ()) -> Plan:
     """Read the folder as the child will (the request's seed and fractions, so the same split)."""
     from implant_desk.core.learning.orchestrator import prepare_training_data
 
     try:
-        data = prepare_training_data([folder], annotation_dir=annotation_dir)
+        data = prepare_training_data([folder], annotation_dir=annotation_dir, implant_labels=implant_labels)
     except ImplantDeskError as error:
         return Plan(folder, annotation_dir, problem=str(error))
     if data.dataset.fixtures == 0:
@@ -87,7 +89,22 @@ def make_plan(folder: Path, annotation_dir: Path | None = None) -> Plan:
     for sample in data.dataset.samples:
         for system in sample.systems:
             counts[system] = counts.get(system, 0) + 1
-    return Plan(folder, annotation_dir, data.describe(), splits, tuple(sorted(counts.items())), tuple(data.warnings))
+    return Plan(folder, annotation_dir, data.describe(), splits, tuple(sorted(counts.items())), tuple(data.warnings),
+                labels_text(data.dataset.implant_labels, data.dataset.ignored_labels))
+
+
+def labels_text(implants: dict[str, int], ignored: dict[str, int]) -> str:
+    """How the folder's labels are read: implants without a system (the detector learns them) and boxes that
+    are not implants (left out)."""
+    def listed(counts: dict[str, int]) -> str:
+        return ", ".join(f"{label} ({count})" for label, count in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+    parts = []
+    if implants:
+        parts.append(f"Implants without a system, which teach finding implants only: {listed(implants)}.")
+    if ignored:
+        parts.append(f"Not implants, left out: {listed(ignored)}.")
+    return " ".join(parts)
 
 
 def annotations_text(annotation_dir: Path | None) -> str:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -107,7 +108,7 @@ class FinetuneDialog(QDialog):
     def _read_plan(self, generation: int, folder: Path, annotation_dir: Path | None) -> None:
         """On the reading thread; the signal brings the plan to the GUI thread."""
         try:
-            plan = controller.make_plan(folder, annotation_dir)
+            plan = controller.make_plan(folder, annotation_dir, self.options.implant_labels)
         except Exception as error:  # an unexpected failure must not leave the dialog "reading" forever
             plan = Plan(folder, problem=f"The folder could not be read ({type(error).__name__}: {error})")
         try:
@@ -126,7 +127,8 @@ class FinetuneDialog(QDialog):
                              [(name, str(i), str(f), str(p)) for name, i, f, p in plan.splits])
             _fit_to_contents(self.split_table)
             self.split_table.show()
-            self.systems_label.setText("Fixtures per system: " + ", ".join(f"{s} {n}" for s, n in plan.systems))
+            systems = "Fixtures per system: " + (", ".join(f"{s} {n}" for s, n in plan.systems) or "none named")
+            self.systems_label.setText(f"{systems}. {plan.labels}" if plan.labels else systems)
             self.systems_label.show()
             self.warnings_label.setText("<b>Before you start</b><ul style='margin:0'>"
                                         + "".join(f"<li>{_html(w)}</li>" for w in plan.warnings) + "</ul>")
@@ -293,6 +295,13 @@ class FinetuneDialog(QDialog):
         self.use_button.setEnabled(buttons.use_model)
         self.again_button.setVisible(self.state in (FINISHED, CANCELLED, FAILED))
 
+    def _implant_labels_changed(self) -> None:
+        """The labels' meaning changes what the run trains on: read the folder again."""
+        labels = _label_list(self.implant_labels.text())
+        if labels != self.options.implant_labels:
+            self.options.implant_labels = labels
+            self.read_folder(self.folder, self.annotation_dir)
+
     def _read_options(self) -> None:
         options = self.options
         options.epochs, options.patience = self.epochs.value(), self.patience.value()
@@ -300,6 +309,7 @@ class FinetuneDialog(QDialog):
         options.image_size, options.device = self.image_size.currentData(), self.device.currentData()
         options.start_from_active = self.start_from_active.isChecked()
         options.pretrain_epochs, options.folds = self.pretrain_epochs.value(), self.folds.value()
+        options.implant_labels = _label_list(self.implant_labels.text())
 
     # ---- closing ----------------------------------------------------------------------------------------------------
     def cancel_and_wait(self) -> None:
@@ -440,11 +450,17 @@ class FinetuneDialog(QDialog):
         for key, label in controller.DEVICES:
             self.device.addItem(label, key)
         self.device.setCurrentIndex(max(0, self.device.findData(options.device)))
+        self.implant_labels = QLineEdit(", ".join(options.implant_labels))
+        self.implant_labels.setPlaceholderText("e.g. Titanium screw, Fixture X (Implant, fixture: known already)")
+        self.implant_labels.setToolTip("Labels in this folder that mean an implant whose system is not given, "
+                                       "separated by commas. They teach finding implants; fillings, caries, teeth "
+                                       "and design parts are never counted as implants.")
+        self.implant_labels.editingFinished.connect(self._implant_labels_changed)
         for label, widget in (("Epochs", self.epochs), ("Patience (epochs)", self.patience),
                               ("Frozen stages", self.freeze_depth), ("Image size", self.image_size),
                               ("Device", self.device), ("Time limit", self.time_limit),
                               ("Self-supervised pre-training epochs", self.pretrain_epochs),
-                              ("Cross-validation folds", self.folds)):
+                              ("Cross-validation folds", self.folds), ("Also implants", self.implant_labels)):
             form.addRow(label, widget)
         form.addRow(self.start_from_active)
         self.advanced.hide()
@@ -570,6 +586,10 @@ def _cell_colour(share: float, correct: bool) -> QColor:
     hue = QColor("#2e7d32") if correct else QColor("#c62828")
     return QColor.fromRgbF(1 - (1 - hue.redF()) * share * 0.55, 1 - (1 - hue.greenF()) * share * 0.55,
                            1 - (1 - hue.blueF()) * share * 0.55)
+
+
+def _label_list(text: str) -> tuple[str, ...]:
+    return tuple(label.strip() for label in text.split(",") if label.strip())
 
 
 def _html(text: str) -> str:

@@ -59,6 +59,12 @@ def card_warning(card: ModelCard | None) -> str:
     """The plain warning line: generated-only training data says so; otherwise the card's intended use."""
     if card is None:
         return "This model has no card: where its data came from is unknown. Not for diagnosis."
+    real = card.real_film_figures
+    if real.get("ap50") is not None:
+        named = ("" if card.systems_learnt_from_real_films else
+                 "; it learnt its systems from generated images and does not name them on a real film")
+        return (f"Finds implants on real films (AP50 {real['ap50']:.2f}, {real.get('false_per_image') or 0:.2f} "
+                f"false finds per image on {real.get('images', 0)} held-out real images){named}. Not for diagnosis.")
     seen = (json.dumps(card.training_data) + " " + " ".join(card.notes)).lower()
     if "generated" in seen or "synthetic" in seen:
         return GENERATED_WARNING

@@ -75,6 +75,8 @@ class TrainingRequest:
     val_fraction: float = 0.2  # shares of patients; the seed is config.seed
     test_fraction: float = 0.2
     only: tuple[str, ...] | None = None
+    # Labels that mean an implant whose system is not given, beyond the common names (labels.IMPLANT_NAMES).
+    implant_labels: tuple[str, ...] = ()
     annotation_dir: str | None = None  # a separate annotation folder (LabelImg's save folder); None: beside images
     threshold: float | None = None  # None: the predictor's default
     compare_with_parent: bool = True  # score the parent on the same held-out patients too

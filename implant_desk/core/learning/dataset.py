@@ -330,10 +330,14 @@ def _group_folds(samples: Sequence[Sample], n_splits: int, seed: int) -> list[tu
     with _warnings.catch_warnings():
         # "The least populated class has only N members": stratification is then best effort, as intended.
         _warnings.simplefilter("ignore", UserWarning)
+        folds = None
         if len(set(labels)) > 1:
             splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-            folds = list(splitter.split(samples, labels, groups))
-        else:
+            try:
+                folds = list(splitter.split(samples, labels, groups))
+            except ValueError:  # every system has fewer images than folds: no stratification is possible
+                folds = None
+        if folds is None:
             folds = list(GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(samples, groups=groups))
     return [(list(train), list(test)) for train, test in folds]
 

@@ -370,6 +370,22 @@ def validate(network: ImplantIdentifier, val: Sequence[PreparedImage], device) -
             for name in MONITORED}
 
 
+@torch.inference_mode()
+def classifier_logits(network: ImplantIdentifier, images: Sequence[PreparedImage]) -> tuple[np.ndarray, np.ndarray]:
+    """The classifier's logits on the annotated crops of every named fixture in ``images``, and their class
+    indices: what temperature scaling is fitted on (implant_desk.core.learning.calibration)."""
+    spec = network.spec
+    named = [(item.image, box, label) for item in images for box, label in zip(item.boxes, item.labels) if label >= 0]
+    if not named:
+        return np.zeros((0, len(spec.classes)), dtype=np.float32), np.zeros(0, dtype=np.int64)
+    crops = np.stack([fixture_crop(image, tuple(map(float, box)), spec.crop_size, spec.crop_margin)[0]
+                      for image, box, _ in named])
+    network.eval()
+    batches = normalize_uint8(torch.from_numpy(crops)[:, None]).split(64)
+    logits = torch.cat([network.classifier(batch) for batch in batches]).float().numpy()
+    return logits, np.array([label for *_, label in named], dtype=np.int64)
+
+
 def _eta(epoch_times: list[float], elapsed: float, done: int, steps: int, remaining_steps: int) -> float:
     per_step = (float(np.mean(epoch_times)) / steps) if epoch_times else elapsed / done
     return per_step * remaining_steps

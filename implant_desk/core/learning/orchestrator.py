@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from implant_desk.core.learning.config import TrainingConfig, TrainingError, TrainingRequest
+from implant_desk.core.learning.labels import LabelRoles
 from implant_desk.core.learning.dataset import (
     Dataset,
     Sample,
@@ -96,6 +97,7 @@ class _ScoredModel:
     split_name: str
     held_out: list[Sample]
     evaluation: Evaluation
+    real_films: Evaluation | None = None  # the real radiographs alone, when the held-out set mixes in generated ones
 
 
 def run(request: TrainingRequest, on_event: OnEvent = ignore, should_stop: Callable[[], bool] | None = None,
@@ -114,7 +116,8 @@ def run(request: TrainingRequest, on_event: OnEvent = ignore, should_stop: Calla
         config = replace(request.config, head_epochs=min(request.config.head_epochs, request.config.epochs))
         on_event(PhaseStarted("loading", "Reading the annotated images"))
         data = prepare_training_data(request.folders, request.val_fraction, request.test_fraction, config.seed,
-                                     request.only, annotation_dir=request.annotation_dir)
+                                     request.only, annotation_dir=request.annotation_dir,
+                                     implant_labels=request.implant_labels)
         on_event(DataRead(data.describe(), data.summary, tuple(data.warnings)))
         spec = training_spec(data.dataset.classes, parent, config.image_size, request.spec_overrides)
         runs = cross_validation_folds(data, config.folds, request.val_fraction) if config.folds else [data]
@@ -150,7 +153,7 @@ def run(request: TrainingRequest, on_event: OnEvent = ignore, should_stop: Calla
         check_cancel()
         on_event(PhaseStarted("publishing", "Saving the new version"))
         version = publish_result(best.result, best.data, parent, best.evaluation, best.split_name, threshold,
-                                 registry, cross_validation=cross_validation)
+                                 registry, cross_validation=cross_validation, real_films=best.real_films)
         for model in scored:  # the other folds' checkpoints: nothing left to resume either
             Path(model.result.config["checkpoint_path"]).unlink(missing_ok=True)
     except RunCancelled:
@@ -179,9 +182,12 @@ def _default_threshold() -> float:
 def prepare_training_data(folders: Sequence[str | os.PathLike], val_fraction: float = TrainingRequest.val_fraction,
                           test_fraction: float = TrainingRequest.test_fraction, seed: int = TrainingConfig.seed,
                           only: Sequence[str] | None = None, *,
-                          annotation_dir: str | os.PathLike | None = None) -> TrainingData:
-    """``annotation_dir``: where the annotations are when not beside the images (see ``load_dataset``)."""
-    dataset = load_dataset(folders, only, annotation_dir=annotation_dir)
+                          annotation_dir: str | os.PathLike | None = None,
+                          implant_labels: Sequence[str] = ()) -> TrainingData:
+    """``annotation_dir``: where the annotations are when not beside the images (see ``load_dataset``);
+    ``implant_labels``: the labels that mean an implant without a system, beyond the common names."""
+    dataset = load_dataset(folders, only, annotation_dir=annotation_dir,
+                           roles=LabelRoles.with_implant_labels(implant_labels))
     return _with_split(dataset, split_by_patient(dataset, val_fraction, test_fraction, seed))
 
 
@@ -206,10 +212,16 @@ def cross_validation_folds(data: TrainingData, folds: int, val_fraction: float) 
 def training_spec(classes: Sequence[str], parent: ModelVersion | None, det_size: int | None = None,
                   overrides: dict | None = None) -> ModelSpec:
     """The parent's architecture and input sizes (so its weights fit) with this data's systems; ``det_size``
-    and ``overrides`` (ModelSpec fields) change them."""
+    and ``overrides`` (ModelSpec fields) change them. Data that names no system (implants only, as most real
+    films' labels) keeps the parent's systems: it teaches the detector, and the classifier stays as it was."""
     from implant_desk.core.models.spec import ModelSpec
 
-    spec = replace(parent.card.spec, classes=tuple(classes)) if parent else ModelSpec(tuple(classes))
+    if not classes and parent is None:
+        raise TrainingError("No box names an implant system, and there is no model to keep systems from: label "
+                            "some fixtures with their system, or start from a model (not from ImageNet alone).")
+    spec = parent.card.spec if parent else ModelSpec(tuple(classes))
+    if classes:
+        spec = replace(spec, classes=tuple(classes))
     fields = dict(overrides or {})
     if "crop_size" in fields:
         fields["crop_size"] = tuple(int(v) for v in fields["crop_size"])
@@ -231,8 +243,10 @@ def train(data: TrainingData, spec: ModelSpec, config: TrainingConfig, parent: M
           on_event: OnEvent = ignore, should_stop: Callable[[], bool] | None = None) -> FitResult:
     """Build the network (the parent's fitting weights on ImageNet backbones), pre-train it when
     ``config.pretrain_epochs`` asks (not again when resuming), then ``fit`` it on ``data``'s split.
-    The time limit counts from the start of this step."""
-    from implant_desk.core.learning.fit import fit, prepare_images, resumes
+    The time limit counts from the start of this step. The classifier's confidences are then calibrated on the
+    validation patients (one temperature, kept in the model's spec)."""
+    from implant_desk.core.learning.calibration import fit_temperature
+    from implant_desk.core.learning.fit import classifier_logits, fit, prepare_images, resumes
     from implant_desk.core.learning.network import build_network
     from implant_desk.core.learning.pretrain import pretrain_before_fit
 
@@ -251,6 +265,9 @@ def train(data: TrainingData, spec: ModelSpec, config: TrainingConfig, parent: M
         if config.time_limit_s is not None:
             fit_config = replace(config, time_limit_s=max(0.0, config.time_limit_s - (time.monotonic() - started)))
     result = fit(network, train_images, val_images, fit_config, on_event, should_stop)
+    logits, labels = classifier_logits(result.network, val_images)
+    if len(labels):  # else the classifier did not learn here either: the parent's calibration stands
+        result.network.spec = replace(result.network.spec, temperature=fit_temperature(logits, labels))
     return replace(result, duration_s=time.monotonic() - started, config=config.to_dict())
 
 
@@ -271,6 +288,13 @@ def held_out(data: TrainingData) -> tuple[str, list[Sample]]:
 def evaluate_samples(predictor, samples: Sequence[Sample], classes: Sequence[str], threshold: float,
                      on_image: Callable[[int, int], None] | None = None) -> Evaluation:
     """Run ``predictor`` (models.predictor.Predictor) on every sample and score it against the annotations."""
+    return evaluate(predict_samples(predictor, samples, on_image), classes, threshold)
+
+
+def predict_samples(predictor, samples: Sequence[Sample],
+                    on_image: Callable[[int, int], None] | None = None) -> list[ImageResult]:
+    """What ``predictor`` finds on each sample's image (every candidate, whatever its confidence), beside the
+    annotated truth."""
     from implant_desk.core.imaging.loading import load_radiograph
 
     results = []
@@ -281,7 +305,7 @@ def evaluate_samples(predictor, samples: Sequence[Sample], classes: Sequence[str
             [TrueFixture(box, system) for box, system in sample.truth()]))
         if on_image is not None:
             on_image(number, len(samples))
-    return evaluate(results, classes, threshold)
+    return results
 
 
 def _evaluate_progress(on_event: OnEvent, model: str, check_cancel: Callable[[], None]) -> Callable[[int, int], None]:
@@ -298,9 +322,12 @@ def _score_on_held_out(result: FitResult, data: TrainingData, threshold: float, 
 
     split_name, samples = held_out(data)
     on_event(PhaseStarted("evaluating", f"Scoring {len(samples)} held-out images"))
-    evaluation = evaluate_samples(Predictor(result.network, "cpu"), samples, data.dataset.classes, threshold,
-                                  _evaluate_progress(on_event, "new", check_cancel))
-    return _ScoredModel(data, result, split_name, samples, evaluation)
+    results = predict_samples(Predictor(result.network, "cpu"), samples,
+                              _evaluate_progress(on_event, "new", check_cancel))
+    evaluation = evaluate(results, data.dataset.classes, threshold)
+    real = [r for r, sample in zip(results, samples) if not sample.generated]
+    real_films = evaluate(real, data.dataset.classes, threshold) if real and len(real) < len(results) else None
+    return _ScoredModel(data, result, split_name, samples, evaluation, real_films)
 
 
 def _baseline(parent: ModelVersion | None, samples: Sequence[Sample], classes: Sequence[str], threshold: float,
@@ -322,9 +349,11 @@ def _baseline(parent: ModelVersion | None, samples: Sequence[Sample], classes: S
 
 def publish_result(result: FitResult, data: TrainingData, parent: ModelVersion | None,
                    evaluation: Evaluation | None, evaluated_on: str, threshold: float,
-                   registry: Registry | None = None, cross_validation: dict | None = None) -> ModelVersion:
+                   registry: Registry | None = None, cross_validation: dict | None = None,
+                   real_films: Evaluation | None = None) -> ModelVersion:
     """Save the trained network with its card into a staging folder and publish it as the next version;
-    ``cross_validation``: the figures over k folds, kept with the model's own in the card's metrics."""
+    ``cross_validation``: the figures over k folds, kept with the model's own in the card's metrics;
+    ``real_films``: the held-out real radiographs' own figures, when generated ones were held out with them."""
     from implant_desk.core.models.card import ModelCard
     from implant_desk.core.models.weights import save_model
 
@@ -335,6 +364,8 @@ def publish_result(result: FitResult, data: TrainingData, parent: ModelVersion |
         metrics.update(split=evaluated_on, threshold=threshold)
     if cross_validation:
         metrics["cross_validation"] = cross_validation
+    if real_films is not None:
+        metrics["real_films"] = real_films.to_dict()
     notes = [f"Fine-tuned from version {parent.version}." if parent else "Trained from ImageNet backbones.",
              f"Figures are on {evaluated_on} patients the model never trained on."]
     if cross_validation:

@@ -52,6 +52,14 @@ class ModelCard:
         return self.spec.classes
 
     @property
+    def real_film_figures(self) -> dict:
+        """Its held-out figures on real radiographs (metrics.Evaluation.to_dict()); {} when never measured on any."""
+        if "real_films" in self.metrics:
+            return dict(self.metrics["real_films"])
+        held_out = (self.training_data.get("splits") or {}).get(self.metrics.get("split", ""), {})
+        return dict(self.metrics) if held_out.get("real_images") else {}
+
+    @property
     def systems_learnt_from_real_films(self) -> tuple[str, ...]:
         """The systems it was trained on with real radiographs labelled with them; the others it learnt from
         generated images only, and it does not name them on a real film."""
