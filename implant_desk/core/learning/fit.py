@@ -325,7 +325,7 @@ def _train_step(network, optimizer, batch: list[PreparedImage], spec, config: Tr
     crop_input = None if crops is None else normalize_uint8(crops).to(device)
     data_s = time.perf_counter() - started
     det_output, logits = network(det_input, crop_input)
-    targets = make_targets(boxes, tuple(det_output.shape[-2:]))
+    targets = make_targets(boxes, tuple(det_output.shape[-2:]), spec.det_stride)
     det_loss = detection_loss(det_output, {k: v.to(device) for k, v in targets.items()})
     cls_loss = torch.zeros((), device=device)
     if logits is not None:

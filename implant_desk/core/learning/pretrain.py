@@ -171,7 +171,7 @@ def bright_crop_boxes(image: np.ndarray, shape: FixtureShape, count: int,
 
 
 def _detector_features(detector: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    return detector.backbone_features(images)[1]  # stride 16: the deeper of the two maps its head reads
+    return detector.backbone_features(images)[-1]  # stride 16: the deepest of the maps its head reads
 
 
 def _classifier_features(classifier: nn.Module, crops: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,9 @@
-"""Single-class anchor-free fixture detector (CenterNet-style) on EfficientNet-Lite0 features at stride 8.
+"""Single-class anchor-free fixture detector (CenterNet-style) on EfficientNet-Lite0 features, output at stride 8
+or 4.
 
-Fixtures are few (1-3) and large, so one heat-map peak per fixture at stride 8 is plenty. Gaussian targets
+On a periapical, fixtures are few (1-3) and large, so one heat-map peak per fixture at stride 8 is plenty. On a
+panoramic, implants stand side by side and are a dozen pixels wide at the detector's input: at stride 8 two
+neighbours share a peak and one box spans both, so such models read the stride-4 map too (``ModelSpec.det_stride``). Gaussian targets
 are elliptical (sigma proportional to box width and height), which suits long, thin fixtures better than
 CenterNet's round ones. Every cell near a fixture's centre (TTFNet-style, weighted by the Gaussian) learns the
 distances from itself to the four box edges, in log space: a peak one or two cells off along a long fixture
@@ -16,19 +19,23 @@ from torchvision.ops import nms
 
 from implant_desk.core.models.backbones import make_lite0
 
-STRIDE = 8
+STRIDES = (8, 4)
 _HEAT_PRIOR = 0.05
-_MAX_PEAKS = 16
+_MAX_PEAKS = 32
 NMS_IOU = 0.45
 
 
 class FixtureDetector(nn.Module):
-    def __init__(self, pretrained: bool = True, width: int = 64):
+    def __init__(self, pretrained: bool = True, width: int = 64, stride: int = 8):
         super().__init__()
+        if stride not in STRIDES:
+            raise ValueError(f"the detector's output stride is one of {STRIDES}")
+        self.stride = stride
         lite0 = make_lite0(num_classes=0, pretrained=pretrained)
         self.stem = nn.Sequential(lite0.conv_stem, lite0.bn1)
-        # Stages 0-2 end at stride 8 (40 channels), stages 3-4 at stride 16 (112 channels); deeper ones unused.
+        # Stages 0-1 end at stride 4 (24 channels), 2 at stride 8 (40), 3-4 at stride 16 (112); deeper ones unused.
         self.stages = nn.ModuleList([lite0.blocks[i] for i in range(5)])
+        self.lateral4 = nn.Conv2d(24, width, 1) if stride == 4 else None
         self.lateral8 = nn.Conv2d(40, width, 1)
         self.lateral16 = nn.Conv2d(112, width, 1)
         self.head = nn.Sequential(
@@ -46,23 +53,26 @@ class FixtureDetector(nn.Module):
         """Pretrained parts from the input on, for freezing by depth."""
         return [self.stem, *self.stages]
 
-    def backbone_features(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The pretrained part's maps at stride 8 (40 channels) and 16 (112 channels), which the head reads."""
+    def backbone_features(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The pretrained part's maps at stride 4 (24 channels), 8 (40) and 16 (112), which the head reads."""
         x = self.stem(images)
+        maps = []
         for index, stage in enumerate(self.stages):
             x = stage(x)
-            if index == 2:
-                at8 = x
-        return at8, x
+            if index in (1, 2):
+                maps.append(x)
+        return maps[0], maps[1], x
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """(N, 1, H, W) normalised, H and W multiples of 32 -> (N, 5, H/8, W/8)."""
-        at8, at16 = self.backbone_features(images)
+        """(N, 1, H, W) normalised, H and W multiples of 32 -> (N, 5, H/stride, W/stride)."""
+        at4, at8, at16 = self.backbone_features(images)
         fused = self.lateral8(at8) + F.interpolate(self.lateral16(at16), size=at8.shape[-2:], mode="nearest")
+        if self.lateral4 is not None:
+            fused = self.lateral4(at4) + F.interpolate(fused, size=at4.shape[-2:], mode="nearest")
         return self.out(self.head(fused))
 
 
-def make_targets(boxes: list[torch.Tensor], shape: tuple[int, int]) -> dict[str, torch.Tensor]:
+def make_targets(boxes: list[torch.Tensor], shape: tuple[int, int], stride: int) -> dict[str, torch.Tensor]:
     """Boxes (x1, y1, x2, y2 in input pixels) per image -> heat map, centre mask, edge distances and their
     weights on the grid. A cell near two fixtures learns the one whose Gaussian is stronger there."""
     h, w = shape
@@ -75,7 +85,7 @@ def make_targets(boxes: list[torch.Tensor], shape: tuple[int, int]) -> dict[str,
     xs = torch.arange(w, dtype=torch.float32).view(1, w)
     for i, image_boxes in enumerate(boxes):
         for x1, y1, x2, y2 in image_boxes.tolist():
-            x1, y1, x2, y2 = x1 / STRIDE, y1 / STRIDE, max(x2, x1 + 1) / STRIDE, max(y2, y1 + 1) / STRIDE
+            x1, y1, x2, y2 = x1 / stride, y1 / stride, max(x2, x1 + 1) / stride, max(y2, y1 + 1) / stride
             ix, iy = min(max(int((x1 + x2) / 2), 0), w - 1), min(max(int((y1 + y2) / 2), 0), h - 1)
             sx, sy = max((x2 - x1) / 6, 0.5), max((y2 - y1) / 6, 0.5)
             gauss = torch.exp(-((xs - ix) ** 2 / (2 * sx**2) + (ys - iy) ** 2 / (2 * sy**2)))
@@ -105,7 +115,7 @@ def detection_loss(output: torch.Tensor, targets: dict[str, torch.Tensor]) -> to
     return (pos_loss + neg_loss) / count + box_loss
 
 
-def decode(output: torch.Tensor, min_score: float) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def decode(output: torch.Tensor, min_score: float, stride: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Network output -> per image (boxes (K, 4) in input pixels, scores (K,)), best first."""
     heat = torch.sigmoid(output[:, 0:1])
     peaks = heat == F.max_pool2d(heat, 3, stride=1, padding=1)
@@ -118,7 +128,7 @@ def decode(output: torch.Tensor, min_score: float) -> list[tuple[torch.Tensor, t
         idx, score = top.indices[keep], top.values[keep]
         cx, cy = (idx % w).float() + 0.5, (idx // w).float() + 0.5
         left, top, right, bottom = output[i, 1:5].flatten(1)[:, idx].exp()
-        boxes = torch.stack([cx - left, cy - top, cx + right, cy + bottom], dim=1) * STRIDE
+        boxes = torch.stack([cx - left, cy - top, cx + right, cy + bottom], dim=1) * stride
         kept = nms(boxes, score, NMS_IOU)
         results.append((boxes[kept], score[kept]))
     return results

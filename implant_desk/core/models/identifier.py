@@ -16,7 +16,7 @@ class ImplantIdentifier(nn.Module):
         super().__init__()
         avoid_denormals()
         self.spec = spec
-        self.detector = FixtureDetector(pretrained=pretrained)
+        self.detector = FixtureDetector(pretrained=pretrained, stride=spec.det_stride)
         self.classifier = FixtureClassifier(len(spec.classes), pretrained=pretrained)
 
     def forward(self, det_input: torch.Tensor,

@@ -148,7 +148,8 @@ class Predictor:
         tiles = tile_rects(w, h, self.spec.tile_size)
         inputs = [detector_input(image[y1:y2, x1:x2], self.spec.det_size) for x1, y1, x2, y2 in tiles]
         batch = normalize_uint8(torch.from_numpy(np.stack([padded for padded, _ in inputs]))[:, None])
-        decoded = decode(self.network.detector(batch.to(self.device)), self.spec.min_fixture_score)
+        decoded = decode(self.network.detector(batch.to(self.device)), self.spec.min_fixture_score,
+                         self.spec.det_stride)
         per_tile = [(found / scale).cpu() + torch.tensor([x1, y1, x1, y1], dtype=torch.float32)
                     for (found, _), (_, scale), (x1, y1, _, _) in zip(decoded, inputs, tiles)]
         boxes, scores = torch.cat(per_tile), torch.cat([found_scores.cpu() for _, found_scores in decoded])

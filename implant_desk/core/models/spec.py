@@ -14,6 +14,8 @@ class ModelSpec:
     ``det_size``: the detector sees the image scaled so its longer side is this many pixels.
     ``crop_size``: (height, width) of the upright fixture crop the classifier sees.
     ``crop_margin``: the crop extends the box by this fraction of its size on every side (context helps).
+    ``det_stride``: the detector's output grid in input pixels: 8, or 4 for films where implants stand side by
+    side and thin (panoramics).
     ``tile_size``: the largest square of the image (in its pixels) one detector input covers; larger films (full
     panoramics) are seen in overlapping tiles of this size, so fixtures keep the scale the model learnt. 0: the
     whole image always.
@@ -26,6 +28,7 @@ class ModelSpec:
     crop_size: tuple[int, int] = (192, 96)
     crop_margin: float = 0.08
     min_fixture_score: float = 0.3
+    det_stride: int = 8
     tile_size: int = 0
     temperature: float = 1.0
     architecture: str = ARCHITECTURE
@@ -43,6 +46,8 @@ class ModelSpec:
                              f"(it reads {ARCHITECTURE!r})")
         if self.det_size % 32:
             raise ValueError("det_size must be a multiple of 32")
+        if self.det_stride not in (4, 8):
+            raise ValueError("det_stride must be 4 or 8")
         if self.tile_size < 0 or not self.temperature > 0:
             raise ValueError("tile_size must be 0 or more and temperature above 0")
 
