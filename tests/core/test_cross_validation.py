@@ -51,4 +51,4 @@ def test_a_cross_validated_run_registers_the_best_fold_with_the_figures_over_fol
     assert set(cross["mean"]["per_class"][SYSTEMS[0]]) == {"sensitivity", "specificity", "accuracy"}
     versions = Registry(request.registry_root, request.default_model_dir).versions()
     assert [v.version for v in versions] == [final.version]  # one version for the whole cross-validation
-    assert versions[0].metrics["cross_validation"] == cross and versions[0].metrics["split"] == "test"
+    assert versions[0].card.metrics["cross_validation"] == cross and versions[0].card.metrics["split"] == "test"
