@@ -188,3 +188,27 @@ def _iou(a, b) -> float:
     iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = ix * iy
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def test_a_film_much_larger_than_the_models_view_keeps_the_scale_the_model_learnt():
+    from dataclasses import replace
+
+    from implant_desk.core.models.predictor import detection_side
+
+    spec = replace(SPEC, det_size=64, view_size=100)
+    assert detection_side(90, 70, spec) == 64  # a periapical-sized film: scaled to the detector's input
+    assert detection_side(130, 100, spec) == 64  # not much larger than the view: still
+    assert detection_side(300, 600, spec) == 384  # a panoramic: seen whole at the view's scale, not shrunk
+    assert detection_side(300, 600, replace(spec, view_size=0)) == 64
+
+
+def test_boxes_on_a_large_film_come_back_in_its_own_pixels():
+    from dataclasses import replace
+
+    predictor = _predictor(4.0)
+    predictor.spec = replace(SPEC, view_size=40)
+    radiograph = _radiograph()
+    film = replace(radiograph, pixels=np.tile(radiograph.pixels, (3, 4)))
+    fixtures = predictor.predict(film, threshold=0.0, measure=False)
+    assert fixtures
+    assert all(0 <= f.box[0] < f.box[2] <= film.width and 0 <= f.box[1] < f.box[3] <= film.height for f in fixtures)

@@ -22,7 +22,7 @@ from implant_desk.core.models.backbones import make_lite0
 STRIDES = (8, 4)
 _HEAT_PRIOR = 0.05
 _MAX_PEAKS = 32
-NMS_IOU = 0.45
+_NMS_IOU = 0.45
 
 
 class FixtureDetector(nn.Module):
@@ -129,6 +129,6 @@ def decode(output: torch.Tensor, min_score: float, stride: int) -> list[tuple[to
         cx, cy = (idx % w).float() + 0.5, (idx // w).float() + 0.5
         left, top, right, bottom = output[i, 1:5].flatten(1)[:, idx].exp()
         boxes = torch.stack([cx - left, cy - top, cx + right, cy + bottom], dim=1) * stride
-        kept = nms(boxes, score, NMS_IOU)
+        kept = nms(boxes, score, _NMS_IOU)
         results.append((boxes[kept], score[kept]))
     return results

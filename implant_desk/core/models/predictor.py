@@ -23,18 +23,19 @@ import numpy as np
 import torch
 
 from implant_desk.core.models.backbones import normalize_uint8
-from implant_desk.core.models.detector import NMS_IOU, decode
+from implant_desk.core.models.detector import decode
 from implant_desk.core.models.device import resolve_device
 from implant_desk.core.models.identifier import ImplantIdentifier
 from implant_desk.core.models.card import ModelCard
 from implant_desk.core.models.weights import load_model
+from implant_desk.core.models.spec import ModelSpec
 from implant_desk.core.models.preprocess import Box, detector_input, fixture_crop, grey8
-from implant_desk.core.models.tiling import merge_tile_boxes, tile_rects
 from implant_desk.core.imaging.radiograph import Radiograph
 
 DEFAULT_THRESHOLD = 0.5
 TOP_CANDIDATES = 3
 NOT_IDENTIFIED = "implant found; system not identified by this model"
+LARGE_FILM = 1.4  # a film this many times the model's view or larger is seen at the model's scale, not shrunk
 
 
 @dataclass(frozen=True)
@@ -142,26 +143,17 @@ class Predictor:
 
     @torch.inference_mode()
     def detect(self, image: np.ndarray) -> tuple[list[Box], list[float]]:
-        """Fixture boxes in image pixels (clipped to the image) and their scores, best first. A film much larger
-        than the model's ``tile_size`` is seen in overlapping tiles (implant_desk.core.models.tiling)."""
+        """Fixture boxes in image pixels (clipped to the image) and their scores, best first."""
+        padded, scale = detector_input(image, detection_side(*image.shape[:2], self.spec))
+        tensor = normalize_uint8(torch.from_numpy(padded)[None, None]).to(self.device)
+        (boxes, scores), = decode(self.network.detector(tensor), self.spec.min_fixture_score, self.spec.det_stride)
         h, w = image.shape[:2]
-        tiles = tile_rects(w, h, self.spec.tile_size)
-        inputs = [detector_input(image[y1:y2, x1:x2], self.spec.det_size) for x1, y1, x2, y2 in tiles]
-        batch = normalize_uint8(torch.from_numpy(np.stack([padded for padded, _ in inputs]))[:, None])
-        decoded = decode(self.network.detector(batch.to(self.device)), self.spec.min_fixture_score,
-                         self.spec.det_stride)
-        per_tile = [(found / scale).cpu() + torch.tensor([x1, y1, x1, y1], dtype=torch.float32)
-                    for (found, _), (_, scale), (x1, y1, _, _) in zip(decoded, inputs, tiles)]
-        boxes, scores = torch.cat(per_tile), torch.cat([found_scores.cpu() for _, found_scores in decoded])
-        if len(tiles) > 1:
-            tile_of = torch.cat([torch.full((len(b),), i) for i, b in enumerate(per_tile)])
-            kept = merge_tile_boxes(boxes, scores, tile_of, tiles, (w, h), NMS_IOU)
-            boxes, scores = boxes[kept], scores[kept]
+        boxes = (boxes / scale).cpu()
         boxes[:, 0::2] = boxes[:, 0::2].clamp(0, w)
         boxes[:, 1::2] = boxes[:, 1::2].clamp(0, h)
         keep = ((boxes[:, 2] - boxes[:, 0]) >= 2) & ((boxes[:, 3] - boxes[:, 1]) >= 2)
         return ([tuple(float(v) for v in b) for b in boxes[keep].tolist()],
-                [float(s) for s in scores[keep].tolist()])
+                [float(s) for s in scores.cpu()[keep].tolist()])
 
     @torch.inference_mode()
     def classify(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
@@ -189,6 +181,16 @@ class Predictor:
         classifier = self.network.classifier
         heat = grad_cam(classifier, classifier.cam_layer, tensor, class_index)
         return Explanation(region=region, heat=np.asarray(heat, dtype=np.float32))
+
+
+def detection_side(height: int, width: int, spec: ModelSpec) -> int:
+    """The longer side, in detector pixels, an image is seen at: ``det_size``, except for a film much larger
+    than the model's view (``spec.view_size``, e.g. a full panoramic), which keeps the scale of the films the
+    model learnt from and is seen whole in one pass of the fully convolutional detector (no tiles to merge)."""
+    longer = max(height, width)
+    if not spec.view_size or longer <= spec.view_size * LARGE_FILM:
+        return spec.det_size
+    return round(longer * spec.det_size / spec.view_size)
 
 
 def _with_measurement(fixture: FixturePrediction, radiograph: Radiograph) -> FixturePrediction:

@@ -16,9 +16,9 @@ class ModelSpec:
     ``crop_margin``: the crop extends the box by this fraction of its size on every side (context helps).
     ``det_stride``: the detector's output grid in input pixels: 8, or 4 for films where implants stand side by
     side and thin (panoramics).
-    ``tile_size``: the largest square of the image (in its pixels) one detector input covers; larger films (full
-    panoramics) are seen in overlapping tiles of this size, so fixtures keep the scale the model learnt. 0: the
-    whole image always.
+    ``view_size``: the span (image pixels) of the films the model learnt from, which it sees at ``det_size``; a
+    film much larger (a full panoramic) is seen at that same scale, whole, instead of being shrunk until its
+    fixtures are a few pixels wide (models.predictor.detection_side). 0: every image is scaled to ``det_size``.
     ``temperature``: the classifier's logits are divided by it before the softmax (temperature scaling, fitted
     on the validation patients), so that a confidence of 0.8 is right about 4 times in 5.
     """
@@ -29,7 +29,7 @@ class ModelSpec:
     crop_margin: float = 0.08
     min_fixture_score: float = 0.3
     det_stride: int = 8
-    tile_size: int = 0
+    view_size: int = 0
     temperature: float = 1.0
     architecture: str = ARCHITECTURE
     preprocessing: str = field(default=(
@@ -48,8 +48,8 @@ class ModelSpec:
             raise ValueError("det_size must be a multiple of 32")
         if self.det_stride not in (4, 8):
             raise ValueError("det_stride must be 4 or 8")
-        if self.tile_size < 0 or not self.temperature > 0:
-            raise ValueError("tile_size must be 0 or more and temperature above 0")
+        if self.view_size < 0 or not self.temperature > 0:
+            raise ValueError("view_size must be 0 or more and temperature above 0")
 
     def to_dict(self) -> dict:
         data = asdict(self)
