@@ -190,25 +190,27 @@ def _iou(a, b) -> float:
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
-def test_a_film_much_larger_than_the_models_view_keeps_the_scale_the_model_learnt():
+def test_a_full_panoramic_keeps_the_scale_the_model_learnt():
     from dataclasses import replace
 
-    from implant_desk.core.models.predictor import detection_side
+    from implant_desk.core.models.predictor import LARGE_FILM_PX, detection_side
 
-    spec = replace(SPEC, det_size=64, view_size=100)
-    assert detection_side(90, 70, spec) == 64  # a periapical-sized film: scaled to the detector's input
-    assert detection_side(130, 100, spec) == 64  # not much larger than the view: still
-    assert detection_side(300, 600, spec) == 384  # a panoramic: seen whole at the view's scale, not shrunk
-    assert detection_side(300, 600, replace(spec, view_size=0)) == 64
+    spec = replace(SPEC, det_size=64, view_size=640)
+    assert detection_side(1300, 1000, spec) == 64  # a periapical: scaled to the detector's input
+    assert detection_side(640, 640, spec) == 64  # a panoramic crop, as the model learnt them
+    assert LARGE_FILM_PX <= 2000
+    assert detection_side(1500, 3000, spec) == 300  # a full panoramic: seen whole at the crops' scale
+    assert detection_side(1500, 3000, replace(spec, view_size=0)) == 64
 
 
-def test_boxes_on_a_large_film_come_back_in_its_own_pixels():
+def test_boxes_on_a_full_panoramic_come_back_in_its_own_pixels():
     from dataclasses import replace
 
     predictor = _predictor(4.0)
-    predictor.spec = replace(SPEC, view_size=40)
+    predictor.spec = replace(SPEC, view_size=1000)
     radiograph = _radiograph()
-    film = replace(radiograph, pixels=np.tile(radiograph.pixels, (3, 4)))
+    film = replace(radiograph, pixels=np.tile(radiograph.pixels, (20, 26)))
+    assert max(film.pixels.shape) >= 1800
     fixtures = predictor.predict(film, threshold=0.0, measure=False)
     assert fixtures
     assert all(0 <= f.box[0] < f.box[2] <= film.width and 0 <= f.box[1] < f.box[3] <= film.height for f in fixtures)

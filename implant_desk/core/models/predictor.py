@@ -35,7 +35,9 @@ from implant_desk.core.imaging.radiograph import Radiograph
 DEFAULT_THRESHOLD = 0.5
 TOP_CANDIDATES = 3
 NOT_IDENTIFIED = "implant found; system not identified by this model"
-LARGE_FILM = 1.4  # a film this many times the model's view or larger is seen at the model's scale, not shrunk
+# A film this long or longer is a full panoramic (periapicals are about 1000-1300 px, panoramics 2000-3300):
+# shrunk to the detector's input its fixtures would be a few pixels wide.
+LARGE_FILM_PX = 1800
 
 
 @dataclass(frozen=True)
@@ -184,13 +186,13 @@ class Predictor:
 
 
 def detection_side(height: int, width: int, spec: ModelSpec) -> int:
-    """The longer side, in detector pixels, an image is seen at: ``det_size``, except for a film much larger
-    than the model's view (``spec.view_size``, e.g. a full panoramic), which keeps the scale of the films the
-    model learnt from and is seen whole in one pass of the fully convolutional detector (no tiles to merge)."""
+    """The longer side, in detector pixels, an image is seen at: ``det_size``, except for a full panoramic, which
+    is seen at the scale of the model's view (``spec.view_size``: the span of the panoramic crops it learnt
+    from), whole, in one pass of the fully convolutional detector (no tiles to merge)."""
     longer = max(height, width)
-    if not spec.view_size or longer <= spec.view_size * LARGE_FILM:
+    if not spec.view_size or longer < LARGE_FILM_PX:
         return spec.det_size
-    return round(longer * spec.det_size / spec.view_size)
+    return max(spec.det_size, round(longer * spec.det_size / spec.view_size))
 
 
 def _with_measurement(fixture: FixturePrediction, radiograph: Radiograph) -> FixturePrediction:

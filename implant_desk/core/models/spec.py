@@ -16,9 +16,9 @@ class ModelSpec:
     ``crop_margin``: the crop extends the box by this fraction of its size on every side (context helps).
     ``det_stride``: the detector's output grid in input pixels: 8, or 4 for films where implants stand side by
     side and thin (panoramics).
-    ``view_size``: the span (image pixels) of the films the model learnt from, which it sees at ``det_size``; a
-    film much larger (a full panoramic) is seen at that same scale, whole, instead of being shrunk until its
-    fixtures are a few pixels wide (models.predictor.detection_side). 0: every image is scaled to ``det_size``.
+    ``view_size``: the span (image pixels) of the panoramic crops the model learnt from, which it saw at
+    ``det_size``; a full panoramic is seen at that same scale, whole, instead of being shrunk until its fixtures
+    are a few pixels wide (models.predictor.detection_side). 0: every image is scaled to ``det_size``.
     ``temperature``: the classifier's logits are divided by it before the softmax (temperature scaling, fitted
     on the validation patients), so that a confidence of 0.8 is right about 4 times in 5.
     """
