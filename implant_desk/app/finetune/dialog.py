@@ -451,7 +451,7 @@ class FinetuneDialog(QDialog):
             self.device.addItem(label, key)
         self.device.setCurrentIndex(max(0, self.device.findData(options.device)))
         self.implant_labels = QLineEdit(", ".join(options.implant_labels))
-        self.implant_labels.setPlaceholderText("e.g. Titanium screw, Fixture X (Implant, fixture: known already)")
+        self.implant_labels.setPlaceholderText("e.g. Titanium screw, Fixture X")
         self.implant_labels.setToolTip("Labels in this folder that mean an implant whose system is not given, "
                                        "separated by commas. They teach finding implants; fillings, caries, teeth "
                                        "and design parts are never counted as implants.")

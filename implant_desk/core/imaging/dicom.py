@@ -20,10 +20,8 @@ from pydicom.pixels import apply_color_lut, apply_modality_lut, pixel_array
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from implant_desk.core.imaging.dicom_codecs import encoded_frame_size, preferred_plugin, register_plugins
-from implant_desk.core.imaging.windowing import default_window
 from implant_desk.core.errors import UnreadableImageError
-from implant_desk.core.imaging.sanity import check_frame, check_pixel_count, plausible_spacing
+from implant_desk.core.imaging.dicom_codecs import encoded_frame_size, preferred_plugin, register_plugins
 from implant_desk.core.imaging.radiograph import (
     GENERATED_BY,
     SPACING_IMAGER,
@@ -32,6 +30,8 @@ from implant_desk.core.imaging.radiograph import (
     DisplayWindow,
     Radiograph,
 )
+from implant_desk.core.imaging.sanity import check_frame, check_pixel_count, plausible_spacing
+from implant_desk.core.imaging.windowing import default_window
 
 register_plugins()
 

@@ -17,10 +17,10 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from implant_desk.core.imaging.windowing import default_window
 from implant_desk.core.errors import UnreadableImageError
-from implant_desk.core.imaging.sanity import check_frame, check_pixel_count, plausible_spacing
 from implant_desk.core.imaging.radiograph import GENERATED_BY, SPACING_RESOLUTION_TAG, SPACING_UNKNOWN, Radiograph
+from implant_desk.core.imaging.sanity import check_frame, check_pixel_count, plausible_spacing
+from implant_desk.core.imaging.windowing import default_window
 
 DAMAGED = "the image data is damaged or incomplete (the file may be cut short)"
 

@@ -29,11 +29,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from implant_desk.core.imaging import loading as imaging
 from implant_desk.core.annotations.folder import ANNOTATED, NOT_ANNOTATED, VERIFIED, scan_image_folder
 from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.annotations.store import load_annotation
 from implant_desk.core.errors import FileProblem, ImplantDeskError
+from implant_desk.core.imaging import loading as imaging
 from implant_desk.core.learning.labels import IMPLANT, SYSTEM, LabelRoles
 from implant_desk.core.synthetic.writer import GENERATOR, TRUTH_FILE
 

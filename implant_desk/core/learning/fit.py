@@ -23,17 +23,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.atomic import atomic_write_bytes
 from implant_desk.core.learning import distributed
 from implant_desk.core.learning.augment import AugmentConfig, augment, augment_image, build_augmentation
 from implant_desk.core.learning.config import MONITORED, TrainingConfig, TrainingError
+from implant_desk.core.learning.dataset import Sample
 from implant_desk.core.learning.events import EpochEnded, OnEvent, TrainStep, ignore
 from implant_desk.core.learning.schedule import set_scheduled_lr
 from implant_desk.core.models.backbones import normalize_uint8
@@ -53,11 +52,6 @@ DETECTOR_AUGMENTATION = AugmentConfig(quarter_turns=False, max_rotation_deg=0.0,
 # The classifier's crops: fixtures stand at any tilt within them, so rotations as wide as the tilts a film
 # shows, but no quarter turns and no shifts (the crop follows the box).
 CROP_AUGMENTATION = replace(DETECTOR_AUGMENTATION, max_rotation_deg=20.0, max_shift=0.0, scale=(1.0, 1.0))
-
-
-class Sample(Protocol):
-    image_path: Path | str
-    annotation: ImageAnnotation
 
 
 @dataclass

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from implant_desk.core.learning.config import TrainingConfig, TrainingError, TrainingRequest
-from implant_desk.core.learning.labels import LabelRoles
 from implant_desk.core.learning.dataset import (
     Dataset,
     Sample,
@@ -50,6 +49,7 @@ from implant_desk.core.learning.events import (
     PhaseStarted,
     ignore,
 )
+from implant_desk.core.learning.labels import LabelRoles
 from implant_desk.core.learning.metrics import (
     Evaluation,
     ImageResult,
@@ -84,8 +84,9 @@ class TrainingData:
     def describe(self) -> str:
         """One line a user reads before training starts."""
         dataset = self.dataset
-        return (f"{len(dataset.samples)} images, {dataset.fixtures} fixtures, {len(dataset.patients)} patients, "
-                f"{len(dataset.classes)} systems ({', '.join(dataset.classes)})")
+        systems = (f"{len(dataset.classes)} systems ({', '.join(dataset.classes)})" if dataset.classes else
+                   "no system named (the starting model's are kept)")
+        return f"{len(dataset.samples)} images, {dataset.fixtures} fixtures, {len(dataset.patients)} patients, {systems}"
 
 
 @dataclass

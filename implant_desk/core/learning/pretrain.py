@@ -36,14 +36,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from implant_desk.core.errors import FileProblem
-from implant_desk.core.models.backbones import normalize_uint8
-from implant_desk.core.models.identifier import ImplantIdentifier
-from implant_desk.core.models.preprocess import detector_input, fixture_crop, grey8
 from implant_desk.core.learning import distributed
 from implant_desk.core.learning.config import TrainingConfig, TrainingError
 from implant_desk.core.learning.events import OnEvent, PretrainStep, ignore
 from implant_desk.core.learning.schedule import set_scheduled_lr
+from implant_desk.core.models.backbones import normalize_uint8
 from implant_desk.core.models.device import resolve_device
+from implant_desk.core.models.identifier import ImplantIdentifier
+from implant_desk.core.models.preprocess import detector_input, fixture_crop, grey8
 
 PATCH = 16  # the study's patch size
 # Crops taken at up to this much the fixture's typical size: images are kept only as large as that needs.

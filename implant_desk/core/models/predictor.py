@@ -22,15 +22,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from implant_desk.core.imaging.radiograph import Radiograph
 from implant_desk.core.models.backbones import normalize_uint8
+from implant_desk.core.models.card import ModelCard
 from implant_desk.core.models.detector import decode
 from implant_desk.core.models.device import resolve_device
 from implant_desk.core.models.identifier import ImplantIdentifier
-from implant_desk.core.models.card import ModelCard
-from implant_desk.core.models.weights import load_model
-from implant_desk.core.models.spec import ModelSpec
 from implant_desk.core.models.preprocess import Box, detector_input, fixture_crop, grey8
-from implant_desk.core.imaging.radiograph import Radiograph
+from implant_desk.core.models.spec import ModelSpec
+from implant_desk.core.models.weights import load_model
 
 DEFAULT_THRESHOLD = 0.5
 TOP_CANDIDATES = 3

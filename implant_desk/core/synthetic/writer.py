@@ -16,8 +16,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict
 from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
 
