@@ -1,6 +1,8 @@
-"""Re-create ``identify.png``: the annotation window with the Identify panel after identifying a generated image.
+"""Re-create ``identify.png``: the annotation window with the Identify panel after identifying a generated image
+(or, with ``--film``, a copy of a real radiograph, as ``identify-real.png``).
 
     xvfb-run -a python docs/screenshots/take_identify_screenshot.py [--model DIR] [--out DIR]
+    xvfb-run -a python docs/screenshots/take_identify_screenshot.py --film ../shared/data/dental-xray/images/X.jpg
 
 The model (default: the shipped ``models/default``, version 1; another one is published into a temporary
 registry and activated) is loaded by the panel exactly as it loads the active model for a user. The image is
@@ -46,6 +48,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE)
     parser.add_argument("--seed", type=int, default=31)
     parser.add_argument("--threshold", type=int, default=50, help="the panel's threshold in percent")
+    parser.add_argument("--film", type=Path, help="a real radiograph to identify (copied; never written)")
+    parser.add_argument("--size", default="1500x950", help="the window's size, e.g. 1280x800")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["IMPLANT_DESK_HOME"] = str(Path(tmp) / "home")
@@ -58,12 +62,16 @@ def main() -> None:
         if args.model.resolve() != (HERE.parents[1] / "models" / "default").resolve():
             publish(args.model.resolve())  # the shipped default is version 1 of every registry already
         folder = Path(tmp) / "radiographs"
-        systems = load_systems()
-        write_dataset(folder, generate_series(2, args.seed, systems), "dicom", args.seed, systems)
-        for xml in folder.glob("*.xml"):
-            xml.unlink()  # not annotated yet: the panel's boxes are the only ones on screen
+        if args.film:
+            folder.mkdir()
+            shutil.copy(args.film, folder / args.film.name)
+        else:
+            systems = load_systems()
+            write_dataset(folder, generate_series(2, args.seed, systems), "dicom", args.seed, systems)
+            for xml in folder.glob("*.xml"):
+                xml.unlink()  # not annotated yet: the panel's boxes are the only ones on screen
         window = MainWindow(Settings(), load_image)
-        window.resize(1500, 950)
+        window.resize(*(int(v) for v in args.size.split("x")))
         window.show()
         window.open_folder(folder)
         panel = window.identify_panel
@@ -85,11 +93,12 @@ def main() -> None:
         for _ in range(5):
             app.processEvents()
         args.out.mkdir(parents=True, exist_ok=True)
-        window.grab().save(str(args.out / "identify.png"))
+        name = "identify-real.png" if args.film else "identify.png"
+        window.grab().save(str(args.out / name))
         panel.shutdown()
         window.session.document.mark_saved()
         window.close()
-        print(f"wrote {args.out / 'identify.png'}: {panel.summary.text()}")
+        print(f"wrote {args.out / name}: {panel.summary.text()}")
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ def publish_stand_in(registry: Registry, intended_use: str) -> str:
     weights are never loaded (``StandInLoader`` gives a FakePredictor instead). Returns the version."""
     weights = b"stand-in weights"
     card = replace(read_card(registry.default_dir), intended_use=intended_use, parent_version="1",
-                   training_data={"images": 40}, notes=["Fine-tuned from version 1."],
+                   training_data={"images": 40}, metrics={}, notes=["Fine-tuned from version 1."],
                    weights_sha256=hashlib.sha256(weights).hexdigest())
     with registry.staging() as staged:
         (staged / WEIGHTS_NAME).write_bytes(weights)

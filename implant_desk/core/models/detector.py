@@ -21,7 +21,7 @@ from implant_desk.core.models.backbones import make_lite0
 
 STRIDES = (8, 4)
 _HEAT_PRIOR = 0.05
-_MAX_PEAKS = 32
+_MAX_PEAKS = 16
 _NMS_IOU = 0.45
 
 
