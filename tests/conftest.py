@@ -23,7 +23,11 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory, monkeypatch):
-    """Keep settings, the demo cache and the model registry of every test away from the real user's."""
+def _isolated_user_dirs(tmp_path_factory):
+    """Keep settings, the demo cache and the model registry of every test away from the real user's. Its own
+    MonkeyPatch, so a test's ``monkeypatch.undo()`` cannot lift it (a window closing after that wrote the real
+    user's settings)."""
     home = tmp_path_factory.mktemp("user")
-    monkeypatch.setenv("IMPLANT_DESK_HOME", str(home))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IMPLANT_DESK_HOME", str(home))
+        yield
