@@ -51,7 +51,7 @@ def main() -> int:
     import torchvision
 
     from implant_desk.core.imaging.loading import load_radiograph
-    from implant_desk.core.learning.metrics import evaluate
+    from implant_desk.core.learning.metrics import at_score, evaluate
     from implant_desk.core.learning.orchestrator import predict_samples
     from implant_desk.core.models.predictor import Predictor
     from implant_desk.core.models.preprocess import grey8
@@ -70,8 +70,7 @@ def main() -> int:
     predictor.spec = spec
     print(f"1. held-out real crops: implant AP50 {evaluate(results).ap50:.3f}")
     for threshold in sorted({0.3, 0.4, 0.5, floor}):
-        kept = [type(r)([p for p in r.predictions if p.score >= threshold], r.truth) for r in results]
-        at = evaluate(kept)
+        at = evaluate(at_score(results, threshold))
         mark = "  (the model's floor, what the app uses)" if threshold == floor else ""
         print(f"   score >= {threshold:.2f}: recall {at.recall:.3f}, {at.false_per_image:.2f} false finds per image{mark}")
 

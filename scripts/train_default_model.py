@@ -203,7 +203,7 @@ def better_classifier(network, other_model: Path, validation) -> str:
 def fixture_score_floor(network, validation, most_false_per_image: float = 0.2) -> float:
     """The lowest detector score, in steps of 0.05 from 0.3, at which the validation films get at most
     ``most_false_per_image`` false finds per image (the issue's target): chosen on validation, never on test."""
-    from implant_desk.core.learning.metrics import evaluate
+    from implant_desk.core.learning.metrics import at_score, evaluate
     from implant_desk.core.learning.orchestrator import predict_samples
     from implant_desk.core.models.predictor import Predictor
 
@@ -211,8 +211,7 @@ def fixture_score_floor(network, validation, most_false_per_image: float = 0.2) 
     probe.spec = replace(network.spec, min_fixture_score=0.05)
     results = predict_samples(probe, validation)
     for floor in [round(0.3 + 0.05 * step, 2) for step in range(12)]:
-        kept = [type(r)([p for p in r.predictions if p.score >= floor], r.truth) for r in results]
-        if evaluate(kept).false_per_image <= most_false_per_image:
+        if evaluate(at_score(results, floor)).false_per_image <= most_false_per_image:
             return floor
     return 0.85
 

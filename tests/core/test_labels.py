@@ -81,3 +81,15 @@ def test_implants_without_a_system_count_for_detection_not_for_naming():
     assert evaluation.top1 == 1.0  # only the named fixture is judged for its system
     assert evaluation.false_detections == 1 and evaluation.false_per_image == 1.0
     assert evaluation.to_dict()["recall"] == 1.0
+
+
+def test_recall_and_false_finds_at_a_detector_threshold_come_from_one_pass():
+    from implant_desk.core.learning.metrics import at_score
+
+    truth = [TrueFixture((0, 0, 10, 30), None)]
+    found = [PredictedFixture((0, 0, 10, 30), 0.45), PredictedFixture((50, 0, 60, 30), 0.35)]
+    results = [ImageResult(found, truth)]
+    assert evaluate(at_score(results, 0.3)).false_per_image == 1.0
+    at_half = evaluate(at_score(results, 0.5))
+    assert at_half.recall == 0.0 and at_half.false_per_image == 0.0
+    assert len(results[0].predictions) == 2  # the original is left as it was

@@ -170,6 +170,12 @@ def _match(ranked: Sequence[PredictedFixture], truth: Sequence[TrueFixture], iou
     return result
 
 
+def at_score(results: Sequence[ImageResult], floor: float) -> list[ImageResult]:
+    """The same images with only the detections scoring ``floor`` or more: recall and false finds at a
+    detector threshold, from one prediction pass."""
+    return [ImageResult([p for p in r.predictions if p.score >= floor], r.truth) for r in results]
+
+
 def average_precision(results: Sequence[ImageResult], iou_threshold: float = 0.5) -> float:
     """Class-agnostic fixture detection AP at one IoU threshold; NaN when there is no true fixture."""
     scores: list[float] = []
