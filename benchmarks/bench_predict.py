@@ -75,7 +75,7 @@ def main() -> int:
             predictor, weights = Predictor(ImplantIdentifier(spec, pretrained=True), "cpu"), "ImageNet backbones only"
         fixtures = predictor.predict(radiograph, threshold=0.0)
         print(f"image {radiograph.width}x{radiograph.height} (16-bit PNG), {len(fixtures)} fixture(s) found; "
-              f"model: {weights}; torch threads {args.threads}")
+              f"model: {weights}; runs on {'ONNX Runtime' if predictor.graphs else 'torch'}; threads {args.threads}")
 
         identify = median_ms(lambda: predictor.predict(load_radiograph(image_path), measure=False), args.runs)
         with_sizes = median_ms(lambda: predictor.predict(load_radiograph(image_path)), args.runs)

@@ -2,6 +2,7 @@
 
     nice python scripts/train_default_model.py            # the shipped model (seed 2026, 2 threads)
     python scripts/train_default_model.py --out /tmp/m    # anywhere else
+    python scripts/train_default_model.py --from models/default --lr 1e-3 --epochs 4   # train it further
 
 Two kinds of data, each with a held-out part the model never trains on:
 - generated periapical radiographs (``implant_desk.core.synthetic``) name the model's three systems, which are
@@ -27,7 +28,10 @@ from pathlib import Path
 
 import torch
 
+from implant_desk.core.learning.config import TrainingConfig
+
 REPO = Path(__file__).resolve().parents[1]
+TRAINING_DEFAULTS = TrainingConfig()
 REAL_IMAGES = REPO.parent / "shared" / "data" / "dental-xray"
 UNSTRETCH = 2.0  # Roboflow squeezed these 2:1 panoramic crops into 640x640 squares
 REAL_SOURCE = ('"Рентгеновские снимки" (Roboflow Universe dental-uispo/-bhjcu v2, exported 2024-06-01), panoramic '
@@ -43,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--val-images", type=int, default=32)
     parser.add_argument("--test-images", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=TRAINING_DEFAULTS.lr, help="the heads' learning rate; the "
+                        "backbones' is a tenth of it")
+    parser.add_argument("--from", dest="start_from", type=Path, metavar="MODEL",
+                        help="start from this model's weights (same architecture), the whole network training from "
+                             "the first epoch; without it, from ImageNet backbones with new heads")
     parser.add_argument("--time-limit", type=float, default=45.0, metavar="MINUTES")
     parser.add_argument("--det-size", type=int, default=448)
     parser.add_argument("--unstretch", type=float, default=UNSTRETCH, metavar="FACTOR",
@@ -57,14 +66,14 @@ def main(argv: list[str] | None = None) -> int:
                              "classifier learns from the 60 generated images alone, 4 %% of the steps)")
     args = parser.parse_args(argv)
 
-    from implant_desk.core.learning.config import TrainingConfig
     from implant_desk.core.learning.dataset import Dataset, Split, load_dataset, summarize
     from implant_desk.core.learning.metrics import evaluate
     from implant_desk.core.learning.orchestrator import TrainingData, predict_samples, train
-    from implant_desk.core.models.card import ModelCard
+    from implant_desk.core.models.card import ModelCard, read_card
     from implant_desk.core.models.predictor import DEFAULT_THRESHOLD, Predictor
     from implant_desk.core.models.spec import ModelSpec
     from implant_desk.core.models.weights import save_model
+    from implant_desk.core.registry import ModelVersion
     from implant_desk.core.synthetic import generate_series, load_systems, write_dataset
 
     if not args.real.is_dir():
@@ -95,8 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         spec = ModelSpec(classes=classes, det_size=args.det_size, det_stride=args.det_stride, view_size=view)
         checkpoint = args.checkpoint or Path(tmp) / "checkpoint.pt"
         config = TrainingConfig(epochs=args.epochs, seed=args.seed, device="cpu", monitor="ap50", patience=4,
+                                lr=args.lr, head_epochs=0 if args.start_from else TRAINING_DEFAULTS.head_epochs,
                                 time_limit_s=args.time_limit * 60, checkpoint_path=str(checkpoint))
-        result = train(data, spec, config, on_event=_print_progress)
+        parent = ModelVersion("start", args.start_from, read_card(args.start_from), True) if args.start_from else None
+        result = train(data, spec, config, parent=parent, on_event=_print_progress)
         classifier_note = (better_classifier(result.network, args.classifier_from, generated["val"])
                            if args.classifier_from else "trained with the detector")
         print(f"classifier: {classifier_note}", flush=True)
@@ -111,9 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         real_results = predict_samples(predictor, real_split.test)
         ms = (time.perf_counter() - started) * 1000 / max(len(real_split.test), 1)
-        on_generated = evaluate(predict_samples(predictor, generated["test"]), classes, DEFAULT_THRESHOLD)
-        on_real = evaluate(real_results, classes, DEFAULT_THRESHOLD)
-        on_exported = evaluate(predict_samples(predictor, as_exported.test), classes, DEFAULT_THRESHOLD)
+        floor = result.network.spec.min_fixture_score
+        on_generated = evaluate(predict_samples(predictor, generated["test"]), classes, DEFAULT_THRESHOLD, floor)
+        on_real = evaluate(real_results, classes, DEFAULT_THRESHOLD, floor)
+        on_exported = evaluate(predict_samples(predictor, as_exported.test), classes, DEFAULT_THRESHOLD, floor)
         real_sources = len({s.patient_id for s in real_split.test})
         print(f"held out, generated: top-1 {on_generated.top1:.3f}, top-3 {on_generated.top3:.3f}, "
               f"AP50 {on_generated.ap50:.3f}, ECE {on_generated.calibration_error:.3f}", flush=True)
@@ -154,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                       "duration_s": round(result.duration_s, 1), "device": result.device, "threads": args.threads,
                       "stop_reason": result.stop_reason, "epochs_run": result.epochs_run,
                       "best_epoch": result.best_epoch, "script": "scripts/train_default_model.py",
+                      "started_from": ({"model": str(args.start_from), "weights_sha256": parent.card.weights_sha256,
+                                        "training": parent.card.training} if parent else "ImageNet backbones"),
                       "classifier": classifier_note,
                       "command": "python scripts/train_default_model.py " + " ".join(argv or sys.argv[1:]),
                       "history": [{"epoch": e.epoch, "val": e.val, "elapsed_s": round(e.elapsed_s)}
@@ -207,9 +221,7 @@ def fixture_score_floor(network, validation, most_false_per_image: float = 0.2) 
     from implant_desk.core.learning.orchestrator import predict_samples
     from implant_desk.core.models.predictor import Predictor
 
-    probe = Predictor(network, "cpu")
-    probe.spec = replace(network.spec, min_fixture_score=0.05)
-    results = predict_samples(probe, validation)
+    results = predict_samples(Predictor(network, "cpu"), validation)
     for floor in [round(0.3 + 0.05 * step, 2) for step in range(12)]:
         if evaluate(at_score(results, floor)).false_per_image <= most_false_per_image:
             return floor

@@ -13,6 +13,7 @@ from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.annotations.voc import write_voc
 from implant_desk.core.learning.config import TrainingConfig
 from implant_desk.core.learning.events import EpochEnded
+from implant_desk.core.learning.fit import planned_epochs
 from implant_desk.core.learning.orchestrator import (
     checkpoint_path,
     evaluate_samples,
@@ -109,3 +110,12 @@ def test_publish_result_writes_weights_and_a_complete_card(folder, tmp_path):
     assert card["created"]
     assert not checkpoint.exists()
     assert load_model(version.folder).card.version == "2"  # the published card still matches its weights
+
+
+def test_a_time_limit_shortens_the_schedule_so_the_learning_rate_has_decayed_by_it():
+    half_hour = TrainingConfig(epochs=30, time_limit_s=1800)
+    assert planned_epochs(half_hour, 1, [], 0.0) == 30  # nothing measured yet
+    assert planned_epochs(half_hour, 2, [600.0], 600.0) == 3  # 1200 s left: two more 600-s epochs
+    assert planned_epochs(half_hour, 3, [600.0, 700.0], 1300.0) == 3  # this one will be cut: never below it
+    assert planned_epochs(TrainingConfig(epochs=4, time_limit_s=1800), 2, [60.0], 60.0) == 4  # all fit in time
+    assert planned_epochs(TrainingConfig(epochs=30), 2, [600.0], 600.0) == 30  # no limit

@@ -170,3 +170,16 @@ def test_a_system_absent_from_data_and_claims_does_not_inflate_the_overall_figur
     assert math.isnan(report.overall.specificity)  # no negatives among the systems present
     assert report.overall.accuracy == 0.0
     assert report.per_class["unused"].specificity == 1.0
+
+
+def test_ap_ranks_every_detection_while_recall_and_false_finds_count_those_at_the_floor():
+    """A fixture found only at a low score still raises AP (the ranked curve goes on under the floor), but
+    a user shown the fixtures above the floor does not see it: it is missed for recall, as is the false find."""
+    found_low = ImageResult([PredictedFixture((0.0, 0.0, 10.0, 10.0), 0.2, (("TS III", 0.9),))],
+                            [TrueFixture((0.0, 0.0, 10.0, 10.0), "TS III")])
+    false_low = ImageResult([PredictedFixture((50.0, 50.0, 60.0, 60.0), 0.1, (("TS III", 0.9),))], [])
+    everything = evaluate([found_low, false_low], classes=SYSTEMS)
+    at_floor = evaluate([found_low, false_low], classes=SYSTEMS, floor=0.5)
+    assert at_floor.ap50 == everything.ap50 == pytest.approx(1.0)
+    assert (everything.recall, everything.false_detections) == (1.0, 1)
+    assert (at_floor.recall, at_floor.false_detections, at_floor.top1) == (0.0, 0, 0.0)

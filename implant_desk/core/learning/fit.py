@@ -139,7 +139,7 @@ def fit(network: ImplantIdentifier, train: Sequence[PreparedImage], val: Sequenc
 
     emit = on_event if rank == 0 else ignore
     loop = _Loop(network, optimizer, train, config, class_weights, augmenters, device, steps_per_epoch, emit,
-                 lambda: _stop_reason(should_stop, config, started))
+                 lambda: _stop_reason(should_stop, config, started), started)
     stop_reason = "completed"
     for epoch in range(state.epoch + 1, config.epochs + 1):
         epoch_started = time.monotonic()
@@ -194,6 +194,7 @@ class _Loop:
     steps_per_epoch: int
     emit: OnEvent
     stop_reason: Callable[[], str]
+    started: float  # time.monotonic() when fit began: the time limit counts from it
     epoch_times: list[float] = field(default_factory=list)
 
 
@@ -210,7 +211,9 @@ def train_one_epoch(loop: _Loop, state: _State, epoch: int, phase: str) -> tuple
     order = distributed.shard(torch.randperm(len(loop.train), generator=generator).tolist(), rank, world)
     rng = np.random.default_rng([config.seed, epoch, rank] if rank else [config.seed, epoch])
     torch.manual_seed(config.seed * 100_003 + epoch + 7919 * rank)
-    steps, total_steps = loop.steps_per_epoch, loop.steps_per_epoch * config.epochs
+    # Rank 0's plan on every rank: their clocks differ, their learning rates must not.
+    planned = distributed.from_rank0(planned_epochs(config, epoch, loop.epoch_times, time.monotonic() - loop.started))
+    steps, total_steps = loop.steps_per_epoch, loop.steps_per_epoch * planned
     epoch_started = time.monotonic()
     losses = []
     for step in range(steps):
@@ -233,6 +236,16 @@ def train_one_epoch(loop: _Loop, state: _State, epoch: int, phase: str) -> tuple
                             eta_s=_eta(loop.epoch_times, time.monotonic() - epoch_started, step + 1, steps,
                                        total_steps - done)))
     return losses, "completed"
+
+
+def planned_epochs(config: TrainingConfig, epoch: int, epoch_times: Sequence[float], elapsed_s: float) -> int:
+    """The epochs the learning-rate schedule spans when ``epoch`` begins: ``config.epochs``, or fewer when the
+    time limit will stop training first (estimated from the times of the epochs run so far), so that the rate
+    has decayed by the limit instead of being cut at its height, as on a laptop given half an hour."""
+    if config.time_limit_s is None or not epoch_times:
+        return config.epochs
+    fit_in_time = epoch - 1 + int((config.time_limit_s - elapsed_s) / float(np.mean(epoch_times)))
+    return max(epoch, min(config.epochs, fit_in_time))
 
 
 def score(metrics: dict, monitor: str) -> tuple[float, float]:
@@ -348,18 +361,18 @@ def _jitter(box: np.ndarray, rng: np.random.Generator) -> tuple[float, float, fl
 
 def validate(network: ImplantIdentifier, val: Sequence[PreparedImage], device) -> dict:
     """The monitored figures of ``network`` on the validation images (NaN, e.g. no fixture found: 0)."""
-    from implant_desk.core.learning.metrics import ImageResult, PredictedFixture, TrueFixture, evaluate
+    from implant_desk.core.learning.metrics import SCORING_FLOOR, ImageResult, PredictedFixture, TrueFixture, evaluate
 
     classes = network.spec.classes
     predictor = Predictor(network, device)
     results = []
     for item in val:
-        fixtures = predictor.identify(item.image, threshold=0.0)
+        fixtures = predictor.identify(item.image, threshold=0.0, min_score=SCORING_FLOOR)
         predictions = [PredictedFixture(box=f.box, score=f.score, candidates=f.candidates) for f in fixtures]
         truth = [TrueFixture(box=tuple(map(float, b)), system=classes[label] if label >= 0 else None)
                  for b, label in zip(item.boxes, item.labels)]
         results.append(ImageResult(predictions=predictions, truth=truth))
-    evaluation = evaluate(results, classes=classes)
+    evaluation = evaluate(results, classes=classes, floor=network.spec.min_fixture_score)
     return {name: float(getattr(evaluation, name)) if not math.isnan(getattr(evaluation, name)) else 0.0
             for name in MONITORED}
 

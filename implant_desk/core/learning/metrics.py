@@ -4,7 +4,9 @@ Two families of figures:
 
 - Detection of fixtures, whatever their system: AP at IoU 0.50 and COCO-style mAP over IoU 0.50:0.95,
   computed exactly as pycocotools does for one class (101-point interpolated precision, greedy matching in
-  score order, at most 100 detections per image), so the figures compare with published ones.
+  score order, at most 100 detections per image), so the figures compare with published ones. They rank every
+  detection down to ``SCORING_FLOOR``, not only those above the model's fixture-score floor (a cut curve would
+  understate AP); recall and false finds per image are the figures *at* the floor, what the app shows.
 - Classification per fixture, as the YOLOv3 transfer-learning study (Kim et al. 2022) reports it: every true
   fixture is matched to the detection that found it (IoU >= 0.5); its predicted system is that detection's
   top candidate, or nothing when it was missed or its confidence is under the threshold (the study claims
@@ -28,6 +30,7 @@ MISSED = "(not found)"
 COCO_IOU_THRESHOLDS = tuple(np.round(np.linspace(0.5, 0.95, 10), 2))
 _RECALL_POINTS = np.linspace(0.0, 1.0, 101)
 MAX_DETECTIONS = 100
+SCORING_FLOOR = 0.05  # the lowest detector score ranked for AP
 
 
 @dataclass(frozen=True)
@@ -270,15 +273,19 @@ def top_k_accuracy(outcomes: Sequence[FixtureOutcome], k: int) -> float:
     return sum(o.truth in o.candidates[:k] for o in outcomes) / len(outcomes)
 
 
-def evaluate(results: Sequence[ImageResult], classes: Sequence[str] = (), threshold: float = 0.0) -> Evaluation:
-    """All the figures for a set of images; ``classes`` fixes the order (systems seen only in data follow)."""
-    outcomes = fixture_outcomes(results, threshold)
+def evaluate(results: Sequence[ImageResult], classes: Sequence[str] = (), threshold: float = 0.0,
+             floor: float = 0.0) -> Evaluation:
+    """All the figures for a set of images; ``classes`` fixes the order (systems seen only in data follow).
+    AP and mAP rank every detection in ``results``; the other figures count those scoring ``floor`` or more
+    (the model's fixture-score floor: the fixtures a user is shown)."""
+    shown = at_score(results, floor)
+    outcomes = fixture_outcomes(shown, threshold)
     seen = {o.truth for o in outcomes} | {o.predicted for o in outcomes if o.predicted is not None}
     labels = list(dict.fromkeys(classes)) + sorted(seen - set(classes))
     per_class, overall = class_metrics(outcomes, labels)
-    true_fixtures = sum(len(r.truth) for r in results)
-    found = sum(index >= 0 for r in results for index in _match(_ranked(r.predictions), r.truth, 0.5))
-    detections = sum(min(len(r.predictions), MAX_DETECTIONS) for r in results)
+    true_fixtures = sum(len(r.truth) for r in shown)
+    found = sum(index >= 0 for r in shown for index in _match(_ranked(r.predictions), r.truth, 0.5))
+    detections = sum(min(len(r.predictions), MAX_DETECTIONS) for r in shown)
     classified = [o for o in outcomes if o.detected and o.candidates]
     return Evaluation(
         images=len(results), fixtures=true_fixtures,

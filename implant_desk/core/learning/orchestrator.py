@@ -51,6 +51,7 @@ from implant_desk.core.learning.events import (
 )
 from implant_desk.core.learning.labels import LabelRoles
 from implant_desk.core.learning.metrics import (
+    SCORING_FLOOR,
     Evaluation,
     ImageResult,
     PredictedFixture,
@@ -289,18 +290,20 @@ def held_out(data: TrainingData) -> tuple[str, list[Sample]]:
 def evaluate_samples(predictor, samples: Sequence[Sample], classes: Sequence[str], threshold: float,
                      on_image: Callable[[int, int], None] | None = None) -> Evaluation:
     """Run ``predictor`` (models.predictor.Predictor) on every sample and score it against the annotations."""
-    return evaluate(predict_samples(predictor, samples, on_image), classes, threshold)
+    return evaluate(predict_samples(predictor, samples, on_image), classes, threshold,
+                    predictor.spec.min_fixture_score)
 
 
 def predict_samples(predictor, samples: Sequence[Sample],
                     on_image: Callable[[int, int], None] | None = None) -> list[ImageResult]:
-    """What ``predictor`` finds on each sample's image (every candidate, whatever its confidence), beside the
-    annotated truth."""
+    """What ``predictor`` finds on each sample's image (every detection down to ``SCORING_FLOOR`` and every
+    candidate, whatever its confidence), beside the annotated truth."""
     from implant_desk.core.imaging.loading import load_radiograph
 
     results = []
     for number, sample in enumerate(samples, 1):
-        fixtures = predictor.predict(load_radiograph(sample.image_path), threshold=0.0, measure=False)
+        fixtures = predictor.predict(load_radiograph(sample.image_path), threshold=0.0, measure=False,
+                                     min_score=SCORING_FLOOR)
         results.append(ImageResult(
             [PredictedFixture(tuple(f.box), f.score, tuple(f.candidates)) for f in fixtures],
             [TrueFixture(box, system) for box, system in sample.truth()]))
@@ -325,9 +328,10 @@ def _score_on_held_out(result: FitResult, data: TrainingData, threshold: float, 
     on_event(PhaseStarted("evaluating", f"Scoring {len(samples)} held-out images"))
     results = predict_samples(Predictor(result.network, "cpu"), samples,
                               _evaluate_progress(on_event, "new", check_cancel))
-    evaluation = evaluate(results, data.dataset.classes, threshold)
+    floor = result.network.spec.min_fixture_score
+    evaluation = evaluate(results, data.dataset.classes, threshold, floor)
     real = [r for r, sample in zip(results, samples) if not sample.generated]
-    real_films = evaluate(real, data.dataset.classes, threshold) if real and len(real) < len(results) else None
+    real_films = evaluate(real, data.dataset.classes, threshold, floor) if real and len(real) < len(results) else None
     return _ScoredModel(data, result, split_name, samples, evaluation, real_films)
 
 

@@ -34,6 +34,7 @@ class ModelCard:
     spec: ModelSpec
     weights_sha256: str = ""
     weights_dtype: str = "float32"
+    graphs: dict[str, str] = field(default_factory=dict)  # ONNX graphs beside the weights: file name -> sha256
     version: str | None = None
     parent_version: str | None = None
     created: str = ""
@@ -72,6 +73,8 @@ class ModelCard:
                  "weights": {"file": WEIGHTS_NAME, "sha256": self.weights_sha256, "dtype": self.weights_dtype},
                  "intended_use": self.intended_use, "training_data": self.training_data, "licence": self.licence,
                  "metrics": self.metrics, "training": self.training, "notes": list(self.notes)}
+        if self.graphs:
+            known["graphs"] = dict(self.graphs)
         if self.imported_from is not None:
             known["imported_from"] = self.imported_from
         return _merged(known, self.unknown)
@@ -87,7 +90,8 @@ class ModelCard:
         imported_from = data.get("imported_from")
         card = cls(
             spec=ModelSpec.from_dict(data["spec"]), weights_sha256=str(weights["sha256"]),
-            weights_dtype=weights["dtype"], version=_text_or_none(data.get("version")),
+            weights_dtype=weights["dtype"], graphs={str(k): str(v) for k, v in (data.get("graphs") or {}).items()},
+            version=_text_or_none(data.get("version")),
             parent_version=_text_or_none(data.get("parent_version")), created=str(data.get("created") or ""),
             intended_use=str(data.get("intended_use", "")), training_data=dict(data.get("training_data") or {}),
             licence=str(data.get("licence", "")), metrics=dict(data.get("metrics") or {}),

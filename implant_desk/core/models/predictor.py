@@ -27,6 +27,7 @@ from implant_desk.core.models.backbones import normalize_uint8
 from implant_desk.core.models.card import ModelCard
 from implant_desk.core.models.detector import decode
 from implant_desk.core.models.device import resolve_device
+from implant_desk.core.models.graphs import Graphs, load_graphs
 from implant_desk.core.models.identifier import ImplantIdentifier
 from implant_desk.core.models.preprocess import Box, detector_input, fixture_crop, grey8
 from implant_desk.core.models.spec import ModelSpec
@@ -82,7 +83,7 @@ class FixturePrediction:
             return NOT_IDENTIFIED
         return "system uncertain" if not self.identified else ""
 
-    def with_threshold(self, threshold: float) -> "FixturePrediction":
+    def with_threshold(self, threshold: float) -> FixturePrediction:
         return replace(self, uncertain=self.confidence < threshold)
 
     def to_json(self) -> dict:
@@ -103,8 +104,11 @@ class Predictor:
     """Load once with :meth:`from_folder`; call :meth:`predict` per radiograph."""
 
     def __init__(self, network: ImplantIdentifier, device: torch.device | str = "cpu", card: ModelCard | None = None,
-                 name: str = ""):
+                 name: str = "", graphs: Graphs | None = None):
+        """``graphs``: the same networks as ONNX graphs (:mod:`graphs`), run instead of ``network`` for detection
+        and classification; ``network`` still explains."""
         self.device = torch.device(device)
+        self.graphs = graphs
         self.network = network.to(self.device).eval()
         self.spec = network.spec
         self.card = card
@@ -112,15 +116,17 @@ class Predictor:
         self.real_systems = frozenset(card.systems_learnt_from_real_films if card else ())
 
     @classmethod
-    def from_folder(cls, folder: str | Path, device: str | None = "auto") -> "Predictor":
+    def from_folder(cls, folder: str | Path, device: str | None = "auto") -> Predictor:
         resolved = resolve_device(device)
         loaded = load_model(folder, device=resolved)
-        return cls(loaded.network, resolved, loaded.card, loaded.card.version or Path(folder).name)
+        graphs = (load_graphs(folder, loaded.card.graphs, torch.get_num_threads())
+                  if resolved.type == "cpu" else None)
+        return cls(loaded.network, resolved, loaded.card, loaded.card.version or Path(folder).name, graphs)
 
     def predict(self, radiograph: Radiograph, threshold: float = DEFAULT_THRESHOLD, *, measure: bool = True,
-                explain: bool = False) -> list[FixturePrediction]:
+                explain: bool = False, min_score: float | None = None) -> list[FixturePrediction]:
         image = grey8(radiograph)
-        fixtures = self.identify(image, threshold, generated_film=radiograph.generated)
+        fixtures = self.identify(image, threshold, generated_film=radiograph.generated, min_score=min_score)
         if measure:
             fixtures = [_with_measurement(f, radiograph) for f in fixtures]
         if explain:
@@ -128,11 +134,12 @@ class Predictor:
         return fixtures
 
     def identify(self, image: np.ndarray, threshold: float = DEFAULT_THRESHOLD, *,
-                 generated_film: bool = True) -> list[FixturePrediction]:
+                 generated_film: bool = True, min_score: float | None = None) -> list[FixturePrediction]:
         """Detect and classify on an 8-bit grey image (:func:`grey8`), without sizes or explanations.
         ``generated_film``: the image is one of implant_desk's generated radiographs, on which the systems the
-        model learnt from generated images may be named."""
-        boxes, scores = self.detect(image)
+        model learnt from generated images may be named. ``min_score``: the lowest fixture score kept (None: the
+        card's ``min_fixture_score``; evaluation asks for lower ones to rank every detection)."""
+        boxes, scores = self.detect(image, min_score)
         probabilities = self.classify(image, boxes)
         fixtures = []
         for box, score, probs in zip(boxes, scores, probabilities):
@@ -144,11 +151,13 @@ class Predictor:
         return fixtures
 
     @torch.inference_mode()
-    def detect(self, image: np.ndarray) -> tuple[list[Box], list[float]]:
+    def detect(self, image: np.ndarray, min_score: float | None = None) -> tuple[list[Box], list[float]]:
         """Fixture boxes in image pixels (clipped to the image) and their scores, best first."""
         padded, scale = detector_input(image, detection_side(*image.shape[:2], self.spec))
         tensor = normalize_uint8(torch.from_numpy(padded)[None, None]).to(self.device)
-        (boxes, scores), = decode(self.network.detector(tensor), self.spec.min_fixture_score, self.spec.det_stride)
+        floor = self.spec.min_fixture_score if min_score is None else min_score
+        maps = torch.from_numpy(self.graphs.detect(tensor.numpy())) if self.graphs else self.network.detector(tensor)
+        (boxes, scores), = decode(maps, floor, self.spec.det_stride)
         h, w = image.shape[:2]
         boxes = (boxes / scale).cpu()
         boxes[:, 0::2] = boxes[:, 0::2].clamp(0, w)
@@ -164,7 +173,8 @@ class Predictor:
             return np.zeros((0, len(self.spec.classes)), dtype=np.float32)
         crops = np.stack([self._crop(image, box)[0] for box in boxes])
         tensor = normalize_uint8(torch.from_numpy(crops)[:, None]).to(self.device)
-        logits = self.network.classifier(tensor).float() / self.spec.temperature
+        logits = torch.from_numpy(self.graphs.classify(tensor.numpy())) if self.graphs else self.network.classifier(tensor)
+        logits = logits.float() / self.spec.temperature
         return torch.softmax(logits, dim=1).cpu().numpy()
 
     def explain(self, radiograph: Radiograph, fixture: FixturePrediction) -> Explanation:

@@ -1,4 +1,5 @@
-"""A model on disk: ``model.safetensors`` (weights only, no code) plus ``card.json`` (what it is, see ``card``).
+"""A model on disk: ``model.safetensors`` (weights only, no code) plus ``card.json`` (what it is, see ``card``),
+and the same networks as ONNX graphs for fast CPU prediction (``graphs``).
 
 Loading never executes anything from the files: safetensors holds raw tensors, the card is JSON. The card
 carries the sha256 of the weights file; loading refuses a file whose hash differs (tampered, damaged, or a
@@ -29,6 +30,7 @@ from implant_desk.core.models.card import (
     read_card,
     write_card,
 )
+from implant_desk.core.models.graphs import export_graphs
 from implant_desk.core.models.identifier import ImplantIdentifier
 
 _TORCH_DTYPES = {name: getattr(torch, name) for name in WEIGHTS_DTYPES}
@@ -42,7 +44,7 @@ class LoadedModel:
 
 
 def save_model(folder: str | Path, network: ImplantIdentifier, card: ModelCard, dtype: str = "float32") -> ModelCard:
-    """Write weights then card (each atomically) into ``folder``; returns the card as written.
+    """Write weights, graphs, then card (each atomically) into ``folder``; returns the card as written.
 
     ``dtype="float16"`` halves the file; floating tensors are restored to float32 on load."""
     if dtype not in _TORCH_DTYPES:
@@ -54,6 +56,7 @@ def save_model(folder: str | Path, network: ImplantIdentifier, card: ModelCard, 
     data = save_tensors(tensors, metadata={"format": CARD_FORMAT})
     atomic_write_bytes(folder / WEIGHTS_NAME, data)
     written = replace(card, spec=network.spec, weights_sha256=hashlib.sha256(data).hexdigest(), weights_dtype=dtype,
+                      graphs=export_graphs(network, folder),
                       created=card.created or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     write_card(folder, written)
     return written
