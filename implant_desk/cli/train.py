@@ -26,7 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     defaults = TrainingConfig()
     add_data_options(parser)
     parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"at most this many epochs (default {defaults.epochs})")
-    parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop after this long; keeps the best so far")
+    parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop after this long; keeps the best so far, and "
+                        "plans the learning rate to have decayed by then")
     parser.add_argument("--device", choices=DEVICES, default=defaults.device)
     parser.add_argument("--json", action="store_true", help='last line: {"version", "metrics"}')
     parser.add_argument("--from", dest="parent", default="active", metavar="VERSION",

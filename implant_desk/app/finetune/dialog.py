@@ -428,8 +428,9 @@ class FinetuneDialog(QDialog):
                                                         "epochs (0: never stop early)")
         self.freeze_depth = _spin(0, 7, options.freeze_depth, "Pretrained stages (from the input) kept frozen after "
                                                               "the first epochs; 0 trains the whole network")
-        self.time_limit = _spin(0, 24 * 60, options.time_limit_min, "Stop after this long and keep the best epoch "
-                                                                    "(0: no limit)")
+        self.time_limit = _spin(0, 24 * 60, options.time_limit_min, "Stop after this long and keep the best epoch; "
+                                                                    "the learning rate is planned to have decayed by "
+                                                                    "then (0: no limit)")
         self.time_limit.setSpecialValueText("no limit")
         self.time_limit.setSuffix(" min")
         self.pretrain_epochs = _spin(0, 100, options.pretrain_epochs,
