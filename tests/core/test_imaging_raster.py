@@ -253,3 +253,47 @@ def test_12000_square_16bit_tiff_opens(tmp_path):
     radiograph = load_radiograph(path)
     assert radiograph.pixels.shape == (12000, 12000) and radiograph.pixels.dtype == np.uint16
     assert radiograph.pixels[11999, 4097] == 1
+
+
+def test_damaged_16bit_colour_png_never_reaches_the_decoder_that_loses_references_to_none(tmp_path):
+    """imagecodecs.png_decode drops a reference to None on each failure; after ~10,000 the process aborts
+    (docs/adr/0008-png-decode-refcount.md). The stream is checked first, so a damaged file never gets there."""
+    imagecodecs = pytest.importorskip("imagecodecs")
+    samples = np.random.default_rng(0).integers(0, 65535, (64, 64, 3), dtype=np.uint16)
+    path = tmp_path / "cut.png"
+    path.write_bytes(imagecodecs.png_encode(samples)[:1000])
+    with pytest.raises(UnreadableImageError):
+        load_radiograph(path)  # the first load imports plugins, which holds references to None
+    references = sys.getrefcount(None)
+    for _ in range(300):
+        with pytest.raises(UnreadableImageError, match="damaged"):
+            load_radiograph(path)
+    assert sys.getrefcount(None) > references - 100
+
+
+@pytest.mark.parametrize("damage", ["cut", "crc", "no IEND", "extra data", "bad filter"])
+def test_png_check_refuses_what_libpng_would_fail_on(damage):
+    imagecodecs = pytest.importorskip("imagecodecs")
+    from implant_desk.core.imaging.png_check import check_png
+
+    samples = np.arange(5 * 7 * 3, dtype=np.uint16).reshape(5, 7, 3)
+    data = imagecodecs.png_encode(samples)
+    check_png(data)
+    header, idat_start = data[:33], 33
+    rows = zlib.decompress(data[idat_start + 8 : -16])
+
+    def with_idat(raw: bytes) -> bytes:
+        body = zlib.compress(raw)
+        idat = struct.pack(">I", len(body)) + b"IDAT" + body + struct.pack(">I", zlib.crc32(b"IDAT" + body))
+        return header + idat + data[-12:]
+
+    damaged = {
+        "cut": data[:-20],
+        "crc": data[:40] + bytes([data[40] ^ 1]) + data[41:],
+        "no IEND": data[:-12],
+        "extra data": with_idat(rows + b"\0"),
+        "bad filter": with_idat(b"\x05" + rows[1:]),
+    }[damage]
+    check_png(with_idat(rows))
+    with pytest.raises(ValueError):
+        check_png(damaged)

@@ -18,6 +18,7 @@ import tifffile
 from PIL import Image
 
 from implant_desk.core.errors import UnreadableImageError
+from implant_desk.core.imaging.png_check import check_png
 from implant_desk.core.imaging.radiograph import GENERATED_BY, SPACING_RESOLUTION_TAG, SPACING_UNKNOWN, Radiograph
 from implant_desk.core.imaging.sanity import check_frame, check_pixel_count, plausible_spacing
 from implant_desk.core.imaging.windowing import default_window
@@ -179,7 +180,9 @@ def _is_16bit_png_with_channels(path: Path) -> bool:
 def _16bit_png_with_channels(path: Path) -> tuple[np.ndarray, str, int]:
     import imagecodecs
 
-    samples = imagecodecs.png_decode(path.read_bytes())
+    data = path.read_bytes()
+    check_png(data)  # a failing png_decode corrupts the interpreter (see png_check)
+    samples = imagecodecs.png_decode(data)
     if samples.shape[-1] == 2:  # grey + alpha
         return np.ascontiguousarray(samples[..., 0]), "MONOCHROME2", 16
     return np.ascontiguousarray(samples[..., :3]), "RGB", 16
