@@ -72,6 +72,8 @@ def parse_xml_bytes(data: bytes, path: str | os.PathLike = "<memory>") -> ET.Ele
         ) from exc
     except ET.ParseError as exc:
         raise AnnotationFileError(path, f"the XML is damaged or incomplete ({exc})") from exc
+    except LookupError as exc:  # <?xml encoding="..."?> naming an encoding Python does not know
+        raise AnnotationFileError(path, f"the XML declares an encoding that does not exist ({exc})") from exc
     if root is None:  # pragma: no cover - expat reports an empty document as a ParseError
         raise AnnotationFileError(path, "the file holds no XML")
     return root

@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.annotations.safe_xml import read_limited
-from implant_desk.core.annotations.sanitize import clean_boxes
+from implant_desk.core.annotations.sanitize import check_finite, clean_boxes, file_number
 from implant_desk.core.atomic import atomic_write_text
 from implant_desk.core.errors import AnnotationFileError
 
@@ -95,9 +95,9 @@ def _box_from_line(
         raise AnnotationFileError(path, f"line {number} has {len(fields)} values; a YOLO box line has 5")
     try:
         index = int(fields[0])
-        cx, cy, w, h = (float(value) for value in fields[1:])
     except ValueError:
-        raise AnnotationFileError(path, f"line {number} ({line.strip()!r}) is not a YOLO box line") from None
+        raise AnnotationFileError(path, f"line {number} ({line.strip()[:40]!r}) is not a YOLO box line") from None
+    cx, cy, w, h = (file_number(value, path, f"line {number}") for value in fields[1:])
     if not 0 <= index < len(classes):
         raise AnnotationFileError(
             path, f"line {number} uses class {index}, but {CLASSES_FILENAME} names only {len(classes)} classes"
@@ -115,6 +115,7 @@ def yolo_to_string(annotation: ImageAnnotation, classes: Sequence[str]) -> str:
     """The txt for ``annotation``; every label must already be in ``classes`` (see ``merge_classes``)."""
     if annotation.width <= 0 or annotation.height <= 0:
         raise ValueError("the image size is unknown, so boxes cannot be normalised for YOLO")
+    check_finite(annotation)
     lines = []
     for box in annotation.boxes:
         cx = (box.xmin + box.xmax) / 2 / annotation.width
