@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.annotations.safe_xml import read_limited
 from implant_desk.core.annotations.sanitize import check_finite, clean_boxes, file_number
-from implant_desk.core.atomic import atomic_write_text
+from implant_desk.core.atomic import atomic_write_bytes, atomic_write_text
 from implant_desk.core.errors import AnnotationFileError
 
 TXT_SUFFIX = ".txt"
@@ -142,12 +142,27 @@ def classes_for_save(
 def write_yolo(txt_path: str | os.PathLike, annotation: ImageAnnotation, classes: Sequence[str] = ()) -> list[str]:
     """Write the txt and grow ``classes.txt`` beside it (see ``classes_for_save``); returns the class list.
 
-    ``classes.txt`` is written before the txt, so a txt on disk never names a class the list lacks."""
+    ``classes.txt`` is written before the txt, so a txt on disk never names a class the list lacks. Saves that
+    may run at the same time in one folder hold ``core.folder_lock`` around this (the store does)."""
     merged = classes_for_save(txt_path, annotation, classes)
-    text = yolo_to_string(annotation, merged)
-    write_classes(classes_path_for(txt_path), merged)
-    atomic_write_text(txt_path, text)
+    write_with_classes(txt_path, yolo_to_string(annotation, merged).encode("utf-8"), merged)
     return merged
+
+
+def write_with_classes(txt_path: str | os.PathLike, data: bytes, classes: Sequence[str]) -> None:
+    """Grow ``classes.txt`` to ``classes``, then write the txt; when the txt cannot be written, ``classes.txt``
+    is put back as it was, so a failed save adds no class."""
+    classes_path = classes_path_for(txt_path)
+    before = read_limited(classes_path, MAX_TXT_BYTES, "class list") if classes_path.exists() else None
+    write_classes(classes_path, classes)
+    try:
+        atomic_write_bytes(txt_path, data)
+    except BaseException:
+        if before is None:
+            classes_path.unlink(missing_ok=True)
+        else:
+            atomic_write_bytes(classes_path, before)
+        raise
 
 
 def _decode(data: bytes, path: str | os.PathLike) -> str:
