@@ -36,6 +36,16 @@ def is_coco_file(path: str | os.PathLike) -> bool:
         return handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
+def holds_coco(path: str | os.PathLike) -> bool:
+    """A JSON object with COCO's ``images`` and ``categories`` lists; other objects (a generator's
+    ``truth.json``) and damaged files are not COCO."""
+    try:
+        data = strict_json(read_limited(path, MAX_COCO_BYTES, "COCO"))
+    except (AnnotationFileError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("images"), list) and isinstance(data.get("categories"), list)
+
+
 @dataclass
 class CocoDataset:
     images: dict[str, ImageAnnotation]  # by file_name, images without boxes included

@@ -196,9 +196,13 @@ class PatientRule:
 
 def _image_folders(root: Path) -> Iterable[Path]:
     """The data folder and every sub-folder below it (hidden ones skipped), in a stable order."""
-    for folder, subfolders, _ in os.walk(root):
+    for folder, subfolders, _ in os.walk(root, onerror=_raise):  # an unreadable folder is said, not skipped
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
         yield Path(folder)
+
+
+def _raise(error: OSError) -> None:
+    raise error
 
 
 def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | None = None, *,
