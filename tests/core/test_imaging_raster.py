@@ -297,3 +297,28 @@ def test_png_check_refuses_what_libpng_would_fail_on(damage):
     check_png(with_idat(rows))
     with pytest.raises(ValueError):
         check_png(damaged)
+
+
+def test_tiff_saying_rgb_over_one_sample_is_read_as_grey(tmp_path):
+    path = tmp_path / "rgb1.tif"
+    pixels = np.arange(400, dtype=np.uint8).reshape(20, 20)
+    tifffile.imwrite(path, pixels, photometric="minisblack")
+    data = bytearray(path.read_bytes())
+    (entries,) = struct.unpack("<H", data[8:10])
+    for entry in range(entries):  # PhotometricInterpretation (262) := RGB (2), one sample per pixel kept
+        offset = 10 + 12 * entry
+        if struct.unpack("<H", data[offset : offset + 2])[0] == 262:
+            data[offset + 8 : offset + 10] = struct.pack("<H", 2)
+    path.write_bytes(bytes(data))
+    radiograph = load_radiograph(path)
+    assert radiograph.photometric == "MONOCHROME2" and not radiograph.is_color
+    np.testing.assert_array_equal(radiograph.pixels, pixels)
+
+
+def test_tiff_whose_header_claims_gigabytes_is_refused_before_decoding(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.tif"
+    tifffile.imwrite(path, np.zeros((16, 16, 4), np.uint16), photometric="rgb", extrasamples=[2])
+    monkeypatch.setattr(tifffile.TiffPage, "nbytes", property(lambda page: 16384 * 16384 * 8))
+    monkeypatch.setattr(tifffile.TiffPage, "asarray", lambda *a, **k: pytest.fail("decoded before the check"))
+    with pytest.raises(UnreadableImageError, match="GB once decoded"):
+        load_radiograph(path)

@@ -24,7 +24,13 @@ import xml.etree.ElementTree as ET
 from typing import Callable
 
 from implant_desk.core.annotations.model import Box, ImageAnnotation
-from implant_desk.core.annotations.safe_xml import element_to_text, parse_xml_bytes, read_xml_file, text_to_element
+from implant_desk.core.annotations.safe_xml import (
+    element_to_text,
+    limit_problem,
+    parse_xml_bytes,
+    read_xml_file,
+    text_to_element,
+)
 from implant_desk.core.annotations.sanitize import check_finite, clean_boxes, file_number, file_size
 from implant_desk.core.atomic import atomic_write_bytes
 from implant_desk.core.errors import AnnotationFileError
@@ -175,7 +181,11 @@ def voc_to_string(annotation: ImageAnnotation) -> str:
     root = _annotation_element(annotation)
     lines: list[str] = []
     _serialise(root, 0, lines)
-    return "".join(lines) + "\n"
+    text = "".join(lines) + "\n"
+    problem = limit_problem(len(text.encode("utf-8")), sum(1 for _ in root.iter()))
+    if problem:  # our own reader would refuse the file
+        raise ValueError(f"{len(annotation.boxes):,} boxes do not fit in one VOC file: {problem}")
+    return text
 
 
 def labelimg_corners(box: Box) -> tuple[int, int, int, int]:
