@@ -22,9 +22,10 @@ from implant_desk.core.imaging.png_check import check_png
 
 FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
-# Text a hostile file might hold where a number belongs.
+# Text a hostile file might hold where a number belongs. No subnormals: a library loaded earlier in the suite
+# (compiled with -ffast-math) flushes them to zero, which Hypothesis refuses to generate under.
 NUMBERS = st.one_of(
-    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=False).map(repr),
     st.integers(min_value=-(10**40), max_value=10**40).map(str),
     st.sampled_from(["nan", "inf", "-inf", "1e400", "NaN", "Infinity", "", " ", "0x10", "1_0", "١٢"]),
 )
@@ -101,7 +102,7 @@ def test_yolo_write_then_read_gives_the_same_boxes(tmp_path_factory, annotation)
 
 
 JSON_VALUES = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.floats(allow_nan=False, allow_infinity=False),
+    st.one_of(st.none(), st.booleans(), st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False),
               st.integers(-(10**30), 10**30), st.text(max_size=5)),
     lambda children: st.one_of(st.lists(children, max_size=4),
                                st.dictionaries(st.sampled_from(["image", "annotations", "label", "coordinates", "x",
