@@ -1,5 +1,5 @@
 """Seeded mutation fuzzing of every reader: annotation files (VOC, YOLO, CreateML, COCO) and images (PNG 8 and
-16-bit colour, TIFF, JPEG, DICOM).
+16-bit colour, TIFF, JPEG, DICOM uncompressed and JPEG-LS).
 
 Each format starts from valid files we write ourselves and mutates them (bytes changed, inserted, cut, numbers
 replaced by hostile ones). Each input must give a document or a project error (ImplantDeskError); anything else
@@ -41,7 +41,7 @@ def seeds(folder: Path) -> dict[str, tuple[list[bytes], str]]:
     import tifffile
 
     sys.path.insert(0, str(ROOT / "tests" / "core"))
-    from imaging_samples import write_dicom  # the test suite's DICOM builder
+    from imaging_samples import write_dicom, write_jpeg_ls_dicom  # the test suite's DICOM builders
 
     boxes = [Box("Implant", 10, 20, 110, 220, difficult=True), Box("Crown", 1, 2, 30, 40)]
     annotation = ImageAnnotation("a.png", 640, 480, 1, boxes, verified=True)
@@ -56,6 +56,7 @@ def seeds(folder: Path) -> dict[str, tuple[list[bytes], str]]:
 
     dicom = folder / "seed.dcm"
     write_dicom(dicom, rng.integers(0, 4095, (48, 64), dtype=np.uint16))
+    jpeg_ls = write_jpeg_ls_dicom(folder / "seed-jpegls.dcm", rng.integers(0, 4095, (48, 64), dtype=np.uint16))
     return {
         "voc": ([voc.voc_to_bytes(annotation)], ".xml"),
         "yolo": ([yolo.yolo_to_string(annotation, ["Implant", "Crown"]).encode()], ".txt"),
@@ -67,6 +68,7 @@ def seeds(folder: Path) -> dict[str, tuple[list[bytes], str]]:
                   for c in (None, "zlib", "lzw")], ".tif"),
         "jpeg": ([encoded(lambda b: Image.fromarray(grey8).save(b, format="JPEG"))], ".jpg"),
         "dicom": ([dicom.read_bytes()], ".dcm"),
+        "dicom-jls": ([jpeg_ls.read_bytes()], ".dcm"),  # CharLS took seconds on a frame cut short (issue 16)
     }
 
 

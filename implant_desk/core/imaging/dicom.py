@@ -21,7 +21,13 @@ from pydicom.pixels.decoders.base import get_decoder
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from implant_desk.core.errors import UnreadableImageError
-from implant_desk.core.imaging.dicom_codecs import encoded_frame_size, preferred_plugin, register_plugins
+from implant_desk.core.imaging.dicom_codecs import (
+    JPEG_LS_SYNTAXES,
+    encoded_frame_size,
+    jpeg_ls_is_complete,
+    preferred_plugin,
+    register_plugins,
+)
 from implant_desk.core.imaging.radiograph import (
     GENERATED_BY,
     SPACING_IMAGER,
@@ -163,7 +169,7 @@ def _require_decoder(path: Path, syntax: pydicom.uid.UID) -> None:
 
 def _decode_frame(path: Path, ds: Dataset, header: _ImageHeader, frame: int) -> np.ndarray:
     if header.transfer_syntax.is_encapsulated:
-        _check_encoded_size(path, ds, header, frame)
+        _check_encoded_frame(path, ds, header, frame)
     plugin = preferred_plugin(header.transfer_syntax, header.bits_stored)
     try:
         stored = _read_raw_frame(path, ds, header, frame)
@@ -181,12 +187,17 @@ def _decode_frame(path: Path, ds: Dataset, header: _ImageHeader, frame: int) -> 
     return stored
 
 
-def _check_encoded_size(path: Path, ds: Dataset, header: _ImageHeader, frame: int) -> None:
-    """The compressed frame must declare the picture the DICOM header describes, checked before decoding."""
+def _check_encoded_frame(path: Path, ds: Dataset, header: _ImageHeader, frame: int) -> None:
+    """The compressed frame must be whole and declare the picture the DICOM header describes, checked before
+    decoding."""
     try:
-        size = encoded_frame_size(get_frame(ds.PixelData, frame, number_of_frames=header.frames))
+        src = get_frame(ds.PixelData, frame, number_of_frames=header.frames)
+        size = encoded_frame_size(src)
+        complete = header.transfer_syntax not in JPEG_LS_SYNTAXES or jpeg_ls_is_complete(src)
     except Exception as error:
         raise UnreadableImageError(path, "the image data is damaged and cannot be decoded") from error
+    if not complete:
+        raise UnreadableImageError(path, "the image data is damaged: the compressed picture is cut short")
     if size is not None and size != (header.rows, header.columns):
         rows, columns = size
         raise UnreadableImageError(
