@@ -49,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     return launch(argv)
 
 
+def os_error_text(error: OSError) -> str:
+    """``<path>: <reason>`` on one line, as the project's own errors read."""
+    reason = error.strerror or str(error)
+    return f"{error.filename}: {reason}" if error.filename else reason
+
+
 def run_command(name: str, argv: list[str]) -> int:
     module = importlib.import_module(f"implant_desk.cli.{name}")
     parser = argparse.ArgumentParser(prog=f"implant-desk {name}", description=module.HELP)
@@ -58,6 +64,9 @@ def run_command(name: str, argv: list[str]) -> int:
         return int(module.run(args) or 0)
     except ImplantDeskError as error:
         print(f"implant-desk {name}: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # permissions, a file where a folder belongs, a read-only disk: the user's to fix
+        print(f"implant-desk {name}: {os_error_text(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"implant-desk {name}: interrupted", file=sys.stderr)

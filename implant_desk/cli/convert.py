@@ -39,12 +39,12 @@ def run(args: argparse.Namespace) -> int:
     annotations_path, images = locate_source(args.src, args.images)
     _refuse_writing_into(args.out, [args.src, annotations_path, images])
     folder = read_folder(args.src, args.images)
+    if not folder.annotations:
+        raise ImplantDeskError(_nothing_read(args.src, folder.problems))
     for warning in folder.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for problem in folder.problems:
         print(f"error: {problem}", file=sys.stderr)
-    if not folder.annotations:
-        raise ImplantDeskError(f"{args.src}: no annotation could be read, so nothing was converted")
     if args.classes:
         folder.classes = merge_classes(read_classes(args.classes), folder.classes)
     write_folder(folder, args.out, args.to)
@@ -54,6 +54,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(folder.problems)} file(s) could not be read and were not converted", file=sys.stderr)
         return 1
     return 0
+
+
+def _nothing_read(src: Path, problems: list[ImplantDeskError]) -> str:
+    """One line (the CLI's promise) even when every file failed: the first reason and how many more."""
+    message = f"{src}: no annotation could be read, so nothing was converted"
+    if problems:
+        more = f"; {len(problems) - 1} more file(s) failed too" if len(problems) > 1 else ""
+        message += f" ({problems[0]}{more})"
+    return message
 
 
 def _refuse_writing_into(out: Path, sources: list[Path]) -> None:

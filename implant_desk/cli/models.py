@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from implant_desk.core.registry import ModelVersion, Registry, compare, normalise_version
 
@@ -72,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
                                   "metrics": {k: card.metrics.get(k) for k in ("top1", "top3", "ap50", "map")}}))
             else:
                 print(_line(version, active))
+        for problem in registry.unreadable():
+            print(f"warning: skipped {problem}", file=sys.stderr)
         if not versions and not args.json:
             print("no model yet: run `implant-desk train DATA` or install the default model")
     elif args.action == "show":

@@ -37,6 +37,7 @@ from implant_desk.core.models.card import (
     MAX_CARD_BYTES,
     WEIGHTS_NAME,
     ModelCard,
+    check_safetensors_layout,
     read_card,
     verify_weights,
     write_card,
@@ -81,18 +82,27 @@ class Registry:
     # --- reading ---------------------------------------------------------------------------------
 
     def versions(self) -> list[ModelVersion]:
-        """Every version, oldest first; folders that hold no readable model are left out."""
-        found = []
-        if (self.default_dir / CARD_NAME).is_file():
-            with contextlib.suppress(ModelFileError):
-                found.append(ModelVersion(DEFAULT_VERSION, self.default_dir, read_card(self.default_dir), True))
+        """Every version, oldest first; folders that hold no readable model are left out (``unreadable``)."""
+        return self._scan()[0]
+
+    def unreadable(self) -> list[ModelFileError]:
+        """Why each version folder that ``versions`` leaves out cannot be used (a damaged or hostile card)."""
+        return self._scan()[1]
+
+    def _scan(self) -> tuple[list[ModelVersion], list[ModelFileError]]:
+        found, problems = [], []
+        candidates = [(DEFAULT_VERSION, self.default_dir, True)] if (self.default_dir / CARD_NAME).is_file() else []
         if self.root.is_dir():
             for entry in self.root.iterdir():
                 number = entry.name[1:]
                 if entry.is_dir() and entry.name.startswith("v") and number.isdigit() and int(number) > int(DEFAULT_VERSION):
-                    with contextlib.suppress(ModelFileError):
-                        found.append(ModelVersion(str(int(number)), entry, read_card(entry)))
-        return sorted(found, key=lambda v: int(v.version))
+                    candidates.append((str(int(number)), entry, False))
+        for version, folder, read_only in candidates:
+            try:
+                found.append(ModelVersion(version, folder, read_card(folder), read_only))
+            except ModelFileError as problem:
+                problems.append(problem)
+        return sorted(found, key=lambda v: int(v.version)), problems
 
     def get(self, version: str | int) -> ModelVersion:
         """A version by number, or "active"."""
@@ -245,6 +255,7 @@ class Registry:
             try:
                 card = read_card(staged)
                 verify_weights(staged, card)
+                check_safetensors_layout(staged / WEIGHTS_NAME)  # refused now, not when it is first loaded
             except ModelFileError as exc:
                 raise ModelFileError(source, exc.reason) from exc
             write_card(staged, replace(card, imported_from={"file": source.name, "version": card.version}))

@@ -121,3 +121,21 @@ def test_leaving_saves_silently_or_asks_until_saved_or_discarded():
     assert "Saving failed: disk full" in questions[0] and "could not be saved" in questions[1]
     assert not may_leave(True, False, "a.png", never, lambda: "", lambda q: CANCEL)
     assert may_leave(True, False, "a.png", never, lambda: "", lambda q: DISCARD)
+
+
+@pytest.mark.parametrize("failure", [ValueError("could not convert"), AnnotationFileError("img2.xml", "damaged")])
+def test_opening_an_image_whose_annotation_fails_never_keeps_the_previous_boxes(image, monkeypatch, failure):
+    session = _open(image)
+    session.document.add_box(Box("implant", 1, 1, 50, 50))
+    session.save(["implant"])
+    second = image.with_name("img2.png")
+
+    def failing_load(*_args):
+        raise failure
+
+    monkeypatch.setattr(store, "load_annotation", failing_load)
+    session.open(second, *SIZE)
+    assert session.image_path == second and session.document.boxes == () and not session.dirty
+    assert "left untouched" in session.blocked_reason
+    with pytest.raises(AnnotationFileError):
+        session.save(["implant"])

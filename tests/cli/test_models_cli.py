@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from model_files import as_safetensors
 
 from implant_desk.cli import main
 from implant_desk.core import registry as registry_module
@@ -16,6 +17,7 @@ from implant_desk.core.registry import Registry
 
 def _model(folder: Path, weights: bytes, **card) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    weights = as_safetensors(weights)
     (folder / WEIGHTS_NAME).write_bytes(weights)
     content = {"format": CARD_FORMAT, "created": "2026-11-25T12:00:00+00:00", "classes": ["straight-V", "tapered-V"],
                "spec": {"classes": ["straight-V", "tapered-V"]},
@@ -77,6 +79,6 @@ def test_export_then_import(registry, tmp_path, capsys):
     assert capsys.readouterr().out.strip() == str(tmp_path / "lab.idmodel")
     assert main(["models", "import", str(tmp_path / "lab.idmodel")]) == 0
     assert capsys.readouterr().out.strip() == "imported as v4"
-    assert (registry.get(4).folder / WEIGHTS_NAME).read_bytes() == b"three"
+    assert (registry.get(4).folder / WEIGHTS_NAME).read_bytes() == as_safetensors(b"three")
     assert main(["models", "show", "9"]) == 1
     assert "no model version 9" in capsys.readouterr().err

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import ExplicitVRLittleEndian, JPEGLSLossless, generate_uid
 
 DIGITAL_INTRAORAL_XRAY = "1.2.840.10008.5.1.4.1.1.1.3"  # Digital Intra-Oral X-Ray Image Storage - For Presentation
 
@@ -42,6 +43,15 @@ def write_dicom(path: Path, pixels: np.ndarray, *, bare: bool = False, **element
         ds.save_as(path, implicit_vr=True, little_endian=True, enforce_file_format=False)
     else:
         ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def write_jpeg_ls_dicom(path: Path, pixels: np.ndarray) -> Path:
+    """write_dicom's greyscale file with its pixels compressed as lossless JPEG-LS (CharLS, through pyjpegls)."""
+    write_dicom(path, pixels)
+    ds = pydicom.dcmread(path)
+    ds.compress(JPEGLSLossless, encoding_plugin="pyjpegls")
+    ds.save_as(path, enforce_file_format=True)
     return path
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from imaging_samples import gradient, write_dicom
 from PIL import Image
 
 from implant_desk.core.annotations.model import Box, ImageAnnotation
@@ -51,6 +52,18 @@ def test_prepared_data_says_what_it_will_train_on(folder):
     # 2 or 3 patients per held-out split cannot hold all three systems: said, not hidden.
     assert any("patients have no fixture of" in w for w in data.warnings) == any(
         len(s["systems"]) < 3 for name, s in splits.items() if name != "train")
+
+
+def test_a_damaged_dicom_is_skipped_with_a_warning_that_names_it(folder):
+    """One DICOM cut short stopped the whole run when training decoded it (issue 16): data preparation skips
+    it, says which file and why, and keeps the others."""
+    damaged = write_dicom(folder / "cut.dcm", gradient(48, 64))
+    damaged.write_bytes(damaged.read_bytes()[:-1000])
+    write_voc(folder / "cut.xml", ImageAnnotation("cut.dcm", 64, 48, 1, [Box(SYSTEMS[0], 10, 5, 20, 40)]))
+    data = prepare_training_data([folder], seed=0)
+    assert data.describe().startswith("24 images, 48 fixtures")
+    reason = "the file is damaged: its image data is shorter than the header says (the file may be cut short)"
+    assert [w for w in data.warnings if str(damaged) in w] == [f"skipped: {damaged}: {reason}"]
 
 
 def test_checkpoint_key_follows_data_and_settings(folder):

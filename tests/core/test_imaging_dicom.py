@@ -6,8 +6,10 @@ The shared files are pydicom's test files (MIT; NEMA WG04 and public samples, se
 from __future__ import annotations
 
 import numpy as np
+import pydicom
 import pytest
-from imaging_samples import gradient, write_dicom
+from imaging_samples import gradient, write_dicom, write_jpeg_ls_dicom
+from pydicom.encaps import encapsulate, get_frame
 
 from implant_desk.core.errors import UnreadableImageError
 from implant_desk.core.imaging.loading import load_radiograph
@@ -299,3 +301,19 @@ def test_truncated_uncompressed_dicom_is_damaged(tmp_path, height):
     cut.write_bytes(path.read_bytes()[:-1000])
     with pytest.raises(UnreadableImageError, match="damaged"):
         load_radiograph(cut)
+
+
+def test_jpeg_ls_frame_cut_short_is_refused_before_decoding(tmp_path):
+    """CharLS takes seconds to refuse a JPEG-LS frame cut short (issue 16): its missing end marker refuses it
+    first (the time is in benchmarks/fuzz_formats.py). Bytes after the end marker are still accepted."""
+    pixels = gradient(96, 128)
+    ds = pydicom.dcmread(write_jpeg_ls_dicom(tmp_path / "whole.dcm", pixels))
+    frame = get_frame(ds.PixelData, 0)
+    ds.PixelData = encapsulate([frame + b"pad"])
+    ds.save_as(tmp_path / "trailing.dcm")
+    np.testing.assert_array_equal(load_radiograph(tmp_path / "trailing.dcm").pixels, pixels)
+    for keep in (len(frame) // 2, len(frame) - 2):
+        ds.PixelData = encapsulate([frame[:keep]])
+        ds.save_as(tmp_path / "cut.dcm")
+        with pytest.raises(UnreadableImageError, match="cut short"):
+            load_radiograph(tmp_path / "cut.dcm")

@@ -253,3 +253,72 @@ def test_12000_square_16bit_tiff_opens(tmp_path):
     radiograph = load_radiograph(path)
     assert radiograph.pixels.shape == (12000, 12000) and radiograph.pixels.dtype == np.uint16
     assert radiograph.pixels[11999, 4097] == 1
+
+
+def test_damaged_16bit_colour_png_never_reaches_the_decoder_that_loses_references_to_none(tmp_path):
+    """imagecodecs.png_decode drops a reference to None on each failure; after ~10,000 the process aborts
+    (docs/adr/0008-png-decode-refcount.md). The stream is checked first, so a damaged file never gets there."""
+    imagecodecs = pytest.importorskip("imagecodecs")
+    samples = np.random.default_rng(0).integers(0, 65535, (64, 64, 3), dtype=np.uint16)
+    path = tmp_path / "cut.png"
+    path.write_bytes(imagecodecs.png_encode(samples)[:1000])
+    with pytest.raises(UnreadableImageError):
+        load_radiograph(path)  # the first load imports plugins, which holds references to None
+    references = sys.getrefcount(None)
+    for _ in range(300):
+        with pytest.raises(UnreadableImageError, match="damaged"):
+            load_radiograph(path)
+    assert sys.getrefcount(None) > references - 100
+
+
+@pytest.mark.parametrize("damage", ["cut", "crc", "no IEND", "extra data", "bad filter"])
+def test_png_check_refuses_what_libpng_would_fail_on(damage):
+    imagecodecs = pytest.importorskip("imagecodecs")
+    from implant_desk.core.imaging.png_check import check_png
+
+    samples = np.arange(5 * 7 * 3, dtype=np.uint16).reshape(5, 7, 3)
+    data = imagecodecs.png_encode(samples)
+    check_png(data)
+    header, idat_start = data[:33], 33
+    rows = zlib.decompress(data[idat_start + 8 : -16])
+
+    def with_idat(raw: bytes) -> bytes:
+        body = zlib.compress(raw)
+        idat = struct.pack(">I", len(body)) + b"IDAT" + body + struct.pack(">I", zlib.crc32(b"IDAT" + body))
+        return header + idat + data[-12:]
+
+    damaged = {
+        "cut": data[:-20],
+        "crc": data[:40] + bytes([data[40] ^ 1]) + data[41:],
+        "no IEND": data[:-12],
+        "extra data": with_idat(rows + b"\0"),
+        "bad filter": with_idat(b"\x05" + rows[1:]),
+    }[damage]
+    check_png(with_idat(rows))
+    with pytest.raises(ValueError):
+        check_png(damaged)
+
+
+def test_tiff_saying_rgb_over_one_sample_is_read_as_grey(tmp_path):
+    path = tmp_path / "rgb1.tif"
+    pixels = np.arange(400, dtype=np.uint8).reshape(20, 20)
+    tifffile.imwrite(path, pixels, photometric="minisblack")
+    data = bytearray(path.read_bytes())
+    (entries,) = struct.unpack("<H", data[8:10])
+    for entry in range(entries):  # PhotometricInterpretation (262) := RGB (2), one sample per pixel kept
+        offset = 10 + 12 * entry
+        if struct.unpack("<H", data[offset : offset + 2])[0] == 262:
+            data[offset + 8 : offset + 10] = struct.pack("<H", 2)
+    path.write_bytes(bytes(data))
+    radiograph = load_radiograph(path)
+    assert radiograph.photometric == "MONOCHROME2" and not radiograph.is_color
+    np.testing.assert_array_equal(radiograph.pixels, pixels)
+
+
+def test_tiff_whose_header_claims_gigabytes_is_refused_before_decoding(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.tif"
+    tifffile.imwrite(path, np.zeros((16, 16, 4), np.uint16), photometric="rgb", extrasamples=[2])
+    monkeypatch.setattr(tifffile.TiffPage, "nbytes", property(lambda page: 16384 * 16384 * 8))
+    monkeypatch.setattr(tifffile.TiffPage, "asarray", lambda *a, **k: pytest.fail("decoded before the check"))
+    with pytest.raises(UnreadableImageError, match="GB once decoded"):
+        load_radiograph(path)

@@ -9,6 +9,7 @@ import sys
 from dataclasses import replace
 
 import pytest
+from model_files import as_safetensors
 
 from implant_desk.core.errors import ModelFileError
 from implant_desk.core.models.card import CARD_NAME, WEIGHTS_NAME, ModelCard, read_card, write_card
@@ -59,8 +60,10 @@ def test_publish_and_import_keep_the_keys_of_a_newer_card(tmp_path):
     registry = Registry(tmp_path / "registry", default_dir=tmp_path / "no-default")
     newer = {**_card(version=None).to_dict(), "calibration": {"temperature": 1.3}}
     newer["spec"]["input_channels"] = 1
+    weights = as_safetensors(b"weights")
+    newer["weights"]["sha256"] = hashlib.sha256(weights).hexdigest()
     with registry.staging() as staged:
-        (staged / WEIGHTS_NAME).write_bytes(b"weights")
+        (staged / WEIGHTS_NAME).write_bytes(weights)
         (staged / CARD_NAME).write_text(json.dumps(newer), encoding="utf-8")
         published = registry.publish(staged)
     other = Registry(tmp_path / "other", default_dir=tmp_path / "no-default")

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from model_files import as_safetensors
 
 from implant_desk.core.errors import ModelFileError
 from implant_desk.core.paths import user_data_dir
@@ -24,6 +25,7 @@ from implant_desk.core.registry import (
 def write_model(folder: Path, weights: bytes = b"weights", classes=("straight-V", "tapered-V"), **card) -> Path:
     """A model folder as modelfile.save_model lays it out (the registry never parses the weights)."""
     folder.mkdir(parents=True, exist_ok=True)
+    weights = as_safetensors(weights)
     (folder / WEIGHTS_NAME).write_bytes(weights)
     content = {"format": CARD_FORMAT, "version": None, "parent_version": None, "created": "2026-11-25T12:00:00+00:00",
                "classes": list(classes), "spec": {"classes": list(classes)},
@@ -116,7 +118,7 @@ def test_export_then_import_gives_a_new_version_with_the_same_weights(registry, 
     other = Registry(tmp_path / "other-registry", default_dir=tmp_path / "none")
     imported = other.import_file(exported)
     assert imported.version == "2" and imported.card.classes == ("one", "two")
-    assert (imported.folder / WEIGHTS_NAME).read_bytes() == b"lab weights"
+    assert (imported.folder / WEIGHTS_NAME).read_bytes() == as_safetensors(b"lab weights")
     assert imported.card.imported_from == {"file": exported.name, "version": "2"}
 
 
@@ -133,7 +135,8 @@ def test_import_refuses_tampered_weights_extra_members_and_non_zip_files(registr
     tampered = _zip(tmp_path / "tampered.idmodel", {CARD_NAME: card, WEIGHTS_NAME: b"evil"})
     with pytest.raises(ModelFileError, match="sha256"):
         registry.import_file(tampered)
-    smuggled = _zip(tmp_path / "smuggled.idmodel", {CARD_NAME: card, WEIGHTS_NAME: b"honest", "../../evil.py": b"x"})
+    smuggled = _zip(tmp_path / "smuggled.idmodel",
+                    {CARD_NAME: card, WEIGHTS_NAME: as_safetensors(b"honest"), "../../evil.py": b"x"})
     with pytest.raises(ModelFileError, match="exactly"):
         registry.import_file(smuggled)
     not_zip = tmp_path / "notes.idmodel"
@@ -170,3 +173,34 @@ def test_staging_left_by_a_killed_run_is_swept_once_old(registry):
     publish(registry)
     assert not old.exists() and recent.exists()
     assert [v.version for v in registry.versions()] == ["1", "2"]
+
+
+def test_an_archive_whose_weights_are_a_pickle_is_refused_at_import(registry, tmp_path):
+    import pickle
+
+    weights = pickle.dumps({"w": [1.0, 2.0]})
+    card = {"format": CARD_FORMAT, "spec": {"classes": ["a"]}, "classes": ["a"],
+            "weights": {"file": WEIGHTS_NAME, "sha256": hashlib.sha256(weights).hexdigest(), "dtype": "float32"}}
+    archive = _zip(tmp_path / "pickle.idmodel", {CARD_NAME: json.dumps(card).encode(), WEIGHTS_NAME: weights})
+    with pytest.raises(ModelFileError, match="not a safetensors file"):
+        registry.import_file(archive)
+    assert [v.version for v in registry.versions()] == ["1"]
+
+
+@pytest.mark.parametrize("card", ["[" * 100_000 + "]" * 100_000, '{"format": %s, "weights": {"sha256": "x"}}',
+                                  '{"format": %s, "weights": {"sha256": "x", "dtype": []}}',
+                                  '{"format": %s, "weights": {"sha256": "x", "dtype": "float32"}, "spec": 3}',
+                                  '{"format": %s, "weights": {"sha256": "x", "dtype": "float32"}, '
+                                  '"spec": {"classes": ["a"]}, "notes": 5}'])
+def test_one_bad_card_is_reported_and_skipped_while_the_others_are_listed(registry, card, capsys):
+    from implant_desk.cli import main
+
+    publish(registry, b"good")
+    bad = registry.root / "v3"
+    bad.mkdir()
+    (bad / CARD_NAME).write_text(card.replace("%s", json.dumps(CARD_FORMAT)) if "%s" in card else card)
+    assert [v.version for v in registry.versions()] == ["1", "2"]
+    assert [str(p.path) for p in registry.unreadable()] == [str(bad / CARD_NAME)]
+    assert main(["models", "list"]) == 0
+    captured = capsys.readouterr()
+    assert "v3" in captured.err and "Traceback" not in captured.err and len(captured.out.splitlines()) == 2

@@ -78,3 +78,27 @@ def test_a_100_mb_file_is_refused_without_reading_it(tmp_path, monkeypatch):
 def test_a_missing_file_is_an_annotation_file_error(tmp_path):
     with pytest.raises(AnnotationFileError, match="cannot be read"):
         read_voc(tmp_path / "nothing.xml")
+
+
+def test_a_flood_of_empty_elements_is_refused_well_under_a_second(tmp_path):
+    import time
+
+    from implant_desk.core.annotations.safe_xml import MAX_XML_ELEMENTS
+
+    for count in (4_000_000, MAX_XML_ELEMENTS * 2 - 10):  # the second passes the "<" count, not the parser's
+        path = write(tmp_path, "<annotation>" + "<a/>" * count + "</annotation>")
+        start = time.perf_counter()
+        with pytest.raises(AnnotationFileError, match="elements"):
+            read_voc(path)
+        assert time.perf_counter() - start < 5.0  # 0.3 s idle; parsing the flood took 24 s (the bound: benchmarks)
+
+
+def test_the_voc_writer_refuses_what_the_reader_would_refuse():
+    from implant_desk.core.annotations.model import Box, ImageAnnotation
+    from implant_desk.core.annotations.voc import voc_from_bytes, voc_to_bytes
+
+    boxes = [Box("Implant", 1 + i % 900, 1, 20 + i % 900, 30) for i in range(13_000)]
+    with pytest.raises(ValueError, match="do not fit in one VOC file"):
+        voc_to_bytes(ImageAnnotation("a.png", 1000, 1000, 1, boxes))
+    fits = voc_to_bytes(ImageAnnotation("a.png", 1000, 1000, 1, boxes[:10_000]))
+    assert len(voc_from_bytes(fits).boxes) == 10_000

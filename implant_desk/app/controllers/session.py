@@ -8,12 +8,15 @@ switching format or save folder takes effect at the next save.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from implant_desk.core.annotations import store
 from implant_desk.core.annotations.document import AnnotationDocument
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.errors import AnnotationFileError, ImplantDeskError, SaveError
+
+_log = logging.getLogger(__name__)
 
 
 class AnnotationSession:
@@ -36,10 +39,16 @@ class AnnotationSession:
         self.blocked_reason, self.warnings, self._on_disk = "", [], None
         self._failure_reported, self.last_error = False, ""
         self._template = ImageAnnotation(self.image_path.name, width, height, depth)
+        # Before anything can fail: the previous image's boxes must never be shown (or saved) as this one's.
+        self.document = AnnotationDocument()
         try:
             loaded = store.load_annotation(self.image_path, self.save_dir, (width, height, depth))
-        except AnnotationFileError as error:
-            self.blocked_reason = f"{error}. It is left untouched; fix or remove it to save this image."
+        except Exception as error:  # noqa: BLE001 - whatever the reader failed on, the file must not be overwritten
+            reason = str(error)
+            if not isinstance(error, ImplantDeskError):
+                _log.exception("reading the annotation of %s failed unexpectedly", self.image_path)
+                reason = f"its annotation file cannot be read ({type(error).__name__}: {error})"
+            self.blocked_reason = f"{reason}. It is left untouched; fix or remove it to save this image."
             loaded = None
         if loaded is not None:
             self._template, self._on_disk, self.warnings = loaded.annotation, loaded.on_disk, loaded.warnings

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.annotations.safe_xml import read_limited
-from implant_desk.core.annotations.sanitize import clean_boxes
+from implant_desk.core.annotations.sanitize import check_finite, clean_boxes, file_number, strict_json
 from implant_desk.core.atomic import atomic_write_bytes
 from implant_desk.core.errors import AnnotationFileError
 
@@ -26,7 +26,7 @@ MAX_JSON_BYTES = 64 * 1024 * 1024
 def read_createml_entries(path: str | os.PathLike) -> list[dict[str, Any]]:
     """The raw entries of a CreateML file, each box checked (raises AnnotationFileError)."""
     try:
-        entries = json.loads(read_limited(path, MAX_JSON_BYTES, "JSON"))
+        entries = strict_json(read_limited(path, MAX_JSON_BYTES, "JSON"))
     except (ValueError, RecursionError) as exc:
         raise AnnotationFileError(path, f"the JSON is damaged ({exc})") from None
     if not isinstance(entries, list) or not all(
@@ -74,17 +74,19 @@ def annotation_from_entry(
 def _box(shape: Any, number: int, path: str | os.PathLike) -> Box:
     try:
         coordinates = shape["coordinates"]
-        x, y, w, h = (float(coordinates[key]) for key in ("x", "y", "width", "height"))
+        values = [coordinates[key] for key in ("x", "y", "width", "height")]
         label = shape["label"]
         if not isinstance(label, str):
             raise TypeError
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, IndexError):
         raise AnnotationFileError(path, f"box {number} lacks a label or its x, y, width and height") from None
+    x, y, w, h = (file_number(value, path, f"box {number}") for value in values)
     return Box(label=label, xmin=x - w / 2, ymin=y - h / 2, xmax=x + w / 2, ymax=y + h / 2)
 
 
 def entry_for(annotation: ImageAnnotation, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """The CreateML entry for ``annotation``, keeping keys of ``previous`` (the entry it replaces)."""
+    check_finite(annotation)
     entry = dict(previous or {})
     entry.update(
         image=annotation.filename,
@@ -114,7 +116,7 @@ def createml_to_bytes(annotation: ImageAnnotation, existing: Sequence[dict[str, 
             break
     else:
         entries.append(entry_for(annotation))
-    return json.dumps(entries, ensure_ascii=False).encode("utf-8")
+    return json.dumps(entries, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def write_createml(path: str | os.PathLike, annotation: ImageAnnotation) -> None:

@@ -7,6 +7,7 @@ size, so those images are looked up (header only) in the images folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -56,12 +57,16 @@ def detect_format(annotations: Path) -> str:
     found = set()
     for entry in os.scandir(annotations):
         suffix = os.path.splitext(entry.name)[1].lower()
+        if not entry.is_file():
+            continue
         if suffix == voc.XML_SUFFIX:
             found.add("voc")
         elif suffix == yolo.TXT_SUFFIX and entry.name != yolo.CLASSES_FILENAME:
             found.add("yolo")
-        elif suffix == createml.JSON_SUFFIX:
-            found.add("coco" if coco.is_coco_file(entry.path) else "createml")
+        elif suffix == createml.JSON_SUFFIX and not coco.is_coco_file(entry.path):
+            found.add("createml")
+        elif suffix == createml.JSON_SUFFIX and coco.holds_coco(entry.path):
+            found.add("coco")
     if not found:
         raise AnnotationFileError(annotations, "holds no VOC, YOLO, CreateML or COCO annotation files")
     if len(found) > 1:
@@ -77,7 +82,10 @@ def read_folder(src: str | os.PathLike, images_dir: str | os.PathLike | None = N
     result = FolderAnnotations(fmt)
     if fmt == "coco":
         dataset = coco.read_coco(annotations_path, result.warnings)
-        result.annotations, result.classes = list(dataset.images.values()), dataset.categories
+        result.annotations = list(dataset.images.values())
+        # Exports often declare a category no box uses (Roboflow's supercategory as id 0): not a class.
+        used = {box.label for annotation in result.annotations for box in annotation.boxes}
+        result.classes = [name for name in dataset.categories if name in used]
         return result
     image_by_stem = _images_by_stem(images)
     if fmt == "yolo":
@@ -103,7 +111,10 @@ def _files_of_format(folder: Path, fmt: str) -> list[Path]:
     return sorted(
         Path(entry.path)
         for entry in os.scandir(folder)
-        if os.path.splitext(entry.name)[1].lower() == SUFFIXES[fmt] and entry.name != yolo.CLASSES_FILENAME
+        if os.path.splitext(entry.name)[1].lower() == SUFFIXES[fmt]
+        and entry.name != yolo.CLASSES_FILENAME
+        and entry.is_file()
+        and (fmt != "createml" or not coco.is_coco_file(entry.path))
     )
 
 
@@ -152,13 +163,29 @@ def write_folder(folder: FolderAnnotations, out: str | os.PathLike, fmt: str) ->
     """Write every annotation into ``out`` as ``fmt``; refuses to replace files already there."""
     out = Path(out)
     targets = [out / COCO_FILENAME] if fmt == "coco" else [output_path(out, a, fmt) for a in folder.annotations]
+    if out.exists() and not out.is_dir():
+        raise AnnotationFileError(out, "is a file, not a folder; name a folder to write into")
     clash = next((target for target in targets if target.exists()), None)
     if clash is not None:
         raise AnnotationFileError(clash, "already exists; choose an empty output folder so nothing is overwritten")
-    out.mkdir(parents=True, exist_ok=True)
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        _write_all(folder, targets, fmt)
+    except BaseException:
+        if created:  # a failed run leaves no half-written (or empty) output folder behind
+            for path in [*targets, out / yolo.CLASSES_FILENAME]:
+                path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
+    return targets
+
+
+def _write_all(folder: FolderAnnotations, targets: list[Path], fmt: str) -> None:
     if fmt == "coco":
         coco.write_coco(targets[0], folder.annotations, folder.classes)
-        return targets
+        return
     for annotation, target in zip(folder.annotations, targets):
         if fmt == "voc":
             voc.write_voc(target, annotation)
@@ -166,4 +193,3 @@ def write_folder(folder: FolderAnnotations, out: str | os.PathLike, fmt: str) ->
             yolo.write_yolo(target, annotation, folder.classes)
         else:
             createml.write_createml(target, annotation)
-    return targets

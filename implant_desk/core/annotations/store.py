@@ -9,7 +9,10 @@ Saving never loses anything (docs/adr/0002-atomic-saves.md):
 - a file that changed on disk since it was loaded is not overwritten: ``load_annotation`` records a stamp
   (content hash) of every candidate file, ``save_annotation`` compares and raises AnnotationConflictError,
   and the caller asks the user before saving again with ``overwrite_changed=True``;
-- an existing file that cannot be parsed is never overwritten, even then.
+- an existing file that cannot be parsed is never overwritten, even then;
+- the comparison and the write happen under the save folder's lock (``core.folder_lock``), so of two saves
+  at once the second sees the first one's file; orphan temporaries of killed saves are removed then;
+- a write-protected file is not replaced, and a failed YOLO save adds nothing to ``classes.txt``.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from implant_desk.core.annotations import createml, voc, yolo
 from implant_desk.core.annotations.document import AnnotationDocument
 from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.annotations.sanitize import clean_boxes
-from implant_desk.core.atomic import atomic_write_bytes
+from implant_desk.core.atomic import atomic_write_bytes, remove_orphan_temporaries
 from implant_desk.core.errors import AnnotationFileError, SaveError
+from implant_desk.core.folder_lock import folder_lock
 
 FORMATS = ("voc", "yolo", "createml")
 SUFFIXES = {"voc": voc.XML_SUFFIX, "yolo": yolo.TXT_SUFFIX, "createml": createml.JSON_SUFFIX}
@@ -153,15 +157,17 @@ def save_annotation(
     image_path = Path(image_path)
     target = annotation_path_for(image_path, save_dir, fmt)
     annotation = with_image_identity(annotation, image_path)
-    current = file_stamp(target)
-    expected = (expected_on_disk or {}).get(target)
-    if current != expected:
-        if not overwrite_changed:
-            raise AnnotationConflictError(target, _conflict_reason(expected, current))
-        if current is not None:
-            _ensure_parseable(target, fmt, annotation)
-    data = _serialise(annotation, target, fmt, classes)
-    atomic_write_bytes(target, data)
+    # Locked from the comparison to the write, so a save made in between is seen, never overwritten.
+    with folder_lock(target.parent):
+        remove_orphan_temporaries(target.parent, SUFFIXES.values())
+        current = file_stamp(target)
+        expected = (expected_on_disk or {}).get(target)
+        if current != expected:
+            if not overwrite_changed:
+                raise AnnotationConflictError(target, _conflict_reason(expected, current))
+            if current is not None:
+                _ensure_parseable(target, fmt, annotation)
+        data = _write(annotation, target, fmt, classes)
     stamps = dict(expected_on_disk or disk_stamps(image_path, save_dir))
     stamps[target] = hashlib.sha256(data).hexdigest()
     return stamps
@@ -218,19 +224,24 @@ def _ensure_parseable(target: Path, fmt: str, annotation: ImageAnnotation) -> No
         ) from exc
 
 
-def _serialise(annotation: ImageAnnotation, target: Path, fmt: str, classes: Sequence[str]) -> bytes:
+def _write(annotation: ImageAnnotation, target: Path, fmt: str, classes: Sequence[str]) -> bytes:
+    """Serialise and atomically write the annotation (YOLO: with its ``classes.txt``); returns the bytes."""
     try:
         if fmt == "voc":
-            return voc.voc_to_bytes(annotation)
-        if fmt == "yolo":
+            data = voc.voc_to_bytes(annotation)
+        elif fmt == "yolo":
             classes_on_disk = yolo.classes_for_save(target, annotation, classes)
             data = yolo.yolo_to_string(annotation, classes_on_disk).encode("utf-8")
-            yolo.write_classes(yolo.classes_path_for(target), classes_on_disk)
-            return data
-        existing = createml.read_createml_entries(target) if target.exists() else []
-        return createml.createml_to_bytes(annotation, existing)
+        else:
+            existing = createml.read_createml_entries(target) if target.exists() else []
+            data = createml.createml_to_bytes(annotation, existing)
     except ValueError as exc:
         raise SaveError(target, f"cannot be saved: {exc}; the previous file is unchanged") from exc
+    if fmt == "yolo":
+        yolo.write_with_classes(target, data, classes_on_disk)
+    else:
+        atomic_write_bytes(target, data)
+    return data
 
 
 def _check_format(fmt: str) -> str:

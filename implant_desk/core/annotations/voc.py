@@ -21,10 +21,17 @@ from __future__ import annotations
 import os
 import re
 import xml.etree.ElementTree as ET
+from typing import Callable
 
 from implant_desk.core.annotations.model import Box, ImageAnnotation
-from implant_desk.core.annotations.safe_xml import element_to_text, parse_xml_bytes, read_xml_file, text_to_element
-from implant_desk.core.annotations.sanitize import clean_boxes
+from implant_desk.core.annotations.safe_xml import (
+    element_to_text,
+    limit_problem,
+    parse_xml_bytes,
+    read_xml_file,
+    text_to_element,
+)
+from implant_desk.core.annotations.sanitize import check_finite, clean_boxes, file_number, file_size
 from implant_desk.core.atomic import atomic_write_bytes
 from implant_desk.core.errors import AnnotationFileError
 
@@ -34,6 +41,7 @@ _ANNOTATION_KNOWN = ("folder", "filename", "path", "size", "object")
 _OBJECT_KNOWN = ("name", "pose", "truncated", "difficult", "bndbox")
 # Elements written in their own slot when a file carried a non-default one (see module docstring).
 _SLOTTED = ("source", "segmented")
+_SIZE_DEFAULTS = (("width", 0), ("height", 0), ("depth", 1))
 # XML 1.0 cannot hold these characters at all; a label containing one cannot be saved as VOC.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -69,9 +77,7 @@ def _annotation_from_root(root: ET.Element, path: str | os.PathLike, warnings: l
         else:
             extra.append(_extra_text(child))
     size = known.get("size")
-    width = _number(size, "width", path, default=0)
-    height = _number(size, "height", path, default=0)
-    depth = _number(size, "depth", path, default=1)
+    width, height, depth = (_number(size, tag, path, default, file_size) for tag, default in _SIZE_DEFAULTS)
     boxes = [_box_from_object(obj, number, path) for number, obj in enumerate(objects, start=1)]
     return ImageAnnotation(
         filename=_text(known.get("filename")),
@@ -144,16 +150,19 @@ def _text(element: ET.Element | None) -> str:
     return "" if element is None or element.text is None else element.text
 
 
-def _number(parent: ET.Element | None, tag: str, path: str | os.PathLike, default: float | None = None) -> float:
+def _number(
+    parent: ET.Element | None,
+    tag: str,
+    path: str | os.PathLike,
+    default: float | None = None,
+    read: Callable[[str, str | os.PathLike, str], float] = file_number,
+) -> float:
     element = None if parent is None else parent.find(tag)
     if element is None or not (element.text or "").strip():
         if default is None:
             raise AnnotationFileError(path, f"a box has no <{tag}> value")
         return default
-    try:
-        return float(element.text)
-    except ValueError:
-        raise AnnotationFileError(path, f"<{tag}> holds {element.text.strip()!r}, which is not a number") from None
+    return read(element.text, path, f"<{tag}>")
 
 
 # ---- writing ---------------------------------------------------------------------------------------------------
@@ -168,10 +177,15 @@ def voc_to_bytes(annotation: ImageAnnotation) -> bytes:
 
 def voc_to_string(annotation: ImageAnnotation) -> str:
     """The file LabelImg 1.8.6 would write for this annotation (raises ValueError for text XML cannot hold)."""
+    check_finite(annotation)
     root = _annotation_element(annotation)
     lines: list[str] = []
     _serialise(root, 0, lines)
-    return "".join(lines) + "\n"
+    text = "".join(lines) + "\n"
+    problem = limit_problem(len(text.encode("utf-8")), sum(1 for _ in root.iter()))
+    if problem:  # our own reader would refuse the file
+        raise ValueError(f"{len(annotation.boxes):,} boxes do not fit in one VOC file: {problem}")
+    return text
 
 
 def labelimg_corners(box: Box) -> tuple[int, int, int, int]:

@@ -16,8 +16,8 @@ from typing import Iterable, Sequence
 
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.annotations.safe_xml import read_limited
-from implant_desk.core.annotations.sanitize import clean_boxes
-from implant_desk.core.atomic import atomic_write_text
+from implant_desk.core.annotations.sanitize import check_finite, clean_boxes, file_number
+from implant_desk.core.atomic import atomic_write_bytes, atomic_write_text
 from implant_desk.core.errors import AnnotationFileError
 
 TXT_SUFFIX = ".txt"
@@ -95,9 +95,9 @@ def _box_from_line(
         raise AnnotationFileError(path, f"line {number} has {len(fields)} values; a YOLO box line has 5")
     try:
         index = int(fields[0])
-        cx, cy, w, h = (float(value) for value in fields[1:])
     except ValueError:
-        raise AnnotationFileError(path, f"line {number} ({line.strip()!r}) is not a YOLO box line") from None
+        raise AnnotationFileError(path, f"line {number} ({line.strip()[:40]!r}) is not a YOLO box line") from None
+    cx, cy, w, h = (file_number(value, path, f"line {number}") for value in fields[1:])
     if not 0 <= index < len(classes):
         raise AnnotationFileError(
             path, f"line {number} uses class {index}, but {CLASSES_FILENAME} names only {len(classes)} classes"
@@ -115,6 +115,7 @@ def yolo_to_string(annotation: ImageAnnotation, classes: Sequence[str]) -> str:
     """The txt for ``annotation``; every label must already be in ``classes`` (see ``merge_classes``)."""
     if annotation.width <= 0 or annotation.height <= 0:
         raise ValueError("the image size is unknown, so boxes cannot be normalised for YOLO")
+    check_finite(annotation)
     lines = []
     for box in annotation.boxes:
         cx = (box.xmin + box.xmax) / 2 / annotation.width
@@ -141,12 +142,27 @@ def classes_for_save(
 def write_yolo(txt_path: str | os.PathLike, annotation: ImageAnnotation, classes: Sequence[str] = ()) -> list[str]:
     """Write the txt and grow ``classes.txt`` beside it (see ``classes_for_save``); returns the class list.
 
-    ``classes.txt`` is written before the txt, so a txt on disk never names a class the list lacks."""
+    ``classes.txt`` is written before the txt, so a txt on disk never names a class the list lacks. Saves that
+    may run at the same time in one folder hold ``core.folder_lock`` around this (the store does)."""
     merged = classes_for_save(txt_path, annotation, classes)
-    text = yolo_to_string(annotation, merged)
-    write_classes(classes_path_for(txt_path), merged)
-    atomic_write_text(txt_path, text)
+    write_with_classes(txt_path, yolo_to_string(annotation, merged).encode("utf-8"), merged)
     return merged
+
+
+def write_with_classes(txt_path: str | os.PathLike, data: bytes, classes: Sequence[str]) -> None:
+    """Grow ``classes.txt`` to ``classes``, then write the txt; when the txt cannot be written, ``classes.txt``
+    is put back as it was, so a failed save adds no class."""
+    classes_path = classes_path_for(txt_path)
+    before = read_limited(classes_path, MAX_TXT_BYTES, "class list") if classes_path.exists() else None
+    write_classes(classes_path, classes)
+    try:
+        atomic_write_bytes(txt_path, data)
+    except BaseException:
+        if before is None:
+            classes_path.unlink(missing_ok=True)
+        else:
+            atomic_write_bytes(classes_path, before)
+        raise
 
 
 def _decode(data: bytes, path: str | os.PathLike) -> str:

@@ -18,10 +18,17 @@ from pydicom.encaps import get_frame
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_color_lut, apply_modality_lut, pixel_array
 from pydicom.pixels.decoders.base import get_decoder
+from pydicom.pixels.utils import get_expected_length
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from implant_desk.core.errors import UnreadableImageError
-from implant_desk.core.imaging.dicom_codecs import encoded_frame_size, preferred_plugin, register_plugins
+from implant_desk.core.imaging.dicom_codecs import (
+    JPEG_LS_SYNTAXES,
+    encoded_frame_size,
+    jpeg_ls_is_complete,
+    preferred_plugin,
+    register_plugins,
+)
 from implant_desk.core.imaging.radiograph import (
     GENERATED_BY,
     SPACING_IMAGER,
@@ -48,10 +55,7 @@ def read_dicom(path: Path, frame: int = 0) -> Radiograph:
     with warnings.catch_warnings():
         # pydicom warns about every non-conforming value (common in clinic exports, harmless to us)
         warnings.simplefilter("ignore")
-        ds = _read_dataset(path)
-        _require_image(path, ds)
-        header = _ImageHeader.from_dataset(path, ds)
-        check_frame(path, frame, header.frames)
+        ds, header = _checked_dataset(path, frame)
         stored = _decode_frame(path, ds, header, frame)
         pixels, photometric, bits = _to_display_model(path, ds, stored, header)
         spacing, source = _spacing(ds)
@@ -68,6 +72,24 @@ def read_dicom(path: Path, frame: int = 0) -> Radiograph:
             frames=header.frames,
             generated=str(ds.get("Manufacturer", "")) == GENERATED_BY,
         )
+
+
+def check_dicom(path: Path) -> None:
+    """Raise the UnreadableImageError read_dicom would raise for the header, or for pixel data that is missing,
+    shorter than the header says or a compressed frame cut short, without decoding: milliseconds where
+    decoding takes up to seconds. Damage inside a compressed frame is only found by decoding it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds, header = _checked_dataset(path, 0)
+        _check_stored_data(path, ds, header, 0)
+
+
+def _checked_dataset(path: Path, frame: int) -> tuple[Dataset, _ImageHeader]:
+    ds = _read_dataset(path)
+    _require_image(path, ds)
+    header = _ImageHeader.from_dataset(path, ds)
+    check_frame(path, frame, header.frames)
+    return ds, header
 
 
 def _read_dataset(path: Path) -> Dataset:
@@ -162,8 +184,7 @@ def _require_decoder(path: Path, syntax: pydicom.uid.UID) -> None:
 
 
 def _decode_frame(path: Path, ds: Dataset, header: _ImageHeader, frame: int) -> np.ndarray:
-    if header.transfer_syntax.is_encapsulated:
-        _check_encoded_size(path, ds, header, frame)
+    _check_stored_data(path, ds, header, frame)
     plugin = preferred_plugin(header.transfer_syntax, header.bits_stored)
     try:
         stored = _read_raw_frame(path, ds, header, frame)
@@ -181,12 +202,35 @@ def _decode_frame(path: Path, ds: Dataset, header: _ImageHeader, frame: int) -> 
     return stored
 
 
-def _check_encoded_size(path: Path, ds: Dataset, header: _ImageHeader, frame: int) -> None:
-    """The compressed frame must declare the picture the DICOM header describes, checked before decoding."""
+def _check_stored_data(path: Path, ds: Dataset, header: _ImageHeader, frame: int) -> None:
+    """The pixel data is whole as far as can be told before decoding: the compressed frame is (see
+    _check_encoded_frame), uncompressed data holds as many bytes as the header describes."""
+    if header.transfer_syntax.is_encapsulated:
+        _check_encoded_frame(path, ds, header, frame)
+        return
+    element = ds.get_item(next(keyword for keyword in PIXEL_KEYWORDS if keyword in ds))
+    value = getattr(element, "value", None)
+    stored = len(value) if value is not None else element.length  # a deferred value is not read yet
     try:
-        size = encoded_frame_size(get_frame(ds.PixelData, frame, number_of_frames=header.frames))
+        expected = get_expected_length(ds)
+    except (AttributeError, TypeError, ValueError):
+        return  # the header lacks what the length needs (Samples per Pixel): decoding says what is wrong
+    if stored < expected:
+        raise UnreadableImageError(path, "the file is damaged: its image data is shorter than the header says "
+                                         "(the file may be cut short)")
+
+
+def _check_encoded_frame(path: Path, ds: Dataset, header: _ImageHeader, frame: int) -> None:
+    """The compressed frame must be whole and declare the picture the DICOM header describes, checked before
+    decoding."""
+    try:
+        src = get_frame(ds.PixelData, frame, number_of_frames=header.frames)
+        size = encoded_frame_size(src)
+        complete = header.transfer_syntax not in JPEG_LS_SYNTAXES or jpeg_ls_is_complete(src)
     except Exception as error:
         raise UnreadableImageError(path, "the image data is damaged and cannot be decoded") from error
+    if not complete:
+        raise UnreadableImageError(path, "the image data is damaged: the compressed picture is cut short")
     if size is not None and size != (header.rows, header.columns):
         rows, columns = size
         raise UnreadableImageError(
@@ -214,8 +258,6 @@ def _read_raw_frame(path: Path, ds: Dataset, header: _ImageHeader, frame: int) -
     signed = int(ds.get("PixelRepresentation") or 0) == 1
     dtype = np.dtype(f"<{'i' if signed else 'u'}{bits_allocated // 8}")
     count = header.rows * header.columns
-    if element.length < header.frames * count * dtype.itemsize:
-        raise ValueError("pixel data shorter than the header says")
     offset = element.value_tell + frame * count * dtype.itemsize
     pixels = np.fromfile(path, dtype=dtype, count=count, offset=offset)
     if pixels.size != count:

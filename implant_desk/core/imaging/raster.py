@@ -18,8 +18,9 @@ import tifffile
 from PIL import Image
 
 from implant_desk.core.errors import UnreadableImageError
+from implant_desk.core.imaging.png_check import check_png
 from implant_desk.core.imaging.radiograph import GENERATED_BY, SPACING_RESOLUTION_TAG, SPACING_UNKNOWN, Radiograph
-from implant_desk.core.imaging.sanity import check_frame, check_pixel_count, plausible_spacing
+from implant_desk.core.imaging.sanity import check_decoded_size, check_frame, check_pixel_count, plausible_spacing
 from implant_desk.core.imaging.windowing import default_window
 
 DAMAGED = "the image data is damaged or incomplete (the file may be cut short)"
@@ -59,7 +60,8 @@ def read_tiff(path: Path, frame: int = 0) -> Radiograph:
             frames = len(tif.pages)
             check_frame(path, frame, frames)
             page = tif.pages[frame]
-            check_pixel_count(path, int(page.imagewidth), int(page.imagelength))
+            check_pixel_count(path, int(page.imagewidth), int(page.imagelength) * max(int(page.imagedepth), 1))
+            check_decoded_size(path, int(page.nbytes))  # from the header: nothing is decoded yet
             _check_segments_inside(path, page)
             stored = page.asarray()
             pixels, photometric = _tiff_display_model(path, page, stored)
@@ -93,7 +95,10 @@ def _tiff_display_model(path: Path, page: tifffile.TiffPage, stored: np.ndarray)
     if photometric in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.MINISWHITE):
         grey = stored[..., 0] if stored.ndim == 3 else stored  # drop an alpha channel
         return grey, "MONOCHROME1" if photometric == tifffile.PHOTOMETRIC.MINISWHITE else "MONOCHROME2"
-    if photometric in (tifffile.PHOTOMETRIC.RGB, tifffile.PHOTOMETRIC.YCBCR) and stored.ndim == 3:
+    colour = photometric in (tifffile.PHOTOMETRIC.RGB, tifffile.PHOTOMETRIC.YCBCR)
+    if colour and (stored.ndim == 2 or stored.shape[-1] < 3):  # "RGB" over one sample: it is a grey picture
+        return stored if stored.ndim == 2 else stored[..., 0], "MONOCHROME2"
+    if colour:
         return np.ascontiguousarray(stored[..., :3]), "RGB"  # tifffile returns YCbCr JPEG tiles as RGB
     raise UnreadableImageError(path, f"its colour model ({photometric.name}) is not supported")
 
@@ -179,7 +184,9 @@ def _is_16bit_png_with_channels(path: Path) -> bool:
 def _16bit_png_with_channels(path: Path) -> tuple[np.ndarray, str, int]:
     import imagecodecs
 
-    samples = imagecodecs.png_decode(path.read_bytes())
+    data = path.read_bytes()
+    check_png(data)  # a failing png_decode corrupts the interpreter (see png_check)
+    samples = imagecodecs.png_decode(data)
     if samples.shape[-1] == 2:  # grey + alpha
         return np.ascontiguousarray(samples[..., 0]), "MONOCHROME2", 16
     return np.ascontiguousarray(samples[..., :3]), "RGB", 16

@@ -14,6 +14,10 @@ from implant_desk.core.errors import UnreadableImageError
 # below what a forged header can claim. Checked from the header, before a single pixel is decoded.
 MAX_PIXELS = 400_000_000
 
+# What one decoded frame may occupy: a 400 MP 16-bit grey film is 800 MB. Checked from the header too, since
+# samples, bit depth and (TIFF) image depth multiply the pixel count (a 9.5 KB TIFF claimed 1.9 GB).
+MAX_DECODED_BYTES = 1_000_000_000
+
 # A pixel smaller than 1 micrometre or larger than 5 mm is not a radiograph's pixel: it is a placeholder
 # (0\0, 1\1 written by a converter), a unit mix-up, or a damaged value. Such a spacing counts as unknown.
 MIN_SPACING_MM = 0.001
@@ -30,6 +34,15 @@ def check_pixel_count(path: str | os.PathLike, width: int, height: int) -> None:
             f"the file says the image is {width} x {height} pixels ({width * height / 1e6:.0f} megapixels), "
             f"more than the {MAX_PIXELS // 1_000_000} megapixels this program opens; "
             "it is damaged or made to exhaust memory",
+        )
+
+
+def check_decoded_size(path: str | os.PathLike, decoded_bytes: int) -> None:
+    if decoded_bytes > MAX_DECODED_BYTES:
+        raise UnreadableImageError(
+            path,
+            f"the file says its picture takes {decoded_bytes / 1e9:.1f} GB once decoded, more than the "
+            f"{MAX_DECODED_BYTES / 1e9:.0f} GB this program opens; it is damaged or made to exhaust memory",
         )
 
 

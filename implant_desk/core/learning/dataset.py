@@ -196,9 +196,13 @@ class PatientRule:
 
 def _image_folders(root: Path) -> Iterable[Path]:
     """The data folder and every sub-folder below it (hidden ones skipped), in a stable order."""
-    for folder, subfolders, _ in os.walk(root):
+    for folder, subfolders, _ in os.walk(root, onerror=_raise):  # an unreadable folder is said, not skipped
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
         yield Path(folder)
+
+
+def _raise(error: OSError) -> None:
+    raise error
 
 
 def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | None = None, *,
@@ -285,6 +289,8 @@ def _load_folder(root: Path, folder: Path, annotation_dir: Path | None, notes: l
         image = entry.path
         header = read_dicom_header(image) if image.suffix.lower() in _DICOM_SUFFIXES else None
         try:
+            if header is not None:
+                _check_dicom_pixels(image)
             loaded = load_annotation(image, save_dir, image_size(image, header))
         except FileProblem as problem:
             notes.append(f"skipped: {problem}")
@@ -292,6 +298,14 @@ def _load_folder(root: Path, folder: Path, annotation_dir: Path | None, notes: l
         if loaded is not None:
             notes.extend(f"{loaded.path}: {w}" for w in loaded.warnings)
             yield image.relative_to(root).as_posix(), image, loaded.annotation, header
+
+
+def _check_dicom_pixels(image: Path) -> None:
+    """A DICOM file cut short is skipped here with the others, not found when training decodes it (its header
+    alone gives the size, so nothing else reads its pixels before then)."""
+    from implant_desk.core.imaging.dicom import check_dicom  # lazily: only folders with DICOM files pay for it
+
+    check_dicom(image)
 
 
 def _one_image_per_stem(found_per_root: list[list[_Loaded]], annotation_dir: Path,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -134,8 +135,8 @@ def _read_json(path: Path) -> object:
         raise ModelFileError(path, "the model card is missing: this folder does not hold a model") from exc
     except OSError as exc:
         raise ModelFileError(path, f"the model card cannot be read ({exc.strerror or exc})") from exc
-    except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError
-        raise ModelFileError(path, f"the model card is damaged ({exc})") from exc
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, nesting without end
+        raise ModelFileError(path, f"the model card is damaged ({type(exc).__name__}: {exc})") from None
 
 
 def read_card(folder: str | Path) -> ModelCard:
@@ -148,8 +149,9 @@ def read_card(folder: str | Path) -> ModelCard:
         raise ModelFileError(path, "the model card does not say which weights belong to it")
     try:
         return ModelCard.from_dict(data)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ModelFileError(path, f"the model card is damaged or not a model card ({exc})") from exc
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
+        # any value of any type can sit anywhere in a hand-edited or hostile card
+        raise ModelFileError(path, f"the model card is damaged or not a model card ({exc!r:.200})") from None
 
 
 def write_card(folder: str | Path, card: ModelCard) -> None:
@@ -168,6 +170,33 @@ def check_weights_digest(weights_path: str | Path, actual_sha256: str, card: Mod
     if actual_sha256 != card.weights_sha256:
         raise ModelFileError(weights_path, "the weights do not match their card (sha256 differs): the file was "
                              "changed or damaged, or the card belongs to another model")
+
+
+def check_safetensors_layout(path: str | Path) -> None:
+    """Refuse a weights file that is not safetensors (a pickle renamed, say) without loading it: the header is
+    an 8-byte little-endian length, then that much JSON naming each tensor's byte range in the rest."""
+    path = Path(path)
+    not_weights = "the weights are not a safetensors file (a pickle or other format is never loaded)"
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            length = int.from_bytes(handle.read(8), "little")
+            if not 2 <= length <= min(size - 8, MAX_CARD_BYTES * 100):
+                raise ModelFileError(path, not_weights)
+            header = json.loads(handle.read(length))
+    except OSError as exc:
+        raise ModelFileError(path, f"the model weights cannot be read ({exc.strerror or exc})") from exc
+    except (ValueError, RecursionError):
+        raise ModelFileError(path, not_weights) from None
+    tensors = [v for k, v in header.items() if k != "__metadata__"] if isinstance(header, dict) else None
+    data_size = size - 8 - length
+    if not tensors or not all(
+        isinstance(t, dict) and isinstance(t.get("dtype"), str) and isinstance(t.get("shape"), list)
+        and isinstance(t.get("data_offsets"), list) and len(t["data_offsets"]) == 2
+        and all(isinstance(o, int) for o in t["data_offsets"]) and 0 <= t["data_offsets"][0] <= t["data_offsets"][1] <= data_size
+        for t in tensors
+    ):
+        raise ModelFileError(path, not_weights)
 
 
 def verify_weights(folder: str | Path, card: ModelCard) -> None:
