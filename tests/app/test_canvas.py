@@ -60,7 +60,7 @@ def wheel(canvas: Canvas, pos: QPoint, delta: int, modifiers=Qt.KeyboardModifier
 
 def settle(qtbot, canvas: Canvas) -> None:
     """Wait for the full-resolution render that follows a display change (a timer, so the GUI stays fluid)."""
-    qtbot.waitUntil(lambda: canvas._layer.full_is_current, timeout=2000)
+    qtbot.waitUntil(lambda: canvas._layer.full_is_current, timeout=30_000)
 
 
 def rendered(canvas: Canvas) -> QImage:

@@ -73,9 +73,9 @@ def test_cancel_stops_the_folder_and_writes_no_report(qtbot, tmp_path, panel):
     panel.predictor.gate = threading.Event()
     panel.identify_folder(folder)
     job = panel.folder_job
-    assert panel.predictor.started.wait(10)
+    assert panel.predictor.started.wait(60)
     panel.cancel_folder()
-    with qtbot.waitSignal(job.cancelled, timeout=10000):
+    with qtbot.waitSignal(job.cancelled, timeout=60_000):
         panel.predictor.gate.set()
     assert panel.predictor.calls == 1
     assert not (folder / REPORT_DIR / "report.csv").exists()
@@ -84,7 +84,7 @@ def test_cancel_stops_the_folder_and_writes_no_report(qtbot, tmp_path, panel):
 
 def test_a_folder_without_radiographs_is_said_in_words(qtbot, tmp_path):
     job = FolderJob(PredictorProvider(FakePredictor), tmp_path, 0.5)
-    with qtbot.waitSignal(job.failed, timeout=10000) as blocker:
+    with qtbot.waitSignal(job.failed, timeout=60_000) as blocker:
         job.start()
     assert "no radiographs" in blocker.args[0]
     job.wait()

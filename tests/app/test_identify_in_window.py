@@ -32,7 +32,7 @@ def identify(fake_model, window, image_folder):
 
 def identify_now(qtbot, window, panel: IdentifyPanel) -> None:
     qtbot.waitUntil(lambda: panel.controller.radiograph is window.radiograph)  # the panel is on this image
-    with qtbot.waitSignal(panel.worker.finished, timeout=10000):
+    with qtbot.waitSignal(panel.worker.finished, timeout=60_000):
         panel.identify_button.click()
 
 
@@ -64,7 +64,7 @@ def test_next_image_clears_the_result_and_drops_a_late_one(qtbot, window, identi
     window.actions["next_image"].trigger()
     qtbot.waitUntil(lambda: panel.controller.radiograph is window.radiograph)
     assert panel.fixture_list.count() == 0 and window.canvas._overlay == []
-    with qtbot.waitSignal(panel.worker.finished, timeout=10000):
+    with qtbot.waitSignal(panel.worker.finished, timeout=60_000):
         predictor.gate.set()
     assert panel.fixture_list.count() == 0 and window.canvas._overlay == []
     assert panel.summary.text() == "Not identified yet"
@@ -73,7 +73,7 @@ def test_next_image_clears_the_result_and_drops_a_late_one(qtbot, window, identi
 def test_identify_on_open_follows_the_file_list(qtbot, window, identify):
     panel, predictor = identify
     panel.on_open.setChecked(True)
-    with qtbot.waitSignal(panel.worker.finished, timeout=10000):
+    with qtbot.waitSignal(panel.worker.finished, timeout=60_000):
         window.actions["next_image"].trigger()
     assert predictor.calls == 1
     assert panel.controller.radiograph is window.radiograph and panel.fixture_list.count() == 2
