@@ -25,7 +25,7 @@ from implant_desk.app.finetune import install_finetune, may_close
 from implant_desk.app.label_index import LabelIndexer
 from implant_desk.app.prefetch import Prefetcher
 from implant_desk.app.settings import Settings
-from implant_desk.core.annotations.folder import ANNOTATED, UNREADABLE, VERIFIED
+from implant_desk.core.annotations.folder import ANNOTATED, UNREADABLE, VERIFIED, annotation_folder
 from implant_desk.core.annotations.model import Box
 from implant_desk.core.annotations.store import AnnotationConflictError
 from implant_desk.core.annotations.yolo import read_classes
@@ -112,6 +112,9 @@ class MainWindow(QMainWindow):
         if not self._leave_current():
             return False
         self.session.close()
+        # The save folder the user chose (settings keep it), else the YOLO layout's labels/, else beside the images.
+        chosen = Path(self.settings.save_dir) if self.settings.save_dir else None
+        self.session.save_dir = annotation_folder(folder, chosen)
         self.navigator.set_items(scan_folder(Path(folder), self.session.save_dir))
         self.files.model.reset()
         self.files.set_labels([])

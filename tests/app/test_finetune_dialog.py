@@ -89,6 +89,25 @@ def test_options_become_the_child_request(tmp_path):
                                             image_size=320)
     assert request.spec_overrides == {} and request.annotation_dir is None
     assert options.request(tmp_path, tmp_path / "saved").annotation_dir == str(tmp_path / "saved")
+    assert request.only is None and FinetuneOptions(only=("Implant",)).request(tmp_path).only == ("Implant",)
+
+
+def test_the_user_chooses_which_labels_count(qtbot, lab_folder):
+    """As ``implant-desk train --only``: the other boxes are left out of the plan and of the run."""
+    started = []
+    runner = TrainingRunner(start_run=lambda request: started.append(request) or _ScriptedRun([]))
+    dialog = FinetuneDialog(lab_folder, options=FinetuneOptions(**TINY_OPTIONS), runner=runner)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=60_000)
+    dialog.advanced_toggle.click()
+    dialog.only.setText("coarse-thread")
+    dialog.only.editingFinished.emit()
+    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=60_000)
+    assert dialog.headline.text().startswith("12 images · 12 fixtures")
+    assert dialog.systems_label.text() == "Fixtures per system: coarse-thread 12"
+    dialog.start_button.click()
+    assert started[0].only == ("coarse-thread",)
+    dialog.runner.cancel_and_wait()
 
 
 def test_progress_reads_as_epochs_steps_and_time_left():

@@ -35,6 +35,7 @@ class FinetuneOptions:
     pretrain_epochs: int = TrainingConfig.pretrain_epochs  # self-supervised pre-training first; 0: off
     folds: int = TrainingConfig.folds  # patient-grouped cross-validation folds; 0: off
     implant_labels: tuple[str, ...] = ()  # labels meaning an implant without a system, beyond the common names
+    only: tuple[str, ...] = ()  # the labels whose boxes count (the CLI's --only); empty: every label
     # TrainingConfig and ModelSpec fields beyond the form (tests use a tiny network; power users may too).
     fit_overrides: dict = field(default_factory=dict)
     spec_overrides: dict = field(default_factory=dict)
@@ -48,6 +49,7 @@ class FinetuneOptions:
                                    **self.fit_overrides})
         return TrainingRequest((str(folder),), config, parent="active" if self.start_from_active else None,
                                spec_overrides=dict(self.spec_overrides), implant_labels=self.implant_labels,
+                               only=self.only or None,
                                annotation_dir=str(annotation_dir) if annotation_dir is not None else None)
 
 
@@ -72,12 +74,14 @@ class Plan:
 SPLIT_NAMES = {"train": "Training", "val": "Validation", "test": "Test"}
 
 
-def make_plan(folder: Path, annotation_dir: Path | None = None, implant_labels: tuple[str, ...] = ()) -> Plan:
+def make_plan(folder: Path, annotation_dir: Path | None = None, implant_labels: tuple[str, ...] = (),
+              only: tuple[str, ...] = ()) -> Plan:
     """Read the folder as the child will (the request's seed and fractions, so the same split)."""
     from implant_desk.core.learning.orchestrator import prepare_training_data
 
     try:
-        data = prepare_training_data([folder], annotation_dir=annotation_dir, implant_labels=implant_labels)
+        data = prepare_training_data([folder], only=only or None, annotation_dir=annotation_dir,
+                                     implant_labels=implant_labels)
     except ImplantDeskError as error:
         return Plan(folder, annotation_dir, problem=str(error))
     if data.dataset.fixtures == 0:

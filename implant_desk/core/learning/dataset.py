@@ -29,7 +29,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from implant_desk.core.annotations.folder import ANNOTATED, NOT_ANNOTATED, VERIFIED, scan_image_folder
+from implant_desk.core.annotations.folder import (ANNOTATED, NOT_ANNOTATED, VERIFIED, annotation_folder,
+                                                  scan_image_folder)
 from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.annotations.store import load_annotation
 from implant_desk.core.errors import FileProblem, ImplantDeskError
@@ -203,8 +204,9 @@ def _image_folders(root: Path) -> Iterable[Path]:
 
 def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | None = None, *,
                  annotation_dir: str | os.PathLike | None = None, roles: LabelRoles = LabelRoles()) -> Dataset:
-    """Every annotated image under ``folders``: annotations (VOC, YOLO or CreateML) beside their images, or in
-    ``labels/`` beside an ``images/`` folder (the YOLO layout). ``only``: keep boxes with these labels (the
+    """Every annotated image under ``folders``: annotations (VOC, YOLO or CreateML) where
+    ``annotation_folder`` says, as the editor finds them (beside the images, or the YOLO layout's ``labels/``).
+    ``only``: keep boxes with these labels (the
     other boxes are dropped; their images stay, as negatives). ``roles``: which labels are implants without a
     system, design parts or other findings (those two are dropped from the fixtures and counted).
 
@@ -266,17 +268,11 @@ def _holds_generated_images(folder: Path) -> bool:
 _Loaded = tuple[str, Path, ImageAnnotation, object]  # path relative to its data folder, image, annotation, header
 
 
-def _annotation_folder(folder: Path) -> Path | None:
-    """Where the folder's annotations are: beside the images, or ``../labels`` for an ``images`` folder."""
-    labels = folder.parent / "labels"
-    return labels if folder.name.lower() == "images" and labels.is_dir() else None
-
-
 def _load_folder(root: Path, folder: Path, annotation_dir: Path | None, notes: list[str],
                  unannotated: list[Path]) -> Iterable[_Loaded]:
     """(path relative to root, image, annotation, DICOM header or None) for each annotated image; the images
     without an annotation file are added to ``unannotated``."""
-    save_dir = annotation_dir or _annotation_folder(folder)
+    save_dir = annotation_folder(folder, annotation_dir)
     for entry in scan_image_folder(folder, save_dir):
         if entry.status == NOT_ANNOTATED:
             unannotated.append(entry.path)
