@@ -476,7 +476,7 @@ class MainWindow(QMainWindow):
         canvas.zoomChanged.connect(lambda zoom: self.zoom_label.setText(f"{zoom * 100:.0f}%"))
         canvas.windowChanged.connect(lambda c, w: self.display.set_window(DisplayWindow(c, w)))
         canvas.rulerMeasured.connect(self._ruler_measured)
-        self.files.fileActivated.connect(self.show_image)
+        self.files.fileActivated.connect(self._file_chosen)
         self.files.filtersChanged.connect(self._filter_files)
         self.label_index.labelsFound.connect(self._labels_indexed)
         self.boxes.boxSelected.connect(self._select_box)
@@ -520,6 +520,12 @@ class MainWindow(QMainWindow):
         self.files.set_labels(self.navigator.known_labels())
         if self.navigator.label_filter:
             self._filter_files(self.navigator.status_filter, self.navigator.label_filter)
+
+    def _file_chosen(self, index: int) -> None:
+        """The user moved the Files list: open that image; if the window stays (unsaved work, the user said
+        stay), the list goes back to the image shown, after the view has finished its own move."""
+        if not self.show_image(index) and index != self.navigator.current:
+            QTimer.singleShot(0, lambda: self.files.show_current(self.navigator.current))
 
     def _filter_files(self, status: str, label: str) -> None:
         self.navigator.set_filters(status, label)

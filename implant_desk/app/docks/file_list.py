@@ -93,8 +93,11 @@ class FileListDock(QDockWidget):
         layout.addLayout(filters)
         layout.addWidget(self.view)
         self.setWidget(body)
+        self._showing = False  # the window is moving the list to its image: that is not the user choosing one
+        # Every way the user moves the list's current row (click, arrows, typing a name) opens that image, so the
+        # list and the canvas never disagree; Enter or a double-click retries one the window did not leave for.
+        self.view.selectionModel().currentChanged.connect(lambda current, _previous: self._activated(current))
         self.view.activated.connect(self._activated)
-        self.view.clicked.connect(self._activated)
         self.status_filter.currentTextChanged.connect(self._filters_changed)
         self.label_filter.currentTextChanged.connect(self._filters_changed)
 
@@ -108,15 +111,18 @@ class FileListDock(QDockWidget):
 
     def show_current(self, item_index: int) -> None:
         row = self.model.row_of(item_index)
+        self._showing = True
         if row >= 0:
             index = self.model.index(row)
             self.view.setCurrentIndex(index)
             self.view.scrollTo(index)
         else:
             self.view.clearSelection()
+        self._showing = False
 
     def _activated(self, index: QModelIndex) -> None:
-        self.fileActivated.emit(int(index.data(ItemIndexRole)))
+        if index.isValid() and not self._showing:
+            self.fileActivated.emit(int(index.data(ItemIndexRole)))
 
     def _filters_changed(self) -> None:
         status, label = self.status_filter.currentText(), self.label_filter.currentText()
