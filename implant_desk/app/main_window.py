@@ -32,6 +32,7 @@ from implant_desk.core.annotations.yolo import read_classes
 from implant_desk.core.errors import ImplantDeskError
 from implant_desk.core.imaging.loading import IMAGE_SUFFIXES
 from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph
+from implant_desk.core.wording import counted
 
 ARROW_STEP_PX = 1.0
 ARROW_FAST_STEP_PX = 10.0  # with Shift
@@ -353,7 +354,7 @@ class MainWindow(QMainWindow):
         depth = self.radiograph.pixels.shape[2] if self.radiograph.is_color else 1
         boxes = self.session.boxes_of(previous.path, int(width), int(height), depth)
         added = editing.paste_boxes(self.session.document, boxes, width, height)
-        self.statusBar().showMessage(f"Copied {added} box(es) from {previous.path.name}", 4000)
+        self.statusBar().showMessage(f"Copied {counted(added, 'box', 'boxes')} from {previous.path.name}", 4000)
 
     def undo(self) -> None:
         if self.session.document is not None:

@@ -230,6 +230,17 @@ def test_ruler_measures_in_image_pixels(qtbot, canvas):
     assert box_caption("A", (0, 0, 30, 10), (0.2, 0.1)) == "A  3.0 x 2.0 mm"
 
 
+def test_escape_takes_a_measured_ruler_off_the_image(qtbot, canvas):
+    canvas.set_mode("ruler")
+    canvas.zoom_original()
+    settle(qtbot, canvas)
+    without = rendered(canvas)
+    drag(qtbot, canvas, screen_point(canvas, 10, 10), screen_point(canvas, 140, 150))
+    assert rendered(canvas) != without
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    assert rendered(canvas) == without and canvas.mode() == "ruler"
+
+
 def test_cursor_position_is_reported_in_image_pixels(qtbot, canvas):
     canvas.zoom_original()
     positions = []

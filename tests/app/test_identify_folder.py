@@ -56,7 +56,7 @@ def test_identify_folder_writes_csv_and_pdf(qtbot, tmp_path, monkeypatch, panel)
 
 
 def test_pdf_header_carries_the_model_and_its_warning(tmp_path):
-    from implant_desk.app.identify.controller import GENERATED_WARNING
+    from implant_desk.core.models.card import GENERATED_WARNING
     from implant_desk.core.reports.folder_report import identify_image, pdf_html
 
     write_folder(tmp_path, 1)

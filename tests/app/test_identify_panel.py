@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from implant_desk.app.canvas import Canvas
-from implant_desk.app.identify.controller import GENERATED_WARNING
+from implant_desk.core.models.card import GENERATED_WARNING
 from implant_desk.app.identify.panel import IdentifyPanel
 from implant_desk.app.identify import worker
 from implant_desk.app.identify.worker import PredictorProvider

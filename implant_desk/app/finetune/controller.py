@@ -14,6 +14,7 @@ from pathlib import Path
 from implant_desk.core.errors import ImplantDeskError
 from implant_desk.core.learning.config import TrainingConfig, TrainingRequest
 from implant_desk.core.learning.events import Cancelled, Failed, Finished
+from implant_desk.core.wording import counted
 
 IMAGE_SIZES = (0, 256, 320, 384, 512)  # 0: the size of the model training starts from
 DEVICES = (("auto", "Automatic (GPU when there is one)"), ("cpu", "CPU"), ("cuda", "NVIDIA GPU (CUDA)"),
@@ -160,10 +161,10 @@ def outcome_text(final: Finished | Cancelled | Failed) -> str:
     how = {"completed": "finished", "early stopping": "stopped early (no further improvement)",
            "time limit": "stopped at the time limit", "cancelled": "stopped by you; the best epoch was kept"}
     text = (f"Version {final.version} is ready: training {how.get(final.stop_reason, final.stop_reason)} "
-            f"after {final.epochs_run} epochs in {duration_text(final.duration_s)} (best: epoch "
-            f"{final.best_epoch}). On {final.held_out_images} images of {final.held_out_patients} "
-            f"patients it never trained on: top-1 {percent(metrics.get('top1'))}, fixtures found (AP50) "
-            f"{percent(metrics.get('ap50'))}.")
+            f"after {counted(final.epochs_run, 'epoch')} in {duration_text(final.duration_s)} (best: epoch "
+            f"{final.best_epoch}). On {counted(final.held_out_images, 'image')} of "
+            f"{counted(final.held_out_patients, 'patient')} it never trained on: top-1 {percent(metrics.get('top1'))}, "
+            f"fixtures found (AP50) {percent(metrics.get('ap50'))}.")
     if final.cross_validation:
         folds = final.cross_validation
         text += (f" Over {folds['folds']} patient-grouped cross-validation folds: top-1 "

@@ -25,6 +25,7 @@ from implant_desk.app.identify.worker import InferenceWorker, PredictorProvider,
 from implant_desk.app.widgets import horizontal_rule
 from implant_desk.core.errors import ImplantDeskError
 from implant_desk.core.reports.fixture_text import fixture_title
+from implant_desk.core.wording import counted
 
 if TYPE_CHECKING:
     from implant_desk.core.annotations.document import AnnotationDocument
@@ -180,7 +181,7 @@ class IdentifyPanel(QDockWidget):
         if document is None:
             return
         added = self.controller.accept(document)
-        self.message.setText(f"Added {added} box{'es' if added != 1 else ''} (one undo step)" if added
+        self.message.setText(f"Added {counted(added, 'box', 'boxes')} (one undo step)" if added
                              else "These predictions are already annotated")
         self._refresh()
 
@@ -224,7 +225,7 @@ class IdentifyPanel(QDockWidget):
     def _folder_done(self, report: FolderReport) -> None:
         self.last_report = report
         unreadable = f", {report.unreadable} unreadable" if report.unreadable else ""
-        self._folder_ended(f"{report.images} images, {report.fixtures} fixtures{unreadable}. "
+        self._folder_ended(f"{counted(report.images, 'image')}, {counted(report.fixtures, 'fixture')}{unreadable}. "
                            f"<a href='{QUrl.fromLocalFile(str(report.pdf_path)).toString()}'>Open report</a>")
 
     def _folder_ended(self, text: str, warn: bool = False) -> None:

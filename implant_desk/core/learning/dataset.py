@@ -37,6 +37,7 @@ from implant_desk.core.errors import FileProblem, ImplantDeskError
 from implant_desk.core.imaging import loading as imaging
 from implant_desk.core.learning.labels import IMPLANT, SYSTEM, LabelRoles
 from implant_desk.core.synthetic.writer import GENERATOR, TRUTH_FILE
+from implant_desk.core.wording import counted
 
 PATIENTS_CSV = "patients.csv"
 MIN_FIXTURES_PER_SYSTEM = 5
@@ -425,8 +426,8 @@ def patient_warnings(dataset: Dataset) -> list[str]:
     alone = dataset.patient_sources.get("image", 0)
     if not alone:
         return []
-    return [f"{alone} image(s) have no patient id (no DICOM PatientID, no {PATIENTS_CSV}, not in a per-patient "
-            "sub-folder): each counts as its own patient, so the split is per image and images of one patient may "
+    return [f"{counted(alone, 'image')} {'has' if alone == 1 else 'have'} no patient id (no DICOM PatientID, no "
+            f"{PATIENTS_CSV}, not in a per-patient sub-folder): each counts as its own patient, so the split is per image and images of one patient may "
             "end up on both sides"]
 
 
@@ -441,7 +442,7 @@ def data_warnings(parts: Mapping[str, Sequence[Sample]], classes: Sequence[str])
     for system in classes:
         if train_counts[system] < MIN_FIXTURES_PER_SYSTEM:
             count = train_counts[system]
-            notes.append(f"{system}: only {count} fixture{'' if count == 1 else 's'} to learn from; at least "
+            notes.append(f"{system}: only {counted(count, 'fixture')} to learn from; at least "
                          f"{MIN_FIXTURES_PER_SYSTEM} are needed for the model to learn this system")
     for name, samples in parts.items():
         if name == "train" or not samples:
