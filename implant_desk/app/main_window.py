@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu
 
 from implant_desk.app.actions import build_actions
@@ -25,6 +25,7 @@ from implant_desk.app.finetune import install_finetune, may_close
 from implant_desk.app.label_index import LabelIndexer
 from implant_desk.app.prefetch import Prefetcher
 from implant_desk.app.settings import Settings
+from implant_desk.app.widgets import open_with_system
 from implant_desk.core.annotations.folder import ANNOTATED, UNREADABLE, VERIFIED, annotation_folder
 from implant_desk.core.annotations.model import Box
 from implant_desk.core.annotations.store import AnnotationConflictError
@@ -563,8 +564,8 @@ class MainWindow(QMainWindow):
         except ImplantDeskError as error:
             ask.error(self, "Implant taxonomy", str(error))
             return
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-        self.statusBar().showMessage(f"Editing {path}; reopen the window to use the changes", 8000)
+        opened = open_with_system(self, path, "the implant taxonomy")
+        self.statusBar().showMessage(f"{opened}. Reopen the window to use your changes.", 15000)
 
     def _ask_open_file(self) -> None:
         path = ask.open_file(self, "Open image", self.settings.last_folder, IMAGE_FILTER)

@@ -52,7 +52,28 @@ def test_identify_folder_writes_csv_and_pdf(qtbot, tmp_path, monkeypatch, panel)
     pdf = report.pdf_path.read_bytes()
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Subtype /Image") >= 3  # a thumbnail per readable image
     assert "Open report" in panel.folder_status.text()
+    assert f"Report written to {folder / REPORT_DIR}" in panel.folder_status.text()
     assert panel.folder_button.isEnabled() and not panel.folder_row.isVisible()
+
+
+def test_open_report_without_an_application_for_pdf_says_so_and_shows_the_folder(qtbot, tmp_path, monkeypatch,
+                                                                                   panel):
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    folder = write_folder(tmp_path / "xrays", 1)
+    panel.identify_folder(folder)
+    with qtbot.waitSignal(panel.folder_job.finished, timeout=60_000):
+        pass
+    opened, questions = [], []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or
+                        url.toLocalFile().endswith(REPORT_DIR))  # no PDF viewer; a file manager
+    monkeypatch.setattr(ask, "confirm", lambda parent, title, text: questions.append(text) or True)
+    link = QUrl.fromLocalFile(str(panel.last_report.pdf_path)).toString()
+    panel.folder_status.linkActivated.emit(link)
+    assert opened == [str(panel.last_report.pdf_path), str(folder / REPORT_DIR)]
+    assert questions and "No application opened the report" in questions[0]
+    assert panel.message.isVisibleTo(panel) and str(folder / REPORT_DIR) in panel.message.text()
 
 
 def test_pdf_header_carries_the_model_and_its_warning(tmp_path):

@@ -5,11 +5,12 @@ Widgets and wiring only; what is shown and what "Accept" does is decided by ``Id
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QColor, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox, QDockWidget, QFrame, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar,
     QPushButton, QScrollArea, QSlider, QVBoxLayout, QWidget,
@@ -22,7 +23,7 @@ from implant_desk.app.identify.controller import (
 )
 from implant_desk.app.identify.folder_job import FolderJob, FolderReport
 from implant_desk.app.identify.worker import InferenceWorker, PredictorProvider, active_model_info
-from implant_desk.app.widgets import horizontal_rule
+from implant_desk.app.widgets import horizontal_rule, open_with_system
 from implant_desk.core.errors import ImplantDeskError
 from implant_desk.core.reports.fixture_text import fixture_title
 from implant_desk.core.wording import counted
@@ -226,7 +227,12 @@ class IdentifyPanel(QDockWidget):
         self.last_report = report
         unreadable = f", {report.unreadable} unreadable" if report.unreadable else ""
         self._folder_ended(f"{counted(report.images, 'image')}, {counted(report.fixtures, 'fixture')}{unreadable}. "
+                           f"Report written to {html.escape(str(report.pdf_path.parent))}: "
                            f"<a href='{QUrl.fromLocalFile(str(report.pdf_path)).toString()}'>Open report</a>")
+
+    def _open_report(self, url: str) -> None:
+        self.message.setText(open_with_system(self, Path(QUrl(url).toLocalFile()), "the report"))
+        self.message.setVisible(True)
 
     def _folder_ended(self, text: str, warn: bool = False) -> None:
         if self.folder_job is not None:
@@ -383,7 +389,7 @@ class IdentifyPanel(QDockWidget):
         self.folder_status = QLabel()
         self.folder_status.setWordWrap(True)
         self.folder_status.setOpenExternalLinks(False)
-        self.folder_status.linkActivated.connect(lambda url: QDesktopServices.openUrl(QUrl(url)))
+        self.folder_status.linkActivated.connect(self._open_report)
         for widget in (self.folder_button, self.folder_row, self.folder_status):
             layout.addWidget(widget)
         layout.addStretch(1)
