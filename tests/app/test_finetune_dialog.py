@@ -114,12 +114,31 @@ def test_progress_reads_as_epochs_steps_and_time_left():
     progress = RunProgress()
     progress.apply(PhaseStarted("training", "Training"))
     progress.apply(TrainStep(epoch=2, epochs=10, step=3, steps=4, phase="whole", loss=1.5, det_loss=1.0, cls_loss=0.5,
-                             lr=0.001, step_s=0.1, data_s=0.01, eta_s=125.0))
+                             lr=0.001, step_s=3.8, data_s=0.01, eta_s=125.0))
     assert progress.status == "Epoch 2 of 10 (whole network), step 3 of 4"
     assert progress.eta_text == "about 2 min left" and progress.fraction == pytest.approx(0.175)
     progress.apply(EpochEnded(epoch=2, epochs=10, phase="whole", train_loss=1.2, val={"top1": 0.5, "ap50": 0.75},
                               monitor="top1", best_epoch=2, elapsed_s=20.0, eta_s=100.0))
     assert progress.epoch_loss == [(2.0, 1.2)] and progress.val["ap50"] == [(2.0, 0.75)] and progress.best_epoch == 2
+
+
+def test_time_left_comes_down_steadily_from_the_measured_rate():
+    """The child's own estimate jumps (here: 50 s, then 400 s); the dialog's follows the steps it measured."""
+    progress = RunProgress()
+    progress.apply(PhaseStarted("training", "Training"))
+    shown = []
+    for epoch in (1, 2):
+        for step in range(1, 6):
+            progress.apply(TrainStep(epoch=epoch, epochs=3, step=step, steps=5, phase="whole", loss=1.0, det_loss=0.5,
+                                     cls_loss=0.5, lr=0.001, step_s=2.0, data_s=0.1, eta_s=50.0 if step % 2 else 400.0))
+            shown.append(progress.eta_s)
+        progress.apply(EpochEnded(epoch=epoch, epochs=3, phase="whole", train_loss=1.0, val={"top1": 0.5},
+                                  monitor="top1", best_epoch=epoch, elapsed_s=epoch * 13.0, eta_s=999.0))
+        shown.append(progress.eta_s)
+    assert shown[:5] == [28.0, 26.0, 24.0, 22.0, 20.0]  # 2 s a step; no epoch has shown its validation time yet
+    assert shown[5] == 26.0  # epoch 1 took 3 s beyond its steps: 2 epochs of 5 steps and 3 s each are left
+    assert shown[5:] == [26.0, 24.0, 22.0, 20.0, 18.0, 16.0, 13.0]
+    assert progress.eta_text == "about 13 s left"
 
 
 FIGURES = {"top1": 0.9, "top3": 1.0, "ap50": 0.8, "map": 0.5,
@@ -343,3 +362,26 @@ def test_a_failed_run_says_why_and_offers_another_run(qtbot, lab_folder):
     assert not dialog.result_tabs.isVisibleTo(dialog) and not dialog.use_button.isVisibleTo(dialog)
     dialog.again_button.click()
     assert dialog.pages.currentIndex() == 0 and dialog.state == session.SETUP
+
+
+def test_the_plots_read_in_plain_epochs_and_keep_their_room_after_a_cancel(qtbot, lab_folder):
+    steps = [TrainStep(epoch=1, epochs=4, step=step, steps=10, phase="heads", loss=2.0 - step / 10, det_loss=1.0,
+                       cls_loss=0.5, lr=0.001, step_s=1.0, data_s=0.1, eta_s=40.0) for step in (2, 3)]
+    runner = TrainingRunner(start_run=lambda request: _ScriptedRun([PhaseStarted("training", "Training"), *steps]))
+    dialog = FinetuneDialog(lab_folder, options=FinetuneOptions(**TINY_OPTIONS), runner=runner)
+    qtbot.addWidget(dialog)
+    dialog.resize(1100, 760)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=60_000)
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: len(dialog.session.progress.step_loss) == 2, timeout=60_000)
+    dialog.loss_plot.getPlotItem().vb.autoRange()
+    axis = dialog.loss_plot.getAxis("bottom")
+    assert axis.labelString().startswith("<span") and "x0.001" not in axis.labelString()  # 0.2-0.3 epochs as such
+    running_height = dialog.loss_plot.height()
+    with qtbot.waitSignal(runner.ended, timeout=60_000):
+        dialog.cancel_button.click()
+    assert dialog.state == CANCELLED and dialog.outcome_label.isVisible()
+    # Once the layout has settled, the outcome line takes no half of the dialog.
+    qtbot.waitUntil(lambda: dialog.results.height() < dialog.loss_plot.height() / 2, timeout=10_000)
+    assert dialog.loss_plot.height() >= 0.9 * running_height  # less only the outcome line

@@ -203,6 +203,8 @@ class FinetuneDialog(QDialog):
             self._show_results(final)
         self.results.show()
         self.result_tabs.setVisible(self.state == FINISHED)
+        # Without result tables (cancelled, failed) the outcome is a line of text: the plots keep the room.
+        self.run_layout.setStretchFactor(self.results, 1 if self.state == FINISHED else 0)
         self._refresh_buttons()
 
     def use_model(self) -> None:
@@ -535,6 +537,7 @@ class FinetuneDialog(QDialog):
         layout.addWidget(self.progress_bar)
         layout.addLayout(plots, 1)
         layout.addWidget(self.results, 1)
+        self.run_layout = layout
         return page
 
 
@@ -550,6 +553,8 @@ def _plot(title: str, unit: str, legend_at_top: bool) -> pg.PlotWidget:
     for axis in ("left", "bottom"):
         plot.getAxis(axis).setTextPen("#3c4043")
         plot.getAxis(axis).setPen("#9aa0a6")
+        # Early in a run the steps sit at 0.2-0.3 epochs: plain decimals, never "epoch (x0.001)" with 200-300.
+        plot.getAxis(axis).enableAutoSIPrefix(False)
     return plot
 
 
