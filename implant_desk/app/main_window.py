@@ -37,6 +37,7 @@ from implant_desk.core.wording import counted
 
 ARROW_STEP_PX = 1.0
 ARROW_FAST_STEP_PX = 10.0  # with Shift
+RIGHT_DOCK_MIN_HEIGHT = 130  # Boxes and Labels by default: a few rows each; the Identify tab takes the rest
 IMAGE_FILTER = f"Images ({' '.join('*' + suffix for suffix in IMAGE_SUFFIXES)});;All files (*)"
 
 
@@ -507,6 +508,9 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
         if self.settings.window_state:
             self.restoreState(QByteArray.fromBase64(self.settings.window_state.encode()))
+        else:  # the Display / Identify tabs get the room: Identify's fixtures and candidates need it at 800 px
+            self.resizeDocks([self.boxes, self.label_picker, self.display], [RIGHT_DOCK_MIN_HEIGHT] * 2 + [10_000],
+                             Qt.Orientation.Vertical)
 
     # ---- small handlers ------------------------------------------------------------------------------------------
     def _step(self, step: int) -> None:

@@ -35,22 +35,22 @@ if TYPE_CHECKING:
 
 DEFAULT_OPACITY = 0.45
 LIST_ROWS = 5
-MIN_HEIGHT = 380  # the controls and one fixture's candidates without scrolling
+MIN_SCROLL_HEIGHT = 200  # the scrolling part; with the actions below it, the dock fits under two others at 800 px
 WARNING_STYLE = "color: #b26a00;"
 MUTED_STYLE = "color: palette(mid);"
 
 
 class CandidateBars(QWidget):
-    """The selected fixture's ranked systems, each with a bar as long as its probability."""
+    """The selected fixture's ranked systems, each name on its own line (a long design name wraps after its
+    hyphens, never cut) above a bar as long as its probability."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setHorizontalSpacing(8)
-        self._grid.setVerticalSpacing(3)
-        self._grid.setColumnStretch(0, 3)
-        self._grid.setColumnStretch(1, 1)
+        self._grid.setVerticalSpacing(2)
+        self._grid.setColumnStretch(0, 1)
         self._rows: list[tuple[QLabel, QProgressBar, QLabel]] = []  # reused: no flicker when the selection moves
 
     def set_candidates(self, candidates: tuple[tuple[str, float], ...]) -> None:
@@ -82,10 +82,11 @@ class CandidateBars(QWidget):
         percent.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         percent.setMinimumWidth(34)
         name = QLabel()
-        name.setMinimumWidth(40)
-        row = len(self._rows)
-        for column, widget in enumerate((name, bar, percent)):
-            self._grid.addWidget(widget, row, column)
+        name.setWordWrap(True)
+        row = 2 * len(self._rows)
+        self._grid.addWidget(name, row, 0, 1, 2)
+        self._grid.addWidget(bar, row + 1, 0)
+        self._grid.addWidget(percent, row + 1, 1)
         self._rows.append((name, bar, percent))
 
 
@@ -169,6 +170,7 @@ class IdentifyPanel(QDockWidget):
         self.folder_row.setVisible(True)
         self.folder_button.setEnabled(False)
         self.folder_status.setText(f"Identifying {folder.name}…")
+        self.folder_status.setVisible(True)
         job.start()
 
     def cancel_folder(self) -> None:
@@ -282,6 +284,7 @@ class IdentifyPanel(QDockWidget):
         self.fixture_list.clear()
         for number, fixture in enumerate(self.controller.fixtures, 1):
             item = QListWidgetItem(f"{number}  {fixture_title(fixture)}")
+            item.setToolTip(item.text())  # a long name is elided in the row
             if not fixture.identified:
                 item.setForeground(QColor(UNCERTAIN_COLOR).darker(130))
             self.fixture_list.addItem(item)
@@ -351,6 +354,10 @@ class IdentifyPanel(QDockWidget):
         layout.addLayout(_row(self.heat, self.opacity))
 
         self.fixture_list = QListWidget()
+        # Long names are elided (full in the tooltip and below): a horizontal scroll bar would hide the only row.
+        self.fixture_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.fixture_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.fixture_list.setUniformItemSizes(True)
         self.fixture_list.currentRowChanged.connect(self._row_selected)
         self.canvas.overlayClicked.connect(self._overlay_clicked)
         layout.addWidget(self.fixture_list)
@@ -365,7 +372,12 @@ class IdentifyPanel(QDockWidget):
         for label in (self.summary, self.model_label, self.details_title, self.claim_label, self.size_label):
             label.setWordWrap(True)  # long system names wrap instead of widening the dock
         layout.addWidget(self.details)
+        layout.addStretch(1)
 
+        # The actions stay in view below the scrolling part, however short the dock.
+        actions = QWidget()
+        layout = QVBoxLayout(actions)
+        layout.setContentsMargins(9, 4, 9, 9)
         self.accept_button = QPushButton()
         self.accept_button.setToolTip("Add the fixtures with a claimed system as boxes labelled with it, and "
                                       "implants whose system this model cannot name as 'implant' (uncertain ones "
@@ -389,18 +401,24 @@ class IdentifyPanel(QDockWidget):
         self.folder_status = QLabel()
         self.folder_status.setWordWrap(True)
         self.folder_status.setOpenExternalLinks(False)
+        self.folder_status.setVisible(False)  # until a folder is identified: no empty line under the button
         self.folder_status.linkActivated.connect(self._open_report)
         for widget in (self.folder_button, self.folder_row, self.folder_status):
             layout.addWidget(widget)
-        layout.addStretch(1)
         scroll = QScrollArea()  # a short dock scrolls instead of squeezing the candidate bars
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)
         scroll.setMinimumSize(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width(),
-                              MIN_HEIGHT)
-        self.setWidget(scroll)
+                              MIN_SCROLL_HEIGHT)
+        panel = QWidget()
+        column = QVBoxLayout(panel)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(scroll, 1)
+        column.addWidget(actions)
+        self.setWidget(panel)
 
 
 def _slider(value: int) -> QSlider:
