@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from implant_desk.core.annotations.folder import ANNOTATED, NOT_ANNOTATED, VERIFIED, annotation_folder, scan_image_folder
+from implant_desk.core.annotations.folder import (ANNOTATED, NOT_ANNOTATED, VERIFIED, annotation_folder,
+                                                  scan_image_folder)
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.annotations.store import save_annotation
 from implant_desk.core.errors import FileProblem

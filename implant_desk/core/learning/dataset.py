@@ -427,8 +427,8 @@ def patient_warnings(dataset: Dataset) -> list[str]:
     if not alone:
         return []
     return [f"{counted(alone, 'image')} {'has' if alone == 1 else 'have'} no patient id (no DICOM PatientID, no "
-            f"{PATIENTS_CSV}, not in a per-patient sub-folder): each counts as its own patient, so the split is per image and images of one patient may "
-            "end up on both sides"]
+            f"{PATIENTS_CSV}, not in a per-patient sub-folder): each counts as its own patient, so the split is per "
+            "image and images of one patient may end up on both sides"]
 
 
 _SPLIT_NAMES = {"val": "validation", "test": "test"}
