@@ -86,6 +86,7 @@ def main() -> int:
 
     app = QApplication([])
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["IMPLANT_DESK_HOME"] = str(Path(tmp) / "home")  # the children's cache too: not the user's
         folder, registry = Path(tmp) / "data", Path(tmp) / "registry"
         systems = load_systems()
         write_dataset(folder, generate_series(args.images, 7, systems), "png", 7, systems)
