@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from user_folders import FolderWatch, real_user_folders
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -31,3 +33,18 @@ def _isolated_user_dirs(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("IMPLANT_DESK_HOME", str(home))
         yield
+
+
+@pytest.fixture(scope="session")
+def _real_user_folders_watch() -> FolderWatch:
+    return FolderWatch(real_user_folders())
+
+
+@pytest.fixture(autouse=True)
+def _real_user_folders_untouched(_real_user_folders_watch):
+    """Session-wide guard: a test that writes under the real user's settings, registry, demo or cache folder
+    fails (and names what it wrote), whatever isolation it went around."""
+    yield
+    written = _real_user_folders_watch.changes()
+    if written:
+        pytest.fail("this test wrote under the real user's implant_desk folders: " + ", ".join(written))

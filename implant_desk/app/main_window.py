@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu
 
 from implant_desk.app.actions import build_actions
@@ -25,16 +25,19 @@ from implant_desk.app.finetune import install_finetune, may_close
 from implant_desk.app.label_index import LabelIndexer
 from implant_desk.app.prefetch import Prefetcher
 from implant_desk.app.settings import Settings
-from implant_desk.core.annotations.folder import ANNOTATED, UNREADABLE, VERIFIED
+from implant_desk.app.widgets import open_with_system
+from implant_desk.core.annotations.folder import ANNOTATED, UNREADABLE, VERIFIED, annotation_folder
 from implant_desk.core.annotations.model import Box
 from implant_desk.core.annotations.store import AnnotationConflictError
 from implant_desk.core.annotations.yolo import read_classes
 from implant_desk.core.errors import ImplantDeskError
 from implant_desk.core.imaging.loading import IMAGE_SUFFIXES
 from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph
+from implant_desk.core.wording import counted
 
 ARROW_STEP_PX = 1.0
 ARROW_FAST_STEP_PX = 10.0  # with Shift
+RIGHT_DOCK_MIN_HEIGHT = 130  # Boxes and Labels by default: a few rows each; the Identify tab takes the rest
 IMAGE_FILTER = f"Images ({' '.join('*' + suffix for suffix in IMAGE_SUFFIXES)});;All files (*)"
 
 
@@ -112,6 +115,9 @@ class MainWindow(QMainWindow):
         if not self._leave_current():
             return False
         self.session.close()
+        # The save folder the user chose (settings keep it), else the YOLO layout's labels/, else beside the images.
+        chosen = Path(self.settings.save_dir) if self.settings.save_dir else None
+        self.session.save_dir = annotation_folder(folder, chosen)
         self.navigator.set_items(scan_folder(Path(folder), self.session.save_dir))
         self.files.model.reset()
         self.files.set_labels([])
@@ -350,7 +356,7 @@ class MainWindow(QMainWindow):
         depth = self.radiograph.pixels.shape[2] if self.radiograph.is_color else 1
         boxes = self.session.boxes_of(previous.path, int(width), int(height), depth)
         added = editing.paste_boxes(self.session.document, boxes, width, height)
-        self.statusBar().showMessage(f"Copied {added} box(es) from {previous.path.name}", 4000)
+        self.statusBar().showMessage(f"Copied {counted(added, 'box', 'boxes')} from {previous.path.name}", 4000)
 
     def undo(self) -> None:
         if self.session.document is not None:
@@ -473,7 +479,7 @@ class MainWindow(QMainWindow):
         canvas.zoomChanged.connect(lambda zoom: self.zoom_label.setText(f"{zoom * 100:.0f}%"))
         canvas.windowChanged.connect(lambda c, w: self.display.set_window(DisplayWindow(c, w)))
         canvas.rulerMeasured.connect(self._ruler_measured)
-        self.files.fileActivated.connect(self.show_image)
+        self.files.fileActivated.connect(self._file_chosen)
         self.files.filtersChanged.connect(self._filter_files)
         self.label_index.labelsFound.connect(self._labels_indexed)
         self.boxes.boxSelected.connect(self._select_box)
@@ -502,6 +508,9 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
         if self.settings.window_state:
             self.restoreState(QByteArray.fromBase64(self.settings.window_state.encode()))
+        else:  # the Display / Identify tabs get the room: Identify's fixtures and candidates need it at 800 px
+            self.resizeDocks([self.boxes, self.label_picker, self.display], [RIGHT_DOCK_MIN_HEIGHT] * 2 + [10_000],
+                             Qt.Orientation.Vertical)
 
     # ---- small handlers ------------------------------------------------------------------------------------------
     def _step(self, step: int) -> None:
@@ -517,6 +526,12 @@ class MainWindow(QMainWindow):
         self.files.set_labels(self.navigator.known_labels())
         if self.navigator.label_filter:
             self._filter_files(self.navigator.status_filter, self.navigator.label_filter)
+
+    def _file_chosen(self, index: int) -> None:
+        """The user moved the Files list: open that image; if the window stays (unsaved work, the user said
+        stay), the list goes back to the image shown, after the view has finished its own move."""
+        if not self.show_image(index) and index != self.navigator.current:
+            QTimer.singleShot(0, lambda: self.files.show_current(self.navigator.current))
 
     def _filter_files(self, status: str, label: str) -> None:
         self.navigator.set_filters(status, label)
@@ -553,8 +568,8 @@ class MainWindow(QMainWindow):
         except ImplantDeskError as error:
             ask.error(self, "Implant taxonomy", str(error))
             return
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-        self.statusBar().showMessage(f"Editing {path}; reopen the window to use the changes", 8000)
+        opened = open_with_system(self, path, "the implant taxonomy")
+        self.statusBar().showMessage(f"{opened}. Reopen the window to use your changes.", 15000)
 
     def _ask_open_file(self) -> None:
         path = ask.open_file(self, "Open image", self.settings.last_folder, IMAGE_FILTER)

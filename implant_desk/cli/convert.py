@@ -15,6 +15,7 @@ from implant_desk.core.annotations.folder_io import (
 )
 from implant_desk.core.annotations.yolo import merge_classes, read_classes
 from implant_desk.core.errors import ImplantDeskError
+from implant_desk.core.wording import counted
 
 HELP = "convert a folder's annotations between VOC, YOLO, CreateML and COCO (the source is never written)"
 
@@ -49,9 +50,9 @@ def run(args: argparse.Namespace) -> int:
         folder.classes = merge_classes(read_classes(args.classes), folder.classes)
     write_folder(folder, args.out, args.to)
     boxes = sum(len(a.boxes) for a in folder.annotations)
-    print(f"converted {len(folder.annotations)} images ({boxes} boxes) from {folder.fmt} to {args.to} into {args.out}")
+    print(f"converted {counted(len(folder.annotations), 'image')} ({counted(boxes, 'box', 'boxes')}) from {folder.fmt} to {args.to} into {args.out}")
     if folder.problems:
-        print(f"{len(folder.problems)} file(s) could not be read and were not converted", file=sys.stderr)
+        print(f"{counted(len(folder.problems), 'file')} could not be read and were not converted", file=sys.stderr)
         return 1
     return 0
 

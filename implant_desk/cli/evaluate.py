@@ -7,6 +7,7 @@ import json
 import sys
 
 from implant_desk.cli.options import add_data_options, add_model_options, check_threshold
+from implant_desk.core.wording import counted
 
 HELP = "score a model on annotated folders: per-system sensitivity/specificity/accuracy, AP50, mAP, top-1/3"
 
@@ -51,7 +52,7 @@ def _pct(value: float) -> str:
 
 def _report(evaluation, model: str, threshold: float) -> str:
     width = max([len(name) for name in evaluation.per_class] + [len("overall")])
-    lines = [f"model {model}: {evaluation.images} images, {evaluation.fixtures} fixtures, "
+    lines = [f"model {model}: {counted(evaluation.images, 'image')}, {counted(evaluation.fixtures, 'fixture')}, "
              f"{evaluation.false_detections} false detections (threshold {threshold})",
              f"fixture detection AP50 {evaluation.ap50:.3f}, mAP50:95 {evaluation.map:.3f}, recall "
              f"{evaluation.recall:.3f}, {evaluation.false_per_image:.2f} false detections per image; "

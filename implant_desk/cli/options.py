@@ -8,6 +8,7 @@ from pathlib import Path
 from implant_desk.core.errors import ImplantDeskError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+DEVICE_HELP = "where the model runs: auto (a CUDA or Apple GPU when there is one, else the CPU), cpu, cuda or mps"
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +18,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model version or model folder (default: the active model)")
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
                         help=f"claim a system only at this confidence or above (default {DEFAULT_THRESHOLD})")
-    parser.add_argument("--device", choices=DEVICES, default="auto")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help=f"{DEVICE_HELP} (default auto)")
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from implant_desk.cli.options import add_model_options, check_threshold
 from implant_desk.core.errors import ImplantDeskError
+from implant_desk.core.wording import counted
 
 HELP = "identify implant fixtures in radiographs (files or folders); --json prints one line per image"
 
@@ -23,6 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from implant_desk.core.imaging.loading import load_radiograph
+    from implant_desk.core.models.card import card_warning
     from implant_desk.core.models.locate import model_folder
     from implant_desk.core.models.predictor import Predictor
 
@@ -31,6 +33,9 @@ def run(args: argparse.Namespace) -> int:
     if not images:
         raise ImplantDeskError("no radiograph found in the given paths")
     predictor = Predictor.from_folder(model_folder(args.model), device=args.device)
+    note = card_warning(predictor.card)  # what the Identify panel says about the model: its use, its limits
+    if not args.json:
+        print(f"model {predictor.name}: {note}", flush=True)
     if args.overlay:
         args.overlay.mkdir(parents=True, exist_ok=True)
     failures = 0
@@ -45,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         ms = (time.perf_counter() - started) * 1000
         if args.json:
-            print(json.dumps({"path": str(path), "model": predictor.name, "ms": round(ms, 1),
+            print(json.dumps({"path": str(path), "model": predictor.name, "note": note, "ms": round(ms, 1),
                               "fixtures": [f.to_json() for f in fixtures]}), flush=True)
         else:
             print(_describe(path, fixtures, ms), flush=True)
@@ -67,7 +72,7 @@ def _image_paths(paths: list[Path]) -> list[Path]:
 
 
 def _describe(path: Path, fixtures, ms: float) -> str:
-    lines = [f"{path}: {len(fixtures)} fixture(s) ({ms:.0f} ms)"]
+    lines = [f"{path}: {counted(len(fixtures), 'fixture')} ({ms:.0f} ms)"]
     for number, fixture in enumerate(fixtures, 1):
         named = fixture.system or fixture.status
         ranked = ", ".join(f"{system} {p:.0%}" for system, p in fixture.candidates) if fixture.nameable else "-"
@@ -85,13 +90,25 @@ def _write_overlay(folder: Path, path: Path, radiograph, fixtures) -> None:
 
     image = cv2.cvtColor(grey8(radiograph), cv2.COLOR_GRAY2BGR)
     thickness = max(2, image.shape[0] // 400)
+    scale, stroke = thickness * 0.35, max(1, thickness // 2)
     for fixture in fixtures:
         colour = (0, 220, 0) if fixture.identified else (0, 200, 255)
         x1, y1, x2, y2 = (int(round(v)) for v in fixture.box)
         cv2.rectangle(image, (x1, y1), (x2, y2), colour, thickness)
         label = f"{fixture.system} {fixture.confidence:.0%}" if fixture.identified else fixture.status
-        cv2.putText(image, label, (x1, max(y1 - 6, 12)), cv2.FONT_HERSHEY_SIMPLEX, thickness * 0.35, colour,
-                    max(1, thickness // 2), cv2.LINE_AA)
+        (width, height), baseline = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, stroke)
+        origin = label_origin((x1, y1), (width, height + baseline), image.shape[1::-1])
+        cv2.putText(image, label, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, stroke, cv2.LINE_AA)
     ok, encoded = cv2.imencode(".png", image)
     if ok:
         atomic_write_bytes(folder / f"{path.stem}.overlay.png", encoded.tobytes())
+
+
+def label_origin(corner: tuple[int, int], text: tuple[int, int], image: tuple[int, int]) -> tuple[int, int]:
+    """Where a box's label starts (OpenCV's bottom-left text origin): above the box's top-left ``corner``, or
+    just inside the box when there is no room above; moved left as far as needed to end inside the image, so no
+    label is cut at the image's edge. ``text`` and ``image`` are (width, height)."""
+    (x, y), (width, height), (image_width, image_height) = corner, text, image
+    gap = 4
+    top = y - gap if y - gap - height >= 0 else y + gap + height
+    return max(0, min(x, image_width - width - 1)), min(top, image_height - 1)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from implant_desk.core.errors import FileProblem
 from implant_desk.core.synthetic import FORMATS, generate_series, load_systems, write_dataset
+from implant_desk.core.wording import counted
 
 HELP = "generate radiographs with exact truth: images, VOC boxes, parts, patients.csv and truth.json"
 
@@ -36,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
                           progress)
     if interactive:
         print(file=sys.stderr)
-    print(f"{args.images} images of {len(systems)} implant systems written to {out} (truth: {truth.name})")
+    print(f"{counted(args.images, 'image')} of {counted(len(systems), 'implant system')} written to {out} "
+          f"(truth: {truth.name})")
     return 0
 
 

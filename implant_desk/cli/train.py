@@ -12,10 +12,11 @@ import argparse
 import json
 import sys
 
-from implant_desk.cli.options import DEVICES, add_data_options, check_threshold
+from implant_desk.cli.options import DEVICE_HELP, DEVICES, add_data_options, check_threshold
 from implant_desk.core.errors import ImplantDeskError
 from implant_desk.core.learning.config import TrainingConfig, TrainingRequest
 from implant_desk.core.learning.events import DataRead, EpochEnded, FoldStarted, PretrainStep, TrainStep
+from implant_desk.core.wording import counted
 
 HELP = "fine-tune on annotated folders (patient-level split) and register the result as a new model version"
 
@@ -28,7 +29,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"at most this many epochs (default {defaults.epochs})")
     parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop after this long; keeps the best so far, and "
                         "plans the learning rate to have decayed by then")
-    parser.add_argument("--device", choices=DEVICES, default=defaults.device)
+    parser.add_argument("--device", choices=DEVICES, default=defaults.device,
+                        help=f"{DEVICE_HELP} (default {defaults.device})")
     parser.add_argument("--json", action="store_true", help='last line: {"version", "metrics"}')
     parser.add_argument("--from", dest="parent", default="active", metavar="VERSION",
                         help='start from this model version (default: the active one; "none": ImageNet backbones)')
@@ -99,8 +101,8 @@ def _train(args: argparse.Namespace, rank: int) -> int:
     if args.json:
         print(json.dumps({"version": final.version, "metrics": metrics}))
         return 0
-    print(f"new model version: v{final.version} ({final.stop_reason} after {final.epochs_run} epochs, "
-          f"{final.duration_s:.0f} s); on {final.held_out_images} held-out {final.evaluated_on} images: "
+    print(f"new model version: v{final.version} ({final.stop_reason} after {counted(final.epochs_run, 'epoch')}, "
+          f"{final.duration_s:.0f} s); on {counted(final.held_out_images, f'held-out {final.evaluated_on} image')}: "
           f"top-1 {_fmt(metrics.get('top1'))}, AP50 {_fmt(metrics.get('ap50'))}")
     if final.cross_validation:
         folds = final.cross_validation
@@ -149,8 +151,8 @@ class _ProgressBar:
         if isinstance(event, DataRead):
             _say(f"training on {event.describe}")
             for split, figures in event.summary["splits"].items():
-                _say(f"  {split:<5} {figures['images']} images, {figures['fixtures']} fixtures, "
-                     f"{figures['patients']} patients")
+                _say(f"  {split:<5} {counted(figures['images'], 'image')}, {counted(figures['fixtures'], 'fixture')}, "
+                     f"{counted(figures['patients'], 'patient')}")
             for note in event.warnings:
                 _say(f"warning: {note}")
         elif isinstance(event, FoldStarted):

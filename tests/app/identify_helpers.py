@@ -75,7 +75,7 @@ class FakePredictor:
         self.calls += 1
         self.started.set()
         if self.gate is not None:
-            assert self.gate.wait(10), "the test never released the predictor"
+            assert self.gate.wait(120), "the test never released the predictor"
         fixtures = fixtures_for(threshold)
         return fixtures if explain else [replace(f, explanation=None) for f in fixtures]
 

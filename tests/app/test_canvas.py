@@ -60,7 +60,7 @@ def wheel(canvas: Canvas, pos: QPoint, delta: int, modifiers=Qt.KeyboardModifier
 
 def settle(qtbot, canvas: Canvas) -> None:
     """Wait for the full-resolution render that follows a display change (a timer, so the GUI stays fluid)."""
-    qtbot.waitUntil(lambda: canvas._layer.full_is_current, timeout=2000)
+    qtbot.waitUntil(lambda: canvas._layer.full_is_current, timeout=30_000)
 
 
 def rendered(canvas: Canvas) -> QImage:
@@ -228,6 +228,17 @@ def test_ruler_measures_in_image_pixels(qtbot, canvas):
     assert ruler_caption((10, 10, 40, 50), (0.2, 0.1)) == "50.0 px  8.54 mm"  # rows 0.2 mm, columns 0.1 mm
     assert ruler_caption((10, 10, 40, 50), None) == "50.0 px"
     assert box_caption("A", (0, 0, 30, 10), (0.2, 0.1)) == "A  3.0 x 2.0 mm"
+
+
+def test_escape_takes_a_measured_ruler_off_the_image(qtbot, canvas):
+    canvas.set_mode("ruler")
+    canvas.zoom_original()
+    settle(qtbot, canvas)
+    without = rendered(canvas)
+    drag(qtbot, canvas, screen_point(canvas, 10, 10), screen_point(canvas, 140, 150))
+    assert rendered(canvas) != without
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    assert rendered(canvas) == without and canvas.mode() == "ruler"
 
 
 def test_cursor_position_is_reported_in_image_pixels(qtbot, canvas):

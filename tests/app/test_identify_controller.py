@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from implant_desk.app.identify.controller import (
-    CLAIMED_COLOR, GENERATED_WARNING, SELECTED_COLOR, UNCERTAIN_COLOR, IdentifyController, card_warning, heat_over_box,
+    CLAIMED_COLOR, SELECTED_COLOR, UNCERTAIN_COLOR, IdentifyController, heat_over_box,
 )
 from implant_desk.core.annotations.document import AnnotationDocument
 from implant_desk.core.annotations.model import Box
-from implant_desk.core.models.card import ModelCard
+from implant_desk.core.models.card import GENERATED_WARNING, ModelCard, card_warning
 from implant_desk.core.models.spec import ModelSpec
 
 from identify_helpers import SYSTEMS, fixtures_for, make_radiograph

@@ -52,11 +52,32 @@ def test_identify_folder_writes_csv_and_pdf(qtbot, tmp_path, monkeypatch, panel)
     pdf = report.pdf_path.read_bytes()
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Subtype /Image") >= 3  # a thumbnail per readable image
     assert "Open report" in panel.folder_status.text()
+    assert f"Report written to {folder / REPORT_DIR}" in panel.folder_status.text()
     assert panel.folder_button.isEnabled() and not panel.folder_row.isVisible()
 
 
+def test_open_report_without_an_application_for_pdf_says_so_and_shows_the_folder(qtbot, tmp_path, monkeypatch,
+                                                                                   panel):
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    folder = write_folder(tmp_path / "xrays", 1)
+    panel.identify_folder(folder)
+    with qtbot.waitSignal(panel.folder_job.finished, timeout=60_000):
+        pass
+    opened, questions = [], []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or
+                        url.toLocalFile().endswith(REPORT_DIR))  # no PDF viewer; a file manager
+    monkeypatch.setattr(ask, "confirm", lambda parent, title, text: questions.append(text) or True)
+    link = QUrl.fromLocalFile(str(panel.last_report.pdf_path)).toString()
+    panel.folder_status.linkActivated.emit(link)
+    assert opened == [str(panel.last_report.pdf_path), str(folder / REPORT_DIR)]
+    assert questions and "No application opened the report" in questions[0]
+    assert panel.message.isVisibleTo(panel) and str(folder / REPORT_DIR) in panel.message.text()
+
+
 def test_pdf_header_carries_the_model_and_its_warning(tmp_path):
-    from implant_desk.app.identify.controller import GENERATED_WARNING
+    from implant_desk.core.models.card import GENERATED_WARNING
     from implant_desk.core.reports.folder_report import identify_image, pdf_html
 
     write_folder(tmp_path, 1)
@@ -73,9 +94,9 @@ def test_cancel_stops_the_folder_and_writes_no_report(qtbot, tmp_path, panel):
     panel.predictor.gate = threading.Event()
     panel.identify_folder(folder)
     job = panel.folder_job
-    assert panel.predictor.started.wait(10)
+    assert panel.predictor.started.wait(60)
     panel.cancel_folder()
-    with qtbot.waitSignal(job.cancelled, timeout=10000):
+    with qtbot.waitSignal(job.cancelled, timeout=60_000):
         panel.predictor.gate.set()
     assert panel.predictor.calls == 1
     assert not (folder / REPORT_DIR / "report.csv").exists()
@@ -84,7 +105,7 @@ def test_cancel_stops_the_folder_and_writes_no_report(qtbot, tmp_path, panel):
 
 def test_a_folder_without_radiographs_is_said_in_words(qtbot, tmp_path):
     job = FolderJob(PredictorProvider(FakePredictor), tmp_path, 0.5)
-    with qtbot.waitSignal(job.failed, timeout=10000) as blocker:
+    with qtbot.waitSignal(job.failed, timeout=60_000) as blocker:
         job.start()
     assert "no radiographs" in blocker.args[0]
     job.wait()

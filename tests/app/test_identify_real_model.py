@@ -12,11 +12,10 @@ import pytest
 import torch
 
 from implant_desk.app.canvas import Canvas
-from implant_desk.app.identify.controller import GENERATED_WARNING
 from implant_desk.app.identify.panel import IdentifyPanel
 from implant_desk.app.identify.worker import PredictorProvider
 from implant_desk.core.models.identifier import ImplantIdentifier
-from implant_desk.core.models.card import ModelCard
+from implant_desk.core.models.card import GENERATED_WARNING, ModelCard
 from implant_desk.core.models.weights import save_model
 from implant_desk.core.models.spec import ModelSpec
 from implant_desk.core.paths import REPO_MODELS_DIR

@@ -14,7 +14,7 @@ def test_label_dialog_filters_picks_and_accepts(qtbot):
     visible = [dialog.list.item(r).text() for r in range(dialog.list.count()) if not dialog.list.item(r).isHidden()]
     assert visible == ["apical:groove"]
     dialog.list.itemClicked.emit(dialog.list.item(2))
-    with qtbot.waitSignal(dialog.accepted, timeout=1000):
+    with qtbot.waitSignal(dialog.accepted, timeout=30_000):
         qtbot.keyClick(dialog.edit, Qt.Key.Key_Return)
     assert dialog.label() == "apical:groove"
 

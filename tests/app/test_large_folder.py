@@ -23,7 +23,15 @@ def test_label_filter_finds_labels_of_unopened_files(window, image_folder, qtbot
         "<object><name>Straumann</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>50</xmax><ymax>50</ymax></bndbox>"
         "</object></annotation>")
     window.open_folder(image_folder)
-    qtbot.waitUntil(lambda: window.files.label_filter.findText("Straumann") >= 0, timeout=5000)
+    qtbot.waitUntil(lambda: window.files.label_filter.findText("Straumann") >= 0, timeout=60_000)
     window.files.label_filter.setCurrentText("Straumann")
     model = window.files.model
     assert [model.index(row).data() for row in range(model.rowCount())] == ["img3.png"]
+
+
+def test_the_two_filters_say_what_they_filter(window):
+    assert window.files.status_filter.currentText() == "All statuses"
+    assert window.files.label_filter.currentText() == "All labels"
+    window.files.set_labels(["All statuses", "Straumann"])  # a label that reads like the other filter's
+    window.files.label_filter.setCurrentIndex(1)
+    assert window.navigator.label_filter == "All statuses"

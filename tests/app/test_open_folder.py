@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+
 from implant_desk.app.launch import open_from_command_line, parse_args
 from implant_desk.app.settings import Settings
 
@@ -64,3 +66,35 @@ def test_panels_and_tools_have_a_place(window):
 def test_a_missing_folder_on_the_command_line_opens_nothing(window, tmp_path):
     open_from_command_line(window, parse_args([str(tmp_path / "nowhere")]))
     assert window.session.document is None and window.navigator.items == []
+
+
+def test_typing_a_name_in_the_files_list_opens_that_image(window, image_folder, qtbot):
+    """Type-ahead (Roboflow names start with digits; letters are LabelImg's shortcuts) and the arrow keys move
+    the list: the canvas shows the image the list selects."""
+    for number, name in ((26, "img1.png"), (31, "img2.tif"), (32, "img3.png")):
+        (image_folder / name).rename(image_folder / f"{number:04d}_jpg{Path(name).suffix}")
+    window.open_folder(image_folder)
+    view = window.files.view
+    view.setFocus()
+    qtbot.keyClicks(view, "0031")
+    assert view.currentIndex().data() == "0031_jpg.tif" and window.session.image_path.name == "0031_jpg.tif"
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    assert view.currentIndex().data() == "0032_jpg.png" and window.session.image_path.name == "0032_jpg.png"
+    assert window.radiograph.path == str(image_folder / "0032_jpg.png")
+
+
+def test_the_list_goes_back_to_the_open_image_when_the_user_stays_on_it(window, image_folder, answers, qtbot):
+    from implant_desk.app.dialogs import ask
+
+    from app_helpers import draw_box
+
+    window.open_folder(image_folder)
+    window.actions["auto_save"].setChecked(False)
+    answers.labels = ["implant"]
+    draw_box(window, 30, 30, 90, 120)
+    answers.unsaved = [ask.CANCEL]  # "stay on this image"
+    window.files.view.setFocus()
+    qtbot.keyClick(window.files.view, Qt.Key.Key_Down)
+    assert window.session.image_path.name == "img1.png"
+    qtbot.waitUntil(lambda: window.files.view.currentIndex().data() == "img1.png", timeout=30_000)
+    window.save()

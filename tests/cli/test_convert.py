@@ -117,7 +117,7 @@ def test_bad_input_exits_non_zero(tmp_path, capsys):
     )
     assert main(["convert", str(damaged), "--to", "yolo", "--out", str(tmp_path / "o3")]) == 1
     err = capsys.readouterr().err
-    assert "a.xml" in err and "1 file(s) could not be read" in err
+    assert "a.xml" in err and "1 file could not be read" in err
     assert (tmp_path / "o3" / "b.txt").exists()  # what could be read was converted
 
 

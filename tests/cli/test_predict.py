@@ -61,8 +61,9 @@ def test_json_lines_follow_the_documented_shape(model_dir, images, tmp_path, cap
     assert len(lines) == 2
     for line, name in zip(lines, ("one.png", "two.png")):
         record = json.loads(line)
-        assert set(record) == {"path", "model", "ms", "fixtures"}
+        assert set(record) == {"path", "model", "note", "ms", "fixtures"}
         assert record["path"].endswith(name) and record["model"] == "9" and record["ms"] > 0
+        assert record["note"] == ModelCard.intended_use  # the card's own: "... not for diagnosis ..."
         assert record["fixtures"]
         for fixture in record["fixtures"]:
             assert set(fixture) == FIXTURE_KEYS
@@ -111,3 +112,30 @@ def test_an_absent_device_is_a_clear_error(model_dir, images, capsys):
         pytest.skip("CUDA is present here")
     assert main(["predict", str(images / "one.png"), "--model", str(model_dir), "--device", "cuda"]) == 1
     assert "not available" in capsys.readouterr().err
+
+
+def test_the_text_says_what_the_card_says_the_model_is_for_and_counts_in_words(model_dir, images, capsys):
+    from implant_desk.core.models.weights import load_model
+
+    generated_only = replace(load_model(model_dir).card, training_data={"source": "generated radiographs"})
+    save_model(model_dir, load_model(model_dir).network, generated_only)
+    assert main(["predict", str(images / "one.png"), "--model", str(model_dir), "--device", "cpu"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "model 9: Trained on generated images only: for demonstration, not for diagnosis."
+    assert "fixture(s)" not in lines[1] and ("1 fixture (" in lines[1] or " fixtures (" in lines[1])
+
+
+def test_every_option_of_predict_is_explained(capsys):
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    assert "where the model runs" in capsys.readouterr().out
+
+
+def test_overlay_labels_stay_inside_the_image_at_every_edge():
+    from implant_desk.cli.predict import label_origin
+
+    text, image = (120, 14), (300, 200)
+    assert label_origin((50, 80), text, image) == (50, 76)  # above the box, where there is room
+    x, y = label_origin((250, 2), text, image)  # a fixture in the top-right corner
+    assert y - text[1] >= 0 and x + text[0] < image[0]
+    assert label_origin((0, 199), text, image)[1] <= 199

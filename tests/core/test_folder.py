@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from implant_desk.core.annotations.folder import ANNOTATED, NOT_ANNOTATED, VERIFIED, scan_image_folder
+from implant_desk.core.annotations.folder import (ANNOTATED, NOT_ANNOTATED, VERIFIED, annotation_folder,
+                                                  scan_image_folder)
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.annotations.store import save_annotation
 from implant_desk.core.errors import FileProblem
@@ -83,3 +84,14 @@ def test_dicom_without_suffix_is_listed(tmp_path):
 def test_a_missing_folder_is_a_file_problem_naming_it(tmp_path):
     with pytest.raises(FileProblem, match="missing: this folder cannot be opened"):
         scan_image_folder(tmp_path / "missing")
+
+
+def test_the_yolo_layout_puts_annotations_in_the_labels_folder_that_mirrors_images(tmp_path):
+    for folder in ("flat/images", "flat/labels", "split/images/train", "split/labels/train", "alone/images", "plain"):
+        (tmp_path / folder).mkdir(parents=True)
+    assert annotation_folder(tmp_path / "flat" / "images") == tmp_path / "flat" / "labels"  # Roboflow
+    assert annotation_folder(tmp_path / "split" / "images" / "train") == tmp_path / "split" / "labels" / "train"
+    assert annotation_folder(tmp_path / "alone" / "images") is None  # no labels/: beside the images
+    assert annotation_folder(tmp_path / "plain") is None
+    chosen = tmp_path / "plain"
+    assert annotation_folder(tmp_path / "flat" / "images", chosen) == chosen  # the user's save folder wins

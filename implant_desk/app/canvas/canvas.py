@@ -261,8 +261,9 @@ class Canvas(RadiographView):
             self.boxDoubleClicked.emit(index)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Escape and self._drag is not None:
+        if event.key() == Qt.Key.Key_Escape and (self._drag is not None or self._ruler is not None):
             self._drag = None  # cancel the gesture; nothing is emitted
+            self._ruler = None  # a measured ruler goes too; the ruler tool stays on for the next one
             self.viewport().update()
             return
         super().keyPressEvent(event)

@@ -10,6 +10,7 @@ from implant_desk.app.controllers.display import AUTO, PRESETS
 from implant_desk.core.imaging.radiograph import DisplayWindow
 
 STEPS = 1000  # slider positions across the value range, whatever the bit depth
+CUSTOM = "Custom"
 
 
 class DisplayDock(QDockWidget):
@@ -28,6 +29,7 @@ class DisplayDock(QDockWidget):
         self.width_value = QLabel()
         self.presets = QComboBox()
         self.presets.addItems(PRESETS)
+        self.presets.setPlaceholderText(CUSTOM)  # shown when the window is no preset's (sliders, right-drag)
         self.auto = QPushButton("Auto")
         self.auto.setToolTip("Window from the image's own histogram (Ctrl+L)")
         self.invert = QCheckBox("Invert")
@@ -56,7 +58,9 @@ class DisplayDock(QDockWidget):
         self._low, self._high = low, max(high, low + 1.0)
 
     def set_window(self, window: DisplayWindow) -> None:
-        """Show a window set elsewhere (right-drag, preset) without echoing it back."""
+        """Show a window set elsewhere (right-drag, preset) without echoing it back. It is no preset's until
+        ``show_preset`` names one."""
+        self.presets.setCurrentIndex(-1)
         span = self._high - self._low
         positions = ((self.level, (window.center - self._low) / span), (self.width_slider, window.width / span))
         for slider, fraction in positions:
@@ -75,6 +79,7 @@ class DisplayDock(QDockWidget):
             box.blockSignals(False)
 
     def _sliders_moved(self) -> None:
+        self.presets.setCurrentIndex(-1)
         span = self._high - self._low
         window = DisplayWindow(self._low + self.level.value() / STEPS * span,
                                max(1.0, self.width_slider.value() / STEPS * span))

@@ -16,7 +16,7 @@ from implant_desk.app.controllers.navigation import FileNavigator
 from implant_desk.core.annotations.folder import ANNOTATED, NOT_ANNOTATED, STATUSES, UNREADABLE, VERIFIED
 
 STATUS_COLORS = {NOT_ANNOTATED: "#9e9e9e", ANNOTATED: "#1e88e5", VERIFIED: "#43a047", UNREADABLE: "#e53935"}
-ALL = "All"
+ALL_STATUSES, ALL_LABELS = "All statuses", "All labels"  # the first item of each filter: no filter
 ItemIndexRole = Qt.ItemDataRole.UserRole + 1
 
 
@@ -79,10 +79,10 @@ class FileListDock(QDockWidget):
         self.view.setUniformItemSizes(True)
         self.view.setModel(self.model)
         self.status_filter = QComboBox()
-        self.status_filter.addItems([ALL, *STATUSES])
+        self.status_filter.addItems([ALL_STATUSES, *STATUSES])
         self.status_filter.setToolTip("Show only images with this status")
         self.label_filter = QComboBox()
-        self.label_filter.addItem(ALL)
+        self.label_filter.addItem(ALL_LABELS)
         self.label_filter.setToolTip("Show only images with a box of this label")
         filters = QHBoxLayout()
         filters.addWidget(self.status_filter)
@@ -93,31 +93,38 @@ class FileListDock(QDockWidget):
         layout.addLayout(filters)
         layout.addWidget(self.view)
         self.setWidget(body)
+        self._showing = False  # the window is moving the list to its image: that is not the user choosing one
+        # Every way the user moves the list's current row (click, arrows, typing a name) opens that image, so the
+        # list and the canvas never disagree; Enter or a double-click retries one the window did not leave for.
+        self.view.selectionModel().currentChanged.connect(lambda current, _previous: self._activated(current))
         self.view.activated.connect(self._activated)
-        self.view.clicked.connect(self._activated)
         self.status_filter.currentTextChanged.connect(self._filters_changed)
         self.label_filter.currentTextChanged.connect(self._filters_changed)
 
     def set_labels(self, labels: list[str]) -> None:
-        current = self.label_filter.currentText()
+        current = self.label_filter.currentText() if self.label_filter.currentIndex() > 0 else None
         self.label_filter.blockSignals(True)
         self.label_filter.clear()
-        self.label_filter.addItems([ALL, *labels])
-        self.label_filter.setCurrentText(current if current in labels else ALL)
+        self.label_filter.addItems([ALL_LABELS, *labels])
+        self.label_filter.setCurrentIndex(labels.index(current) + 1 if current in labels else 0)
         self.label_filter.blockSignals(False)
 
     def show_current(self, item_index: int) -> None:
         row = self.model.row_of(item_index)
+        self._showing = True
         if row >= 0:
             index = self.model.index(row)
             self.view.setCurrentIndex(index)
             self.view.scrollTo(index)
         else:
             self.view.clearSelection()
+        self._showing = False
 
     def _activated(self, index: QModelIndex) -> None:
-        self.fileActivated.emit(int(index.data(ItemIndexRole)))
+        if index.isValid() and not self._showing:
+            self.fileActivated.emit(int(index.data(ItemIndexRole)))
 
     def _filters_changed(self) -> None:
-        status, label = self.status_filter.currentText(), self.label_filter.currentText()
-        self.filtersChanged.emit("" if status == ALL else status, "" if label == ALL else label)
+        status, label = (box.currentText() if box.currentIndex() > 0 else "" for box in (self.status_filter,
+                                                                                          self.label_filter))
+        self.filtersChanged.emit(status, label)

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtGui import QAction, QKeySequence
 
 from implant_desk.app.controllers.shortcuts import BY_ACTION
+from implant_desk.core.annotations.folder import annotation_folder
 
 
 def install_finetune(window) -> QAction:
@@ -42,12 +43,14 @@ def open_finetune(window):
 
 def current_folder(window) -> tuple[Path | None, Path | None]:
     """The folder the window shows, and the window's save folder when its annotations are kept there (LabelImg's
-    "Change Save Dir") rather than beside the images."""
+    "Change Save Dir") rather than where the folder's layout puts them (beside the images, or YOLO's labels/)."""
     item = window.navigator.current_item
     folder = item.path.parent if item is not None else (Path(window.settings.last_folder)
                                                         if window.settings.last_folder else None)
     save_dir = window.session.save_dir
-    if folder is None or save_dir is None or Path(save_dir).resolve() == folder.resolve():
+    if folder is None or save_dir is None:
+        return folder, None
+    if Path(save_dir).resolve() == (annotation_folder(folder) or folder).resolve():
         return folder, None
     return folder, Path(save_dir)
 

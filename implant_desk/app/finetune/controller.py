@@ -14,6 +14,7 @@ from pathlib import Path
 from implant_desk.core.errors import ImplantDeskError
 from implant_desk.core.learning.config import TrainingConfig, TrainingRequest
 from implant_desk.core.learning.events import Cancelled, Failed, Finished
+from implant_desk.core.wording import counted
 
 IMAGE_SIZES = (0, 256, 320, 384, 512)  # 0: the size of the model training starts from
 DEVICES = (("auto", "Automatic (GPU when there is one)"), ("cpu", "CPU"), ("cuda", "NVIDIA GPU (CUDA)"),
@@ -35,6 +36,7 @@ class FinetuneOptions:
     pretrain_epochs: int = TrainingConfig.pretrain_epochs  # self-supervised pre-training first; 0: off
     folds: int = TrainingConfig.folds  # patient-grouped cross-validation folds; 0: off
     implant_labels: tuple[str, ...] = ()  # labels meaning an implant without a system, beyond the common names
+    only: tuple[str, ...] = ()  # the labels whose boxes count (the CLI's --only); empty: every label
     # TrainingConfig and ModelSpec fields beyond the form (tests use a tiny network; power users may too).
     fit_overrides: dict = field(default_factory=dict)
     spec_overrides: dict = field(default_factory=dict)
@@ -48,6 +50,7 @@ class FinetuneOptions:
                                    **self.fit_overrides})
         return TrainingRequest((str(folder),), config, parent="active" if self.start_from_active else None,
                                spec_overrides=dict(self.spec_overrides), implant_labels=self.implant_labels,
+                               only=self.only or None,
                                annotation_dir=str(annotation_dir) if annotation_dir is not None else None)
 
 
@@ -72,12 +75,14 @@ class Plan:
 SPLIT_NAMES = {"train": "Training", "val": "Validation", "test": "Test"}
 
 
-def make_plan(folder: Path, annotation_dir: Path | None = None, implant_labels: tuple[str, ...] = ()) -> Plan:
+def make_plan(folder: Path, annotation_dir: Path | None = None, implant_labels: tuple[str, ...] = (),
+              only: tuple[str, ...] = ()) -> Plan:
     """Read the folder as the child will (the request's seed and fractions, so the same split)."""
     from implant_desk.core.learning.orchestrator import prepare_training_data
 
     try:
-        data = prepare_training_data([folder], annotation_dir=annotation_dir, implant_labels=implant_labels)
+        data = prepare_training_data([folder], only=only or None, annotation_dir=annotation_dir,
+                                     implant_labels=implant_labels)
     except ImplantDeskError as error:
         return Plan(folder, annotation_dir, problem=str(error))
     if data.dataset.fixtures == 0:
@@ -156,10 +161,10 @@ def outcome_text(final: Finished | Cancelled | Failed) -> str:
     how = {"completed": "finished", "early stopping": "stopped early (no further improvement)",
            "time limit": "stopped at the time limit", "cancelled": "stopped by you; the best epoch was kept"}
     text = (f"Version {final.version} is ready: training {how.get(final.stop_reason, final.stop_reason)} "
-            f"after {final.epochs_run} epochs in {duration_text(final.duration_s)} (best: epoch "
-            f"{final.best_epoch}). On {final.held_out_images} images of {final.held_out_patients} "
-            f"patients it never trained on: top-1 {percent(metrics.get('top1'))}, fixtures found (AP50) "
-            f"{percent(metrics.get('ap50'))}.")
+            f"after {counted(final.epochs_run, 'epoch')} in {duration_text(final.duration_s)} (best: epoch "
+            f"{final.best_epoch}). On {counted(final.held_out_images, 'image')} of "
+            f"{counted(final.held_out_patients, 'patient')} it never trained on: top-1 {percent(metrics.get('top1'))}, "
+            f"fixtures found (AP50) {percent(metrics.get('ap50'))}.")
     if final.cross_validation:
         folds = final.cross_validation
         text += (f" Over {folds['folds']} patient-grouped cross-validation folds: top-1 "

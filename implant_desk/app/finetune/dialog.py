@@ -108,7 +108,7 @@ class FinetuneDialog(QDialog):
     def _read_plan(self, generation: int, folder: Path, annotation_dir: Path | None) -> None:
         """On the reading thread; the signal brings the plan to the GUI thread."""
         try:
-            plan = controller.make_plan(folder, annotation_dir, self.options.implant_labels)
+            plan = controller.make_plan(folder, annotation_dir, self.options.implant_labels, self.options.only)
         except Exception as error:  # an unexpected failure must not leave the dialog "reading" forever
             plan = Plan(folder, problem=f"The folder could not be read ({type(error).__name__}: {error})")
         try:
@@ -203,6 +203,8 @@ class FinetuneDialog(QDialog):
             self._show_results(final)
         self.results.show()
         self.result_tabs.setVisible(self.state == FINISHED)
+        # Without result tables (cancelled, failed) the outcome is a line of text: the plots keep the room.
+        self.run_layout.setStretchFactor(self.results, 1 if self.state == FINISHED else 0)
         self._refresh_buttons()
 
     def use_model(self) -> None:
@@ -295,11 +297,11 @@ class FinetuneDialog(QDialog):
         self.use_button.setEnabled(buttons.use_model)
         self.again_button.setVisible(self.state in (FINISHED, CANCELLED, FAILED))
 
-    def _implant_labels_changed(self) -> None:
-        """The labels' meaning changes what the run trains on: read the folder again."""
-        labels = _label_list(self.implant_labels.text())
-        if labels != self.options.implant_labels:
-            self.options.implant_labels = labels
+    def _labels_changed(self) -> None:
+        """Which labels count, and what they mean, change what the run trains on: read the folder again."""
+        implant_labels, only = _label_list(self.implant_labels.text()), _label_list(self.only.text())
+        if (implant_labels, only) != (self.options.implant_labels, self.options.only):
+            self.options.implant_labels, self.options.only = implant_labels, only
             self.read_folder(self.folder, self.annotation_dir)
 
     def _read_options(self) -> None:
@@ -309,7 +311,7 @@ class FinetuneDialog(QDialog):
         options.image_size, options.device = self.image_size.currentData(), self.device.currentData()
         options.start_from_active = self.start_from_active.isChecked()
         options.pretrain_epochs, options.folds = self.pretrain_epochs.value(), self.folds.value()
-        options.implant_labels = _label_list(self.implant_labels.text())
+        options.implant_labels, options.only = _label_list(self.implant_labels.text()), _label_list(self.only.text())
 
     # ---- closing ----------------------------------------------------------------------------------------------------
     def cancel_and_wait(self) -> None:
@@ -456,12 +458,18 @@ class FinetuneDialog(QDialog):
         self.implant_labels.setToolTip("Labels in this folder that mean an implant whose system is not given, "
                                        "separated by commas. They teach finding implants; fillings, caries, teeth "
                                        "and design parts are never counted as implants.")
-        self.implant_labels.editingFinished.connect(self._implant_labels_changed)
+        self.implant_labels.editingFinished.connect(self._labels_changed)
+        self.only = QLineEdit(", ".join(options.only))
+        self.only.setPlaceholderText("every label")
+        self.only.setToolTip("Only boxes with these labels count, separated by commas (implant-desk train --only); "
+                             "the other boxes are left out, and their images still teach what is not a fixture.")
+        self.only.editingFinished.connect(self._labels_changed)
         for label, widget in (("Epochs", self.epochs), ("Patience (epochs)", self.patience),
                               ("Frozen stages", self.freeze_depth), ("Image size", self.image_size),
                               ("Device", self.device), ("Time limit", self.time_limit),
                               ("Self-supervised pre-training epochs", self.pretrain_epochs),
-                              ("Cross-validation folds", self.folds), ("Also implants", self.implant_labels)):
+                              ("Cross-validation folds", self.folds), ("Only these labels", self.only),
+                              ("Also implants", self.implant_labels)):
             form.addRow(label, widget)
         form.addRow(self.start_from_active)
         self.advanced.hide()
@@ -530,6 +538,7 @@ class FinetuneDialog(QDialog):
         layout.addWidget(self.progress_bar)
         layout.addLayout(plots, 1)
         layout.addWidget(self.results, 1)
+        self.run_layout = layout
         return page
 
 
@@ -545,6 +554,8 @@ def _plot(title: str, unit: str, legend_at_top: bool) -> pg.PlotWidget:
     for axis in ("left", "bottom"):
         plot.getAxis(axis).setTextPen("#3c4043")
         plot.getAxis(axis).setPen("#9aa0a6")
+        # Early in a run the steps sit at 0.2-0.3 epochs: plain decimals, never "epoch (x0.001)" with 200-300.
+        plot.getAxis(axis).enableAutoSIPrefix(False)
     return plot
 
 

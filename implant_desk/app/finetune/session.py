@@ -31,6 +31,44 @@ STOP_TO_CLOSE = "A fine-tuning run is in progress. Stop it and close?"
 
 
 @dataclass
+class TimeLeft:
+    """Training time left from the measured rate: a smoothed step time (the child's own measure of each step)
+    times the steps left, plus the extra time an epoch takes beyond its steps (validation, checkpoint) times the
+    epochs left. The child's own estimate jumps (its first epoch counts the warm-up, later ones average whole
+    epochs); this one moves down steadily and follows a change of speed (all layers training after the heads)."""
+
+    SMOOTHING = 0.2  # weight of the newest step time
+
+    step_s: float | None = None
+    elapsed_s: float = 0.0  # the child's training clock at the last epoch end
+    epoch_steps_s: float = 0.0  # step time spent in the current epoch
+    extras: list[float] = field(default_factory=list)  # per epoch: its time beyond its steps
+
+    def after_step(self, event: TrainStep) -> float:
+        previous = event.step_s if self.step_s is None else self.step_s
+        self.step_s = previous + self.SMOOTHING * (event.step_s - previous)
+        self.epoch_steps_s += event.step_s
+        steps_left = (event.epochs - event.epoch) * event.steps + event.steps - event.step
+        return self.step_s * steps_left + self._extra_s() * (event.epochs - event.epoch + 1)
+
+    def after_epoch(self, event: EpochEnded, steps: int) -> float:
+        self.extras.append(max(0.0, event.elapsed_s - self.elapsed_s - self.epoch_steps_s))
+        self.elapsed_s, self.epoch_steps_s = event.elapsed_s, 0.0
+        if self.step_s is None:
+            return event.eta_s
+        return (self.step_s * steps + self._extra_s()) * (event.epochs - event.epoch)
+
+    def new_fold(self) -> None:
+        """A fold's training starts its own clock."""
+        self.elapsed_s, self.epoch_steps_s = 0.0, 0.0
+
+    def _extra_s(self) -> float:
+        """The mean extra of the epochs so far, the first left out once there are others (it paid for setup)."""
+        extras = self.extras[1:] or self.extras
+        return sum(extras) / len(extras) if extras else 0.0
+
+
+@dataclass
 class RunProgress:
     """The live picture of a run, fed one child event at a time."""
 
@@ -46,6 +84,7 @@ class RunProgress:
     step_loss: list[tuple[float, float]] = field(default_factory=list)  # (epochs done, loss)
     epoch_loss: list[tuple[float, float]] = field(default_factory=list)
     val: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: {key: [] for key, _ in CURVES})
+    time_left: TimeLeft = field(default_factory=TimeLeft)
 
     def apply(self, event: TrainingEvent) -> None:
         if isinstance(event, PhaseStarted):
@@ -54,13 +93,15 @@ class RunProgress:
             self.fold = f"Fold {event.fold} of {event.folds}: "
             self.step_loss, self.epoch_loss = [], []  # each fold's curves start afresh
             self.val = {key: [] for key, _ in CURVES}
+            self.time_left.new_fold()
         elif isinstance(event, TrainStep):
             self.epochs, self.epoch, self.step, self.steps = event.epochs, event.epoch, event.step, event.steps
-            self.eta_s = event.eta_s
+            self.eta_s = self.time_left.after_step(event)
             self.step_loss.append((event.epoch - 1 + event.step / event.steps, event.loss))
             self.status = self._training_status(event.phase)
         elif isinstance(event, EpochEnded):
-            self.epochs, self.epoch, self.eta_s = event.epochs, event.epoch, event.eta_s
+            self.epochs, self.epoch = event.epochs, event.epoch
+            self.eta_s = self.time_left.after_epoch(event, self.steps)
             self.best_epoch = event.best_epoch
             self.epoch_loss.append((float(event.epoch), event.train_loss))
             for key, points in self.val.items():

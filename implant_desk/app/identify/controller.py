@@ -17,7 +17,6 @@ The predictor module imports torch, so it is only named here for type checking.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
@@ -25,11 +24,12 @@ import numpy as np
 
 from implant_desk.core.annotations.model import Box
 from implant_desk.core.learning.metrics import box_iou
+from implant_desk.core.models.card import ModelCard, card_warning
 from implant_desk.core.reports.fixture_text import fixture_title, size_text
+from implant_desk.core.wording import counted
 
 if TYPE_CHECKING:
     from implant_desk.core.annotations.document import AnnotationDocument
-    from implant_desk.core.models.card import ModelCard
     from implant_desk.core.models.predictor import FixturePrediction
     from implant_desk.core.imaging.radiograph import Radiograph
 
@@ -39,7 +39,6 @@ CLAIMED_COLOR = "#3ddc84"
 UNCERTAIN_COLOR = "#ffb300"
 IMPLANT_LABEL = "implant"  # the label of an accepted implant whose system is not identified
 SELECTED_COLOR = "#40c4ff"
-GENERATED_WARNING = "Trained on generated images only: for demonstration, not for diagnosis."
 
 
 @dataclass(frozen=True)
@@ -53,22 +52,6 @@ class ModelInfo:
     @classmethod
     def from_card(cls, name: str, device: str, card: ModelCard | None) -> "ModelInfo":
         return cls(name=name or "unnamed model", device=device, warning=card_warning(card))
-
-
-def card_warning(card: ModelCard | None) -> str:
-    """The plain warning line: generated-only training data says so; otherwise the card's intended use."""
-    if card is None:
-        return "This model has no card: where its data came from is unknown. Not for diagnosis."
-    real = card.real_film_figures
-    if real.get("ap50") is not None:
-        named = ("" if card.systems_learnt_from_real_films else
-                 "; it learnt its systems from generated images and does not name them on a real film")
-        return (f"Finds implants on real films (AP50 {real['ap50']:.2f}, {real.get('false_per_image') or 0:.2f} "
-                f"false finds per image on {real.get('images', 0)} held-out real images){named}. Not for diagnosis.")
-    seen = (json.dumps(card.training_data) + " " + " ".join(card.notes)).lower()
-    if "generated" in seen or "synthetic" in seen:
-        return GENERATED_WARNING
-    return card.intended_use
 
 
 @dataclass(frozen=True)
@@ -178,7 +161,7 @@ class IdentifyController:
         uncertain = found - len(self.claimed) - unnamed
         tail = (f", {uncertain} uncertain" if uncertain else "") + (
             f"; {unnamed} not identified by this model" if unnamed else "")
-        return f"{found} fixture{'s' if found != 1 else ''}{tail}{timing}"
+        return f"{counted(found, 'fixture')}{tail}{timing}"
 
     def overlay(self) -> list[OverlaySpec]:
         return [OverlaySpec(f.box, f"{i + 1} {fixture_title(f)}", self._color(i, f), heat_over_box(f))

@@ -5,11 +5,12 @@ Widgets and wiring only; what is shown and what "Accept" does is decided by ``Id
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QColor, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox, QDockWidget, QFrame, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar,
     QPushButton, QScrollArea, QSlider, QVBoxLayout, QWidget,
@@ -22,9 +23,10 @@ from implant_desk.app.identify.controller import (
 )
 from implant_desk.app.identify.folder_job import FolderJob, FolderReport
 from implant_desk.app.identify.worker import InferenceWorker, PredictorProvider, active_model_info
-from implant_desk.app.widgets import horizontal_rule
+from implant_desk.app.widgets import horizontal_rule, open_with_system
 from implant_desk.core.errors import ImplantDeskError
 from implant_desk.core.reports.fixture_text import fixture_title
+from implant_desk.core.wording import counted
 
 if TYPE_CHECKING:
     from implant_desk.core.annotations.document import AnnotationDocument
@@ -33,22 +35,22 @@ if TYPE_CHECKING:
 
 DEFAULT_OPACITY = 0.45
 LIST_ROWS = 5
-MIN_HEIGHT = 380  # the controls and one fixture's candidates without scrolling
+MIN_SCROLL_HEIGHT = 200  # the scrolling part; with the actions below it, the dock fits under two others at 800 px
 WARNING_STYLE = "color: #b26a00;"
 MUTED_STYLE = "color: palette(mid);"
 
 
 class CandidateBars(QWidget):
-    """The selected fixture's ranked systems, each with a bar as long as its probability."""
+    """The selected fixture's ranked systems, each name on its own line (a long design name wraps after its
+    hyphens, never cut) above a bar as long as its probability."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setHorizontalSpacing(8)
-        self._grid.setVerticalSpacing(3)
-        self._grid.setColumnStretch(0, 3)
-        self._grid.setColumnStretch(1, 1)
+        self._grid.setVerticalSpacing(2)
+        self._grid.setColumnStretch(0, 1)
         self._rows: list[tuple[QLabel, QProgressBar, QLabel]] = []  # reused: no flicker when the selection moves
 
     def set_candidates(self, candidates: tuple[tuple[str, float], ...]) -> None:
@@ -80,10 +82,11 @@ class CandidateBars(QWidget):
         percent.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         percent.setMinimumWidth(34)
         name = QLabel()
-        name.setMinimumWidth(40)
-        row = len(self._rows)
-        for column, widget in enumerate((name, bar, percent)):
-            self._grid.addWidget(widget, row, column)
+        name.setWordWrap(True)
+        row = 2 * len(self._rows)
+        self._grid.addWidget(name, row, 0, 1, 2)
+        self._grid.addWidget(bar, row + 1, 0)
+        self._grid.addWidget(percent, row + 1, 1)
         self._rows.append((name, bar, percent))
 
 
@@ -167,6 +170,7 @@ class IdentifyPanel(QDockWidget):
         self.folder_row.setVisible(True)
         self.folder_button.setEnabled(False)
         self.folder_status.setText(f"Identifying {folder.name}…")
+        self.folder_status.setVisible(True)
         job.start()
 
     def cancel_folder(self) -> None:
@@ -180,7 +184,7 @@ class IdentifyPanel(QDockWidget):
         if document is None:
             return
         added = self.controller.accept(document)
-        self.message.setText(f"Added {added} box{'es' if added != 1 else ''} (one undo step)" if added
+        self.message.setText(f"Added {counted(added, 'box', 'boxes')} (one undo step)" if added
                              else "These predictions are already annotated")
         self._refresh()
 
@@ -224,8 +228,13 @@ class IdentifyPanel(QDockWidget):
     def _folder_done(self, report: FolderReport) -> None:
         self.last_report = report
         unreadable = f", {report.unreadable} unreadable" if report.unreadable else ""
-        self._folder_ended(f"{report.images} images, {report.fixtures} fixtures{unreadable}. "
+        self._folder_ended(f"{counted(report.images, 'image')}, {counted(report.fixtures, 'fixture')}{unreadable}. "
+                           f"Report written to {html.escape(str(report.pdf_path.parent))}: "
                            f"<a href='{QUrl.fromLocalFile(str(report.pdf_path)).toString()}'>Open report</a>")
+
+    def _open_report(self, url: str) -> None:
+        self.message.setText(open_with_system(self, Path(QUrl(url).toLocalFile()), "the report"))
+        self.message.setVisible(True)
 
     def _folder_ended(self, text: str, warn: bool = False) -> None:
         if self.folder_job is not None:
@@ -275,6 +284,7 @@ class IdentifyPanel(QDockWidget):
         self.fixture_list.clear()
         for number, fixture in enumerate(self.controller.fixtures, 1):
             item = QListWidgetItem(f"{number}  {fixture_title(fixture)}")
+            item.setToolTip(item.text())  # a long name is elided in the row
             if not fixture.identified:
                 item.setForeground(QColor(UNCERTAIN_COLOR).darker(130))
             self.fixture_list.addItem(item)
@@ -344,6 +354,10 @@ class IdentifyPanel(QDockWidget):
         layout.addLayout(_row(self.heat, self.opacity))
 
         self.fixture_list = QListWidget()
+        # Long names are elided (full in the tooltip and below): a horizontal scroll bar would hide the only row.
+        self.fixture_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.fixture_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.fixture_list.setUniformItemSizes(True)
         self.fixture_list.currentRowChanged.connect(self._row_selected)
         self.canvas.overlayClicked.connect(self._overlay_clicked)
         layout.addWidget(self.fixture_list)
@@ -358,7 +372,12 @@ class IdentifyPanel(QDockWidget):
         for label in (self.summary, self.model_label, self.details_title, self.claim_label, self.size_label):
             label.setWordWrap(True)  # long system names wrap instead of widening the dock
         layout.addWidget(self.details)
+        layout.addStretch(1)
 
+        # The actions stay in view below the scrolling part, however short the dock.
+        actions = QWidget()
+        layout = QVBoxLayout(actions)
+        layout.setContentsMargins(9, 4, 9, 9)
         self.accept_button = QPushButton()
         self.accept_button.setToolTip("Add the fixtures with a claimed system as boxes labelled with it, and "
                                       "implants whose system this model cannot name as 'implant' (uncertain ones "
@@ -382,18 +401,24 @@ class IdentifyPanel(QDockWidget):
         self.folder_status = QLabel()
         self.folder_status.setWordWrap(True)
         self.folder_status.setOpenExternalLinks(False)
-        self.folder_status.linkActivated.connect(lambda url: QDesktopServices.openUrl(QUrl(url)))
+        self.folder_status.setVisible(False)  # until a folder is identified: no empty line under the button
+        self.folder_status.linkActivated.connect(self._open_report)
         for widget in (self.folder_button, self.folder_row, self.folder_status):
             layout.addWidget(widget)
-        layout.addStretch(1)
         scroll = QScrollArea()  # a short dock scrolls instead of squeezing the candidate bars
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)
         scroll.setMinimumSize(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width(),
-                              MIN_HEIGHT)
-        self.setWidget(scroll)
+                              MIN_SCROLL_HEIGHT)
+        panel = QWidget()
+        column = QVBoxLayout(panel)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(scroll, 1)
+        column.addWidget(actions)
+        self.setWidget(panel)
 
 
 def _slider(value: int) -> QSlider:

@@ -35,6 +35,21 @@ class FileEntry:
     annotation_path: Path | None = None
 
 
+def annotation_folder(image_folder: str | os.PathLike, save_dir: str | os.PathLike | None = None) -> Path | None:
+    """Where the annotations of the images in ``image_folder`` are, for the editor and for training alike: the
+    save folder the user chose; else, in the YOLO layout of Ultralytics and Roboflow, the ``labels`` folder that
+    mirrors the path's last ``images`` folder (``data/images`` -> ``data/labels``, ``data/images/train`` ->
+    ``data/labels/train``) when it exists; else None: beside the images."""
+    if save_dir is not None:
+        return Path(save_dir)
+    parts = Path(image_folder).parts
+    for depth in range(len(parts) - 1, -1, -1):
+        if parts[depth].lower() == "images":
+            labels = Path(*parts[:depth], "labels", *parts[depth + 1:])
+            return labels if labels.is_dir() else None
+    return None
+
+
 def scan_image_folder(folder: str | os.PathLike, save_dir: str | os.PathLike | None = None) -> list[FileEntry]:
     """The images of ``folder`` in natural order ("img2" before "img10"), each with its status.
 

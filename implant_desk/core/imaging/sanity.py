@@ -9,6 +9,7 @@ import math
 import os
 
 from implant_desk.core.errors import UnreadableImageError
+from implant_desk.core.wording import counted
 
 # 400 megapixels: far above any dental sensor or panoramic unit (a 12000 x 12000 scan is 144 MP), far
 # below what a forged header can claim. Checked from the header, before a single pixel is decoded.
@@ -59,4 +60,4 @@ def plausible_spacing(row_mm: object, col_mm: object) -> tuple[float, float] | N
 
 def check_frame(path: str | os.PathLike, frame: int, frames: int) -> None:
     if not 0 <= frame < frames:
-        raise UnreadableImageError(path, f"it holds {frames} frame(s); frame {frame + 1} does not exist")
+        raise UnreadableImageError(path, f"it holds {counted(frames, 'frame')}; frame {frame + 1} does not exist")

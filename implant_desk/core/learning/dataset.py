@@ -29,13 +29,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from implant_desk.core.annotations.folder import ANNOTATED, NOT_ANNOTATED, VERIFIED, scan_image_folder
+from implant_desk.core.annotations.folder import (ANNOTATED, NOT_ANNOTATED, VERIFIED, annotation_folder,
+                                                  scan_image_folder)
 from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.annotations.store import load_annotation
 from implant_desk.core.errors import FileProblem, ImplantDeskError
 from implant_desk.core.imaging import loading as imaging
 from implant_desk.core.learning.labels import IMPLANT, SYSTEM, LabelRoles
 from implant_desk.core.synthetic.writer import GENERATOR, TRUTH_FILE
+from implant_desk.core.wording import counted
 
 PATIENTS_CSV = "patients.csv"
 MIN_FIXTURES_PER_SYSTEM = 5
@@ -207,8 +209,9 @@ def _raise(error: OSError) -> None:
 
 def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | None = None, *,
                  annotation_dir: str | os.PathLike | None = None, roles: LabelRoles = LabelRoles()) -> Dataset:
-    """Every annotated image under ``folders``: annotations (VOC, YOLO or CreateML) beside their images, or in
-    ``labels/`` beside an ``images/`` folder (the YOLO layout). ``only``: keep boxes with these labels (the
+    """Every annotated image under ``folders``: annotations (VOC, YOLO or CreateML) where
+    ``annotation_folder`` says, as the editor finds them (beside the images, or the YOLO layout's ``labels/``).
+    ``only``: keep boxes with these labels (the
     other boxes are dropped; their images stay, as negatives). ``roles``: which labels are implants without a
     system, design parts or other findings (those two are dropped from the fixtures and counted).
 
@@ -270,17 +273,11 @@ def _holds_generated_images(folder: Path) -> bool:
 _Loaded = tuple[str, Path, ImageAnnotation, object]  # path relative to its data folder, image, annotation, header
 
 
-def _annotation_folder(folder: Path) -> Path | None:
-    """Where the folder's annotations are: beside the images, or ``../labels`` for an ``images`` folder."""
-    labels = folder.parent / "labels"
-    return labels if folder.name.lower() == "images" and labels.is_dir() else None
-
-
 def _load_folder(root: Path, folder: Path, annotation_dir: Path | None, notes: list[str],
                  unannotated: list[Path]) -> Iterable[_Loaded]:
     """(path relative to root, image, annotation, DICOM header or None) for each annotated image; the images
     without an annotation file are added to ``unannotated``."""
-    save_dir = annotation_dir or _annotation_folder(folder)
+    save_dir = annotation_folder(folder, annotation_dir)
     for entry in scan_image_folder(folder, save_dir):
         if entry.status == NOT_ANNOTATED:
             unannotated.append(entry.path)
@@ -443,9 +440,9 @@ def patient_warnings(dataset: Dataset) -> list[str]:
     alone = dataset.patient_sources.get("image", 0)
     if not alone:
         return []
-    return [f"{alone} image(s) have no patient id (no DICOM PatientID, no {PATIENTS_CSV}, not in a per-patient "
-            "sub-folder): each counts as its own patient, so the split is per image and images of one patient may "
-            "end up on both sides"]
+    return [f"{counted(alone, 'image')} {'has' if alone == 1 else 'have'} no patient id (no DICOM PatientID, no "
+            f"{PATIENTS_CSV}, not in a per-patient sub-folder): each counts as its own patient, so the split is per "
+            "image and images of one patient may end up on both sides"]
 
 
 _SPLIT_NAMES = {"val": "validation", "test": "test"}
@@ -459,7 +456,7 @@ def data_warnings(parts: Mapping[str, Sequence[Sample]], classes: Sequence[str])
     for system in classes:
         if train_counts[system] < MIN_FIXTURES_PER_SYSTEM:
             count = train_counts[system]
-            notes.append(f"{system}: only {count} fixture{'' if count == 1 else 's'} to learn from; at least "
+            notes.append(f"{system}: only {counted(count, 'fixture')} to learn from; at least "
                          f"{MIN_FIXTURES_PER_SYSTEM} are needed for the model to learn this system")
     for name, samples in parts.items():
         if name == "train" or not samples:

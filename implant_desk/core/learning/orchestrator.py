@@ -61,6 +61,7 @@ from implant_desk.core.learning.metrics import (
 )
 from implant_desk.core.paths import user_cache_dir
 from implant_desk.core.registry import ModelVersion, Registry
+from implant_desk.core.wording import counted
 
 if TYPE_CHECKING:
     from implant_desk.core.learning.fit import FitResult
@@ -85,9 +86,10 @@ class TrainingData:
     def describe(self) -> str:
         """One line a user reads before training starts."""
         dataset = self.dataset
-        systems = (f"{len(dataset.classes)} systems ({', '.join(dataset.classes)})" if dataset.classes else
-                   "no system named (the starting model's are kept)")
-        return f"{len(dataset.samples)} images, {dataset.fixtures} fixtures, {len(dataset.patients)} patients, {systems}"
+        systems = (f"{counted(len(dataset.classes), 'system')} ({', '.join(dataset.classes)})" if dataset.classes
+                   else "no system named (the starting model's are kept)")
+        return (f"{counted(len(dataset.samples), 'image')}, {counted(dataset.fixtures, 'fixture')}, "
+                f"{counted(len(dataset.patients), 'patient')}, {systems}")
 
 
 @dataclass

@@ -24,6 +24,7 @@ CARD_NAME = "card.json"
 CARD_FORMAT = "implant-desk-model-card/1"
 MAX_CARD_BYTES = 1_000_000  # a card is a small JSON; anything larger is not one
 WEIGHTS_DTYPES = ("float32", "float16")
+GENERATED_WARNING = "Trained on generated images only: for demonstration, not for diagnosis."
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,23 @@ def read_card(folder: str | Path) -> ModelCard:
     except (ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
         # any value of any type can sit anywhere in a hand-edited or hostile card
         raise ModelFileError(path, f"the model card is damaged or not a model card ({exc!r:.200})") from None
+
+
+def card_warning(card: ModelCard | None) -> str:
+    """The plain warning line shown wherever the model answers (the Identify panel, its report, ``predict``):
+    generated-only training data says so; otherwise the card's intended use."""
+    if card is None:
+        return "This model has no card: where its data came from is unknown. Not for diagnosis."
+    real = card.real_film_figures
+    if real.get("ap50") is not None:
+        named = ("" if card.systems_learnt_from_real_films else
+                 "; it learnt its systems from generated images and does not name them on a real film")
+        return (f"Finds implants on real films (AP50 {real['ap50']:.2f}, {real.get('false_per_image') or 0:.2f} "
+                f"false finds per image on {real.get('images', 0)} held-out real images){named}. Not for diagnosis.")
+    seen = (json.dumps(card.training_data) + " " + " ".join(card.notes)).lower()
+    if "generated" in seen or "synthetic" in seen:
+        return GENERATED_WARNING
+    return card.intended_use
 
 
 def write_card(folder: str | Path, card: ModelCard) -> None:
