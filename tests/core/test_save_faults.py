@@ -16,7 +16,7 @@ import pytest
 from implant_desk.core import atomic
 from implant_desk.core.annotations import store, voc, yolo
 from implant_desk.core.annotations.model import Box, ImageAnnotation
-from implant_desk.core.annotations.store import AnnotationConflictError, load_annotation, save_annotation
+from implant_desk.core.annotations.store import load_annotation, save_annotation
 from implant_desk.core.errors import SaveError
 from implant_desk.core.folder_lock import folder_lock
 
