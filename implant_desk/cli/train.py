@@ -31,6 +31,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "plans the learning rate to have decayed by then")
     parser.add_argument("--device", choices=DEVICES, default=defaults.device,
                         help=f"{DEVICE_HELP} (default {defaults.device})")
+    parser.add_argument("--lr", type=float, default=defaults.lr, metavar="RATE",
+                        help=f"the new heads' learning rate; pretrained layers learn at a tenth of it (default "
+                             f"{defaults.lr:g}; fine-tuning a trained model on real films, 5e-4 did better: "
+                             "docs/finetune.md)")
     parser.add_argument("--json", action="store_true", help='last line: {"version", "metrics"}')
     parser.add_argument("--from", dest="parent", default="active", metavar="VERSION",
                         help='start from this model version (default: the active one; "none": ImageNet backbones)')
@@ -72,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 def request_from(args: argparse.Namespace) -> TrainingRequest:
     try:
         config = TrainingConfig(epochs=args.epochs, head_epochs=args.head_epochs, freeze_depth=args.freeze_depth,
-                                batch_size=args.batch_size, patience=args.patience, seed=args.seed,
+                                batch_size=args.batch_size, patience=args.patience, lr=args.lr, seed=args.seed,
                                 device=args.device, image_size=args.image_size, time_limit_s=args.time_limit,
                                 pretrain_epochs=args.pretrain_epochs, folds=args.folds)
     except ValueError as error:

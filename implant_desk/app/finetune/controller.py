@@ -29,6 +29,7 @@ class FinetuneOptions:
     epochs: int = TrainingConfig.epochs
     freeze_depth: int = TrainingConfig.freeze_depth
     patience: int = TrainingConfig.patience
+    lr: float = TrainingConfig.lr  # the new heads'; the pretrained layers learn at a tenth of it
     image_size: int = 0  # detector input in pixels; 0 keeps the starting model's
     device: str = TrainingConfig.device
     time_limit_min: int = 0  # 0: no limit
@@ -43,7 +44,7 @@ class FinetuneOptions:
 
     def request(self, folder: Path, annotation_dir: Path | None = None) -> TrainingRequest:
         config = TrainingConfig(**{"epochs": self.epochs, "freeze_depth": self.freeze_depth,
-                                   "patience": self.patience, "device": self.device,
+                                   "patience": self.patience, "lr": self.lr, "device": self.device,
                                    "image_size": self.image_size or None,
                                    "time_limit_s": self.time_limit_min * 60.0 if self.time_limit_min else None,
                                    "pretrain_epochs": self.pretrain_epochs, "folds": self.folds,
