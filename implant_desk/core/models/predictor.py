@@ -138,16 +138,21 @@ class Predictor:
         """Detect and classify on an 8-bit grey image (:func:`grey8`), without sizes or explanations.
         ``generated_film``: the image is one of implant_desk's generated radiographs, on which the systems the
         model learnt from generated images may be named. ``min_score``: the lowest fixture score kept (None: the
-        card's ``min_fixture_score``; evaluation asks for lower ones to rank every detection)."""
+        card's ``min_fixture_score``; evaluation asks for lower ones to rank every detection). Detections under
+        the card's floor are never shown as fixtures, so they are not classified: no candidates, uncertain."""
         boxes, scores = self.detect(image, min_score)
-        probabilities = self.classify(image, boxes)
+        shown = sum(score >= self.spec.min_fixture_score for score in scores)  # scores come best first
+        probabilities = self.classify(image, boxes[:shown])
         fixtures = []
-        for box, score, probs in zip(boxes, scores, probabilities):
-            order = np.argsort(-probs)[:TOP_CANDIDATES]
-            candidates = tuple((self.spec.classes[i], float(probs[i])) for i in order)
+        for index, (box, score) in enumerate(zip(boxes, scores)):
+            candidates = ()
+            if index < shown:
+                order = np.argsort(-probabilities[index])[:TOP_CANDIDATES]
+                candidates = tuple((self.spec.classes[i], float(probabilities[index][i])) for i in order)
             fixtures.append(FixturePrediction(box=box, score=score, candidates=candidates,
-                                              uncertain=candidates[0][1] < threshold,
-                                              nameable=generated_film or candidates[0][0] in self.real_systems))
+                                              uncertain=not candidates or candidates[0][1] < threshold,
+                                              nameable=generated_film or bool(candidates)
+                                              and candidates[0][0] in self.real_systems))
         return fixtures
 
     @torch.inference_mode()
