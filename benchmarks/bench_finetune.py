@@ -166,7 +166,7 @@ def synthetic(args: argparse.Namespace, tmp: Path) -> None:
     print(f"RESULT synthetic data loading: {recorder.data_share()}; target <= 10%")
     print(f"  (training time includes {recorder.setup_s:.0f} s before the first step: decoding the {args.images} "
           f"training and {len(held)} held-out images once, building the network)")
-    check = evaluate_samples(Predictor(result.network, "cpu"), held, spec.classes, 0.0)
+    check = evaluate_samples(Predictor.from_network(result.network), held, spec.classes, 0.0)
     print(f"  check through the predictor from files (evaluate_samples), best epoch {result.best_epoch}: "
           f"top-1 {check.top1:.3f}, top-3 {check.top3:.3f}, AP50 {check.ap50:.3f}")
 

@@ -69,13 +69,13 @@ def main() -> int:
         image_path = next(Path(tmp).glob("*.png"))
         radiograph = load_radiograph(image_path)
         if (args.model / "card.json").exists():
-            predictor, weights = Predictor.from_folder(args.model, device="cpu"), f"trained ({args.model.name})"
+            predictor, weights = Predictor.from_folder(args.model, device="cpu", threads=args.threads), f"trained ({args.model.name})"
         else:
             spec = ModelSpec(classes=tuple(s.name for s in systems))
-            predictor, weights = Predictor(ImplantIdentifier(spec, pretrained=True), "cpu"), "ImageNet backbones only"
+            predictor, weights = Predictor.from_network(ImplantIdentifier(spec, pretrained=True)), "ImageNet backbones only"
         fixtures = predictor.predict(radiograph, threshold=0.0)
         print(f"image {radiograph.width}x{radiograph.height} (16-bit PNG), {len(fixtures)} fixture(s) found; "
-              f"model: {weights}; runs on {'ONNX Runtime' if predictor.graphs else 'torch'}; threads {args.threads}")
+              f"model: {weights}; runs on {predictor.runtime}; threads {args.threads}")
 
         identify = median_ms(lambda: predictor.predict(load_radiograph(image_path), measure=False), args.runs)
         with_sizes = median_ms(lambda: predictor.predict(load_radiograph(image_path)), args.runs)
@@ -104,14 +104,16 @@ def main() -> int:
               f"{statistics.median(ratios):.2f} (median of {len(ratios)} interleaved pairs, robust to a shared CPU)")
 
         if weights.startswith("trained"):
-            code = (f"import time; t = time.perf_counter(); import torch; torch.set_num_threads({args.threads}); "
+            code = ("import sys, time; t = time.perf_counter(); "
                     "from implant_desk.core.imaging.loading import load_radiograph; "
                     "from implant_desk.core.models.predictor import Predictor; "
-                    f"p = Predictor.from_folder({str(args.model)!r}, device='cpu'); "
-                    f"p.predict(load_radiograph({str(image_path)!r})); print(time.perf_counter() - t)")
-            first = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                         check=True).stdout.strip().splitlines()[-1])
-            print(f"first prediction after launch (fresh interpreter: imports, model load, one image): {first:.2f} s")
+                    f"p = Predictor.from_folder({str(args.model)!r}, device='cpu', threads={args.threads}); "
+                    f"p.predict(load_radiograph({str(image_path)!r})); print(time.perf_counter() - t, "
+                    "'torch' in sys.modules)")
+            first, torch_imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                                   check=True).stdout.strip().splitlines()[-1].split()
+            print(f"first prediction after launch (fresh interpreter: imports, model load, one image): "
+                  f"{float(first):.2f} s; torch imported: {torch_imported}")
     return 0
 
 

@@ -55,7 +55,7 @@ def main() -> int:
     from implant_desk.core.models.predictor import Predictor
     from implant_desk.core.models.preprocess import grey8
 
-    predictor = Predictor.from_folder(args.model, device="cpu")
+    predictor = Predictor.from_folder(args.model, device="cpu", threads=args.threads)
     spec = predictor.spec
     workspace = tempfile.TemporaryDirectory(prefix="implant-desk-bench-real-")
     test = real_crops_split(unstretched_copy(args.real, Path(workspace.name), UNSTRETCH)).test
@@ -92,8 +92,8 @@ def main() -> int:
     def run_baseline(image: np.ndarray) -> None:
         baseline([torch.from_numpy(image).float().div(255).expand(3, -1, -1)])
 
-    eager = Predictor(predictor.network, "cpu", predictor.card)  # the same model without its ONNX graphs
-    runtime = "ONNX Runtime" if predictor.graphs else "torch (no graphs)"
+    eager = Predictor.from_network(predictor.network, "cpu", predictor.card)  # the same model without its ONNX graphs
+    runtime = predictor.runtime
     for name, image in (("1000x1300 periapical", periapical), ("3000x1500 panoramic", panoramic)):
         ours = median_ms(lambda: predictor.identify(image, threshold=0.0, generated_film=False), args.runs)
         torch_ms = median_ms(lambda: eager.identify(image, threshold=0.0, generated_film=False), args.runs)

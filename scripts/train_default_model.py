@@ -249,7 +249,7 @@ def fixture_score_floor(network, validation, most_false_per_image: float = 0.2) 
     from implant_desk.core.learning.orchestrator import predict_samples
     from implant_desk.core.models.predictor import Predictor
 
-    results = predict_samples(Predictor(network, "cpu"), validation)
+    results = predict_samples(Predictor.from_network(network), validation)
     for floor in [round(0.3 + 0.05 * step, 2) for step in range(12)]:
         if evaluate(at_score(results, floor)).false_per_image <= most_false_per_image:
             return floor

@@ -1,7 +1,8 @@
 """``implant-desk [IMAGE_DIR_OR_FILE] [CLASS_FILE] [SAVE_DIR]``: LabelImg's command line, opening the window.
 
-The window is shown before the folder is read and before any image codec is imported, so it appears fast;
-torch is never imported here (identification loads it on first use).
+The window is shown before the folder is read and before any image codec is imported, so it appears fast; then
+the model loads in the background (on the CPU as ONNX graphs, without torch). Launched on one film (a file
+manager's double click on a .dcm), the app identifies it at once: the dentist at the chair wants that answer.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def launch(argv: list[str]) -> int:
 
 def open_from_command_line(window, args: argparse.Namespace) -> None:
     """Apply the command line (or reopen the last folder) once the window is on screen."""
+    window.identify_panel.preload()
     window.load_taxonomy()
     settings = window.settings
     if args.save_dir:
@@ -56,7 +58,9 @@ def open_from_command_line(window, args: argparse.Namespace) -> None:
         window.load_classes(Path(class_file))
     target = args.image or settings.last_folder
     if target and Path(target).exists():
-        window.open_path(Path(target))
+        opened = window.open_path(Path(target))
+        if opened and args.image and Path(args.image).is_file():
+            window.identify_panel.identify_in_view()
     else:
         missing = f"{args.image} does not exist.\n\n" if args.image else ""
         window.canvas.set_message(f"{missing}Open a folder of radiographs (Ctrl+U) or one image (Ctrl+O).")

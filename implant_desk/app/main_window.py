@@ -281,6 +281,7 @@ class MainWindow(QMainWindow):
         self.label_index.cancel()
         self.prefetcher.wait()
         self.label_index.wait()
+        self.identify_panel.shutdown()
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.settings.window_state = bytes(self.saveState().toBase64()).decode()
         self.settings.save_format = self.session.save_format

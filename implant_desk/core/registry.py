@@ -2,7 +2,8 @@
 
 Layout under ``user_data_dir()/models``::
 
-    v2/ card.json model.safetensors      one folder per version (implant_desk.core.models.weights layout)
+    v2/ card.json model.safetensors      one folder per version (implant_desk.core.models.weights layout),
+        detector.onnx classifier.onnx    with the same networks as ONNX graphs where the card lists them
     v3/ ...
     active.json                          {"active": "3", "previous": ["1", "2"]}, written atomically
 
@@ -12,9 +13,9 @@ in one step, so a crash or a cancelled run never leaves a half-written version b
 
 Each version holds its ``ModelCard`` (``implant_desk.core.models.card``, where the card conventions are).
 
-Nothing here imports torch: listing versions reads JSON cards only. Weights are checked against the sha256
-in their card on import; loading (``models.weights``) checks again. No file from a registry or an export is ever
-executed or unpickled.
+Nothing here imports torch: listing versions reads JSON cards only. Weights and graphs are checked against the
+sha256 in their card on import; loading (``models.weights``, ``models.graphs``) checks again. No file from a
+registry or an export is ever executed or unpickled.
 """
 
 from __future__ import annotations
@@ -39,9 +40,11 @@ from implant_desk.core.models.card import (
     ModelCard,
     check_safetensors_layout,
     read_card,
+    sha256_file,
     verify_weights,
     write_card,
 )
+from implant_desk.core.models.graphs import CLASSIFIER_GRAPH, DETECTOR_GRAPH
 from implant_desk.core.paths import REPO_MODELS_DIR, user_data_dir
 
 DEFAULT_VERSION = "1"
@@ -49,6 +52,7 @@ DEFAULT_MODEL_DIR = REPO_MODELS_DIR / "default"
 EXPORT_SUFFIX = ".idmodel"
 ACTIVE_FILE = "active.json"
 _MAX_WEIGHTS_BYTES = 2_000_000_000
+_GRAPHS = {DETECTOR_GRAPH, CLASSIFIER_GRAPH}
 _STAGING_PREFIX = ".staging-"
 _STALE_STAGING_S = 24 * 3600
 
@@ -224,9 +228,11 @@ class Registry:
     # --- exchange --------------------------------------------------------------------------------
 
     def export(self, version: str | int, destination: str | os.PathLike) -> Path:
-        """One file (a zip of card and weights) that another installation can import."""
+        """One file (a zip of card, weights and, where the version has them, its graphs) that another
+        installation can import; with the graphs it predicts on the CPU at once, without torch."""
         chosen = self.get(version)
         verify_weights(chosen.folder, chosen.card)
+        graphs = sorted(name for name in chosen.card.graphs if (chosen.folder / name).is_file())
         destination = Path(destination)
         if destination.is_dir():
             destination = destination / f"implant-desk-model-v{chosen.version}{EXPORT_SUFFIX}"
@@ -234,12 +240,16 @@ class Registry:
             with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
                 archive.write(chosen.folder / CARD_NAME, CARD_NAME)
                 archive.write(chosen.folder / WEIGHTS_NAME, WEIGHTS_NAME)
+                for name in graphs if set(graphs) == _GRAPHS else ():
+                    archive.write(chosen.folder / name, name)
             buffer.seek(0)
             atomic_write_bytes(destination, buffer.read())
         return destination
 
     def import_file(self, source: str | os.PathLike) -> ModelVersion:
-        """Add an exported model as a new version after checking its card and the weights' hash."""
+        """Add an exported model as a new version after checking its card and the hashes of its weights and
+        graphs. An archive without graphs (an older export) gives a version whose card lists none: it runs
+        in torch."""
         source = Path(source)
         try:
             archive = zipfile.ZipFile(source)
@@ -247,10 +257,13 @@ class Registry:
             raise ModelFileError(source, "is not an exported implant_desk model (not a readable zip file)") from exc
         with archive, self.staging() as staged:
             members = {info.filename: info for info in archive.infolist()}
-            if set(members) != {CARD_NAME, WEIGHTS_NAME}:
-                raise ModelFileError(source, f"an exported model holds exactly {CARD_NAME} and {WEIGHTS_NAME}; "
+            names = set(members)
+            if names - _GRAPHS != {CARD_NAME, WEIGHTS_NAME} or names & _GRAPHS not in (set(), _GRAPHS):
+                raise ModelFileError(source, f"an exported model holds exactly {CARD_NAME} and {WEIGHTS_NAME}, "
+                                     f"and optionally {DETECTOR_GRAPH} with {CLASSIFIER_GRAPH}; "
                                      f"this file holds {', '.join(sorted(members)) or 'nothing'}")
-            for name, limit in ((CARD_NAME, MAX_CARD_BYTES), (WEIGHTS_NAME, _MAX_WEIGHTS_BYTES)):
+            for name in members:
+                limit = MAX_CARD_BYTES if name == CARD_NAME else _MAX_WEIGHTS_BYTES
                 _extract_capped(archive, members[name], staged / name, limit, source)
             try:
                 card = read_card(staged)
@@ -258,7 +271,12 @@ class Registry:
                 check_safetensors_layout(staged / WEIGHTS_NAME)  # refused now, not when it is first loaded
             except ModelFileError as exc:
                 raise ModelFileError(source, exc.reason) from exc
-            write_card(staged, replace(card, imported_from={"file": source.name, "version": card.version}))
+            graphs = {name: card.graphs.get(name) for name in names & _GRAPHS}
+            if any(sha256_file(staged / name) != digest for name, digest in graphs.items()):
+                raise ModelFileError(source, "its ONNX graphs do not match their card (sha256 differs): the file "
+                                     "was changed or damaged")
+            write_card(staged, replace(card, graphs=graphs,
+                                       imported_from={"file": source.name, "version": card.version}))
             return self.publish(staged)
 
 

@@ -13,7 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
 from implant_desk.core.models.card import WEIGHTS_NAME, ModelCard, read_card, write_card
@@ -59,14 +58,16 @@ def fixtures_for(threshold: float) -> list[FixturePrediction]:
 
 
 class FakePredictor:
-    """Counts its calls; with ``gate`` set, each call waits until the test opens the gate."""
+    """Counts its calls; with ``gate`` set, each call waits until the test opens the gate. Like the real one on
+    the CPU, it answers first and explains when asked (``explained``)."""
 
     def __init__(self, gate: threading.Event | None = None):
         self.calls = 0
         self.gate = gate
         self.started = threading.Event()
         self.name = "fake-7"
-        self.device = torch.device("cpu")
+        self.device = "cpu"
+        self.runtime = "ONNX Runtime"
         self.card = ModelCard(spec=ModelSpec(classes=SYSTEMS), version="7",
                               training_data={"source": "generated radiographs (implant_desk.core.synthetic)"})
 
@@ -78,6 +79,9 @@ class FakePredictor:
             assert self.gate.wait(120), "the test never released the predictor"
         fixtures = fixtures_for(threshold)
         return fixtures if explain else [replace(f, explanation=None) for f in fixtures]
+
+    def explained(self, radiograph: Radiograph, fixtures: list[FixturePrediction]) -> list[FixturePrediction]:
+        return [replace(f, explanation=e.explanation) for f, e in zip(fixtures, fixtures_for(0.5))]
 
 
 def publish_stand_in(registry: Registry, intended_use: str) -> str:

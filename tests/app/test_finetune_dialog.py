@@ -311,7 +311,7 @@ def test_use_this_model_switches_the_identify_panel_at_once(qtbot, window, lab_f
         assert f"version {version}" in panel.model_label.text()  # at once, not on the next identification
         assert panel.warning_label.text() == "For this lab's own cases."
     assert loader.loaded[version].calls == 1  # the image was identified again, with the new version
-    assert panel.model_label.text() == f"Model <b>version {version}</b> on <b>CPU</b>"
+    assert panel.model_label.text() == f"Model <b>version {version}</b> on <b>CPU</b> (ONNX Runtime)"
     dialog.close()
     panel.shutdown()
 

@@ -224,7 +224,7 @@ def test_a_newly_activated_version_is_shown_at_once_and_identifies_again(qtbot, 
         assert panel.model_label.text() == f"Model <b>version {version}</b> (loads on first use)"
         assert panel.warning_label.text() == "For lab X's own cases."
         assert overlay_texts(canvas) == [] and panel.summary.text() == "Identifying…"
-    assert panel.model_label.text() == f"Model <b>version {version}</b> on <b>CPU</b>"
+    assert panel.model_label.text() == f"Model <b>version {version}</b> on <b>CPU</b> (ONNX Runtime)"
     assert loader.loaded[version].calls == 1 and loader.loaded["1"].calls == 1
     assert overlay_texts(canvas) == ["1 Alpha BL 80%", "2 uncertain (best: Beta TX 40%)"]
 
@@ -247,7 +247,7 @@ def test_an_identification_under_way_keeps_its_model_and_its_result_is_dropped(q
     qtbot.waitUntil(lambda: panel.controller.has_result, timeout=60_000)
     assert old.calls == 2 and loader.loaded[version].calls == 1  # the run under way finished on version 1
     # Version 1's late "model ready" and result were for an older request: dropped, nothing of them shown.
-    shown = f"Model <b>version {version}</b> on <b>CPU</b>"
+    shown = f"Model <b>version {version}</b> on <b>CPU</b> (ONNX Runtime)"
     assert ran_with == {started_on: ("1", f"Model <b>version {version}</b> (loads on first use)"),
                         panel.controller.generation: (version, shown)}
     assert panel.model_label.text() == shown

@@ -52,7 +52,8 @@ def run_panel(qtbot) -> IdentifyPanel:
     panel.worker.failed.connect(lambda _generation, why: failures.append(why))
     panel.identify()
     qtbot.waitUntil(lambda: not panel.controller.running, timeout=60000)  # a result or a failure
-    panel.shutdown()
+    panel.shutdown()  # the heat maps, computed after the answer, are done
+    qtbot.wait(10)  # and their signal delivered
     assert failures == []
     assert panel.controller.has_result
     return panel

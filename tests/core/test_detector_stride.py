@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from implant_desk.core.models.detector import FixtureDetector, decode, make_targets
+from implant_desk.core.models.decoding import decode
+from implant_desk.core.models.detector import FixtureDetector, make_targets
 from implant_desk.core.models.identifier import ImplantIdentifier
 from implant_desk.core.models.spec import ModelSpec
 
@@ -16,7 +17,7 @@ def test_targets_decode_back_to_the_boxes_they_were_made_from(stride):
     # A perfect output: the heat map as logits, the learnt edge distances where they are defined.
     heat = targets["heat"].clamp(1e-4, 1 - 1e-4)
     output = torch.cat([torch.logit(heat)[:, None], targets["distances"]], dim=1)
-    found, scores = decode(output, 0.5, stride)[0]
+    found, scores = decode(output[0].numpy(), 0.5, stride)
     assert len(found) == 2
     assert sorted(found[:, 0].tolist()) == pytest.approx([40.0, 56.0], abs=stride / 2 + 1)
 

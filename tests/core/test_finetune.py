@@ -105,7 +105,7 @@ def test_publish_result_writes_weights_and_a_complete_card(folder, tmp_path):
                                                             elapsed_s=3.0, eta_s=0.0)],
                        best_epoch=1, best_metrics={"top1": 0.5}, stop_reason="completed", epochs_run=1,
                        duration_s=3.2, device="cpu", config=TrainingConfig(epochs=1, checkpoint_path=str(checkpoint)).to_dict())
-    evaluation = evaluate_samples(Predictor(network), data.split.test, data.dataset.classes, threshold=0.5)
+    evaluation = evaluate_samples(Predictor.from_network(network), data.split.test, data.dataset.classes, threshold=0.5)
     registry = Registry(tmp_path / "registry", default_dir=tmp_path / "no-default")
     version = publish_result(result, data, None, evaluation, "test", 0.5, registry)
 

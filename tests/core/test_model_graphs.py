@@ -4,6 +4,7 @@ the torch networks' results; anything wrong with them falls back to torch, never
 from __future__ import annotations
 
 import logging
+import subprocess
 import sys
 
 import numpy as np
@@ -56,8 +57,8 @@ def test_the_graphs_compute_what_the_torch_networks_compute_at_any_film_size(sav
 def test_a_cpu_predictor_runs_the_graphs_and_finds_what_the_torch_one_finds(saved):
     folder, network, card = saved
     from_folder = Predictor.from_folder(folder, "cpu")
-    assert from_folder.graphs is not None
-    torch_only = Predictor(network, "cpu", card)
+    assert from_folder.runtime == "ONNX Runtime"
+    torch_only = Predictor.from_network(network, "cpu", card)
     image = np.random.default_rng(1).integers(0, 255, (90, 70), dtype=np.uint8)
     ours, reference = from_folder.identify(image, 0.0), torch_only.identify(image, 0.0)
     assert len(ours) == len(reference) > 0
@@ -76,7 +77,7 @@ def test_an_altered_graph_is_not_run_and_the_torch_networks_answer(saved, tmp_pa
     (tmp_path / DETECTOR_GRAPH).write_bytes(bytes(damaged))
     with caplog.at_level(logging.WARNING):
         predictor = Predictor.from_folder(tmp_path, "cpu")
-    assert predictor.graphs is None
+    assert predictor.runtime == "PyTorch"
     assert "sha256 differs" in caplog.text
     assert isinstance(predictor.identify(np.zeros((80, 60), np.uint8), 0.0), list)
 
@@ -86,3 +87,30 @@ def test_no_graphs_without_onnxruntime_or_in_an_older_card(saved, monkeypatch):
     assert load_graphs(folder, {}, threads=1) is None  # a card written before graphs existed
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     assert load_graphs(folder, card.graphs, threads=1) is None
+
+
+NO_TORCH_UNTIL_EXPLAINED = """
+import sys
+import numpy as np
+from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph
+from implant_desk.core.models.predictor import Predictor
+
+predictor = Predictor.from_folder(sys.argv[1], "auto", threads=1)
+pixels = np.random.default_rng(1).integers(0, 255, (90, 70), dtype=np.uint8)
+film = Radiograph(path="a.png", format="PNG", pixels=pixels, bits=8, photometric="MONOCHROME2",
+                  window=DisplayWindow(128, 256), spacing_mm=None, spacing_source="unknown")
+fixtures = predictor.predict(film, 0.0, measure=False)
+answered_without_torch = "torch" not in sys.modules
+explained = predictor.explained(film, fixtures)
+print(predictor.runtime, len(fixtures), answered_without_torch, all(f.explanation is not None for f in explained))
+"""
+
+
+def test_a_cpu_predictor_answers_without_importing_torch_and_loads_it_to_explain(saved):
+    folder, _, _ = saved
+    out = subprocess.run([sys.executable, "-c", NO_TORCH_UNTIL_EXPLAINED, str(folder)], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    runtime, found, answered_without_torch, explained = out.stdout.rsplit(maxsplit=3)
+    assert runtime == "ONNX Runtime" and int(found) > 0
+    assert answered_without_torch == "True" and explained == "True"

@@ -32,7 +32,7 @@ def _predictor(heat_bias: float) -> Predictor:
     network = ImplantIdentifier(SPEC, pretrained=False)
     with torch.no_grad():
         network.detector.out.bias[0] = heat_bias
-    return Predictor(network, "cpu")
+    return Predictor.from_network(network)
 
 
 def test_fixtures_carry_ranked_candidates_that_sum_to_at_most_one():
@@ -77,7 +77,7 @@ def test_on_a_real_film_a_system_learnt_from_generated_images_only_is_not_named(
 
 def _with_card(predictor: Predictor, real_fixtures: dict[str, int]) -> Predictor:
     card = ModelCard(spec=SPEC, training_data={"real_fixtures_per_system": real_fixtures})
-    return Predictor(predictor.network, "cpu", card)
+    return Predictor.from_network(predictor.network, "cpu", card)
 
 
 def test_a_predictor_names_systems_on_generated_films_and_only_those_learnt_from_real_films_on_real_ones():

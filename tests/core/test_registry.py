@@ -204,3 +204,29 @@ def test_one_bad_card_is_reported_and_skipped_while_the_others_are_listed(regist
     assert main(["models", "list"]) == 0
     captured = capsys.readouterr()
     assert "v3" in captured.err and "Traceback" not in captured.err and len(captured.out.splitlines()) == 2
+
+
+def test_an_export_carries_the_graphs_and_an_import_checks_them(registry, tmp_path):
+    graphs = {"detector.onnx": b"detector graph", "classifier.onnx": b"classifier graph"}
+    version = publish(registry, b"lab weights", graphs={n: hashlib.sha256(d).hexdigest() for n, d in graphs.items()})
+    for name, data in graphs.items():
+        (version.folder / name).write_bytes(data)
+    exported = registry.export(version.version, tmp_path)
+    with zipfile.ZipFile(exported) as archive:
+        assert sorted(archive.namelist()) == sorted([CARD_NAME, WEIGHTS_NAME, *graphs])
+    imported = Registry(tmp_path / "other", default_dir=tmp_path / "none").import_file(exported)
+    assert imported.card.graphs == version.card.graphs  # the importing lab predicts without torch at once
+    assert all((imported.folder / name).read_bytes() == data for name, data in graphs.items())
+
+    card = (version.folder / CARD_NAME).read_bytes()
+    weights = as_safetensors(b"lab weights")
+    altered = _zip(tmp_path / "altered.idmodel", {CARD_NAME: card, WEIGHTS_NAME: weights,
+                                                  "detector.onnx": b"other graph", "classifier.onnx": b"classifier graph"})
+    with pytest.raises(ModelFileError, match="graphs do not match"):
+        registry.import_file(altered)
+    half = _zip(tmp_path / "half.idmodel", {CARD_NAME: card, WEIGHTS_NAME: weights, "detector.onnx": b"detector graph"})
+    with pytest.raises(ModelFileError, match="exactly"):
+        registry.import_file(half)
+    older = Registry(tmp_path / "third", default_dir=tmp_path / "none").import_file(
+        _zip(tmp_path / "older.idmodel", {CARD_NAME: card, WEIGHTS_NAME: weights}))
+    assert older.card.graphs == {}  # an export made before graphs travelled: its card promises none

@@ -12,7 +12,7 @@ Policy (issue 5):
   implants found on a real film whose system this model cannot name, labelled ``implant``, in ONE undoable step. A prediction that is already in the document (same label, overlapping by IoU >= 0.5) is not
   added twice.
 
-The predictor module imports torch, so it is only named here for type checking.
+The predictor is only named here for type checking: the panel never loads a model on the GUI thread.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from implant_desk.core.models.predictor import FixturePrediction
     from implant_desk.core.imaging.radiograph import Radiograph
 
-INITIAL_THRESHOLD = 0.5  # the predictor's DEFAULT_THRESHOLD (that module imports torch, so it is not imported here)
+INITIAL_THRESHOLD = 0.5  # the predictor's DEFAULT_THRESHOLD (its module is not imported on the GUI thread)
 DUPLICATE_IOU = 0.5
 CLAIMED_COLOR = "#3ddc84"
 UNCERTAIN_COLOR = "#ffb300"
@@ -48,10 +48,11 @@ class ModelInfo:
     name: str
     device: str  # "cpu", "cuda" or "mps"; "" while the model is not loaded yet
     warning: str
+    runtime: str = ""  # what runs the networks ("ONNX Runtime", "PyTorch"); "" while not loaded
 
     @classmethod
-    def from_card(cls, name: str, device: str, card: ModelCard | None) -> "ModelInfo":
-        return cls(name=name or "unnamed model", device=device, warning=card_warning(card))
+    def from_card(cls, name: str, device: str, card: ModelCard | None, runtime: str = "") -> "ModelInfo":
+        return cls(name=name or "unnamed model", device=device, warning=card_warning(card), runtime=runtime)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,14 @@ class IdentifyController:
         self._computed = tuple(fixtures)
         self.elapsed_ms = elapsed_ms
         self.selected = 0 if fixtures else -1
+        self._apply_threshold()
+        return True
+
+    def explained(self, generation: int, fixtures: Sequence[FixturePrediction]) -> bool:
+        """Take the heat maps of the result on screen (the same fixtures, explained); False when stale."""
+        if generation != self.generation or self._computed is None or len(fixtures) != len(self._computed):
+            return False
+        self._computed = tuple(fixtures)
         self._apply_threshold()
         return True
 

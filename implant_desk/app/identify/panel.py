@@ -105,6 +105,7 @@ class IdentifyPanel(QDockWidget):
         self.worker = InferenceWorker(self.provider, self)
         self.worker.modelReady.connect(self._model_ready)
         self.worker.finished.connect(self._result)
+        self.worker.explained.connect(self._explained)
         self.worker.failed.connect(self._failure)
         self.folder_job: FolderJob | None = None
         self.last_report: FolderReport | None = None
@@ -142,6 +143,16 @@ class IdentifyPanel(QDockWidget):
             self.identify()
         else:
             self._refresh()
+
+    def preload(self) -> None:
+        """Load the active model in the background now (the app was launched: an identification will come)."""
+        self.worker.preload()
+
+    def identify_in_view(self) -> None:
+        """Bring the panel to the front and identify the current image."""
+        self.show()
+        self.raise_()
+        self.identify()
 
     def identify(self) -> None:
         self._follow()
@@ -205,6 +216,11 @@ class IdentifyPanel(QDockWidget):
         if self.controller.deliver(generation, fixtures, ms):
             self._refresh()
 
+    def _explained(self, generation: int, fixtures: list[FixturePrediction]) -> None:
+        self._follow()
+        if self.controller.explained(generation, fixtures):
+            self._refresh()
+
     def _failure(self, generation: int, why: str) -> None:
         if self.controller.failed(generation):
             self.message.setText(why)
@@ -216,7 +232,8 @@ class IdentifyPanel(QDockWidget):
 
     def _show_model(self, info: ModelInfo) -> None:
         name = f"version {info.name}" if info.name.isdigit() else info.name
-        where = f"on <b>{info.device.upper()}</b>" if info.device else "(loads on first use)"
+        runtime = f" ({info.runtime})" if info.runtime else ""
+        where = f"on <b>{info.device.upper()}</b>{runtime}" if info.device else "(loads on first use)"
         self.model_label.setText(f"Model <b>{name}</b> {where}")
         self.warning_label.setText(info.warning)
 
@@ -474,7 +491,7 @@ def install_identify_panel(window, provider: PredictorProvider | None = None) ->
     window.add_panel(panel)
     identify = QAction("Identify implants", window)
     identify.setShortcut(QKeySequence("Ctrl+I"))
-    identify.triggered.connect(lambda: (panel.show(), panel.raise_(), panel.identify()))
+    identify.triggered.connect(panel.identify_in_view)
     folder = QAction("Identify folder…", window)
     folder.triggered.connect(lambda: panel.identify_folder())
     window.tools_menu().addActions([identify, folder])

@@ -1,8 +1,10 @@
 """Inference off the GUI thread.
 
-torch and the predictor are imported the first time a prediction is needed (in the worker thread), never at
-window start-up; the model is loaded once and reused. One lock guards the predictor, so the panel and a folder
-job never run it at the same time (Grad-CAM hooks a layer for the duration of a call).
+The predictor is imported and loaded in the worker thread, never at window start-up: when the app is launched on
+a film, as soon as the window shows (:meth:`InferenceWorker.preload`), else at the first identification; then
+reused. On the CPU it runs ONNX graphs without torch, so the answer is shown first and the heat maps follow
+(Grad-CAM loads torch once, seconds on 2 cores). One lock guards the predictor, so the panel and a folder job
+never run it at the same time (Grad-CAM hooks a layer for the duration of a call).
 
 Requests for the panel are "latest wins": while one image is being identified, a newer request replaces any
 that is still waiting, so flipping through images never builds a queue. Results, and the model each request
@@ -55,7 +57,7 @@ def load_predictor(folder: Path) -> Predictor:
 
 
 def model_info(predictor: Predictor) -> ModelInfo:
-    return ModelInfo.from_card(predictor.name, predictor.device.type, predictor.card)
+    return ModelInfo.from_card(predictor.name, predictor.device, predictor.card, predictor.runtime)
 
 
 def describe_failure(error: BaseException) -> str:
@@ -91,6 +93,15 @@ class PredictorProvider:
                     self._predictor, self._folder = load_predictor(folder), folder
             yield self._predictor
 
+    def preload(self) -> None:
+        """Load the predictor now, so that the first identification does not wait for it. A failure is left for
+        that identification to report, in words."""
+        try:
+            with self.use():
+                pass
+        except Exception:  # noqa: BLE001 (the same error reaches the panel when the user identifies)
+            _log.info("the model could not be loaded ahead of use", exc_info=True)
+
     @contextmanager
     def exclusive(self) -> Iterator[None]:
         """The lock alone, for a job that keeps the predictor it started with (its report names one model)."""
@@ -101,6 +112,7 @@ class PredictorProvider:
 class InferenceWorker(QObject):
     modelReady = Signal(int, object)  # generation, ModelInfo of the model that request runs with
     finished = Signal(int, object, float)  # generation, list[FixturePrediction], milliseconds
+    explained = Signal(int, object)  # generation, the same fixtures with their heat maps
     failed = Signal(int, str)  # generation, why in words
 
     def __init__(self, provider: PredictorProvider, parent: QObject | None = None):
@@ -120,6 +132,10 @@ class InferenceWorker(QObject):
             self._draining = True
         self._pool.start(FunctionRunnable(self._drain))
 
+    def preload(self) -> None:
+        """Load the model in the worker thread now (a request submitted meanwhile runs after it)."""
+        self._pool.start(FunctionRunnable(self.provider.preload))
+
     def wait(self, timeout_ms: int = -1) -> bool:
         """Block until no request is running (window closing, tests)."""
         return self._pool.waitForDone(timeout_ms)
@@ -134,16 +150,24 @@ class InferenceWorker(QObject):
             self._run(request)
 
     def _run(self, request: IdentifyRequest) -> None:
+        stage = ""  # what the panel prefixes to a failure: the answer may already be on screen
         try:
             with self.provider.use() as predictor:
                 self.modelReady.emit(request.generation, model_info(predictor))
-                started = time.perf_counter()  # the identification itself, not loading torch and the model
-                fixtures = predictor.predict(request.radiograph, request.threshold, explain=True)
+                started = time.perf_counter()  # the identification itself, not loading the model
+                fixtures = predictor.predict(request.radiograph, request.threshold)
                 elapsed_ms = (time.perf_counter() - started) * 1000
+                self.finished.emit(request.generation, fixtures, elapsed_ms)
+                if self._newer_request_waits() or not any(f.candidates for f in fixtures):
+                    return
+                stage = "No heat map: "
+                self.explained.emit(request.generation, predictor.explained(request.radiograph, fixtures))
         except Exception as error:  # noqa: BLE001 (thread boundary: every failure must reach the panel in words)
-            self.failed.emit(request.generation, describe_failure(error))
-            return
-        self.finished.emit(request.generation, fixtures, elapsed_ms)
+            self.failed.emit(request.generation, stage + describe_failure(error))
+
+    def _newer_request_waits(self) -> bool:
+        with self._lock:
+            return self._pending is not None
 
 
 class FunctionRunnable(QRunnable):

@@ -8,8 +8,6 @@ softmax(logits / T), rescales every confidence without changing which system ran
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from scipy.special import log_softmax
 
 # Below 0.5 a temperature only makes a classifier that named every validation fixture right claim certainty:
 # small validation sets get there, and say nothing about the fixtures they lack.
@@ -20,6 +18,9 @@ ECE_BINS = 10
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     """The T that minimises the negative log-likelihood of ``labels`` (N,) under softmax(``logits`` (N, C) / T);
     1.0 when there is nothing to fit on."""
+    from scipy.optimize import minimize_scalar  # here: scipy.optimize takes a second to import, and the window
+    from scipy.special import log_softmax  # reads this module's neighbours (metrics) at start-up
+
     logits, labels = np.asarray(logits, dtype=np.float64), np.asarray(labels, dtype=np.int64)
     if len(labels) == 0:
         return 1.0
@@ -48,5 +49,7 @@ def expected_calibration_error(confidences: np.ndarray, correct: np.ndarray, bin
 
 def softmax_confidences(logits: np.ndarray, temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """(top probability, its class) of each row of ``logits`` at ``temperature``."""
-    probabilities = np.exp(log_softmax(np.asarray(logits, dtype=np.float64) / temperature, axis=1))
+    scaled = np.asarray(logits, dtype=np.float64) / temperature
+    probabilities = np.exp(scaled - scaled.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
     return probabilities.max(axis=1), probabilities.argmax(axis=1)

@@ -364,7 +364,7 @@ def validate(network: ImplantIdentifier, val: Sequence[PreparedImage], device) -
     from implant_desk.core.learning.metrics import SCORING_FLOOR, ImageResult, PredictedFixture, TrueFixture, evaluate
 
     classes = network.spec.classes
-    predictor = Predictor(network, device, graphs=_graphs_for_validation(network, device))
+    predictor = Predictor.from_network(network, device, graphs=_graphs_for_validation(network, device))
     results = []
     for item in val:
         fixtures = predictor.identify(item.image, threshold=0.0, min_score=SCORING_FLOOR)

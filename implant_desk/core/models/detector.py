@@ -15,14 +15,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.ops import nms
 
 from implant_desk.core.models.backbones import make_lite0
 
 STRIDES = (8, 4)
 _HEAT_PRIOR = 0.05
-_MAX_PEAKS = 16
-_NMS_IOU = 0.45
 
 
 class FixtureDetector(nn.Module):
@@ -113,22 +110,3 @@ def detection_loss(output: torch.Tensor, targets: dict[str, torch.Tensor]) -> to
     box_error = (output[:, 1:5] - targets["distances"]).abs().sum(dim=1)
     box_loss = (box_error * weight).sum() / weight.sum().clamp(min=1e-6)
     return (pos_loss + neg_loss) / count + box_loss
-
-
-def decode(output: torch.Tensor, min_score: float, stride: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Network output -> per image (boxes (K, 4) in input pixels, scores (K,)), best first."""
-    heat = torch.sigmoid(output[:, 0:1])
-    peaks = heat == F.max_pool2d(heat, 3, stride=1, padding=1)
-    results = []
-    n, _, h, w = output.shape
-    for i in range(n):
-        scores = (heat[i, 0] * peaks[i, 0]).flatten()
-        top = scores.topk(min(_MAX_PEAKS, scores.numel()))
-        keep = top.values >= min_score
-        idx, score = top.indices[keep], top.values[keep]
-        cx, cy = (idx % w).float() + 0.5, (idx // w).float() + 0.5
-        left, top, right, bottom = output[i, 1:5].flatten(1)[:, idx].exp()
-        boxes = torch.stack([cx - left, cy - top, cx + right, cy + bottom], dim=1) * stride
-        kept = nms(boxes, score, _NMS_IOU)
-        results.append((boxes[kept], score[kept]))
-    return results

@@ -73,9 +73,10 @@ class Graphs:
         return self.classifier.run(None, {"image": crops})[0]
 
 
-def load_graphs(folder: str | Path, digests: dict[str, str], threads: int) -> Graphs | None:
-    """The graphs the card lists (``digests``), checked against their hashes; None when the card lists none,
-    onnxruntime is not installed, or a file is missing, altered or not a graph (the torch networks then run)."""
+def load_graphs(folder: str | Path, digests: dict[str, str], threads: int = 0) -> Graphs | None:
+    """The graphs the card lists (``digests``), checked against their hashes, run on ``threads`` threads (0: one
+    per core); None when the card lists none, onnxruntime is not installed, or a file is missing, altered or not
+    a graph (the torch networks then run)."""
     if set(digests) != {DETECTOR_GRAPH, CLASSIFIER_GRAPH}:
         return None
     try:
@@ -83,7 +84,7 @@ def load_graphs(folder: str | Path, digests: dict[str, str], threads: int) -> Gr
     except ImportError:
         return None
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = max(threads, 1)
+    options.intra_op_num_threads = max(threads, 0)
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only: a fallback is logged here, in words
     sessions = {}

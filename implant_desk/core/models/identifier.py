@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -34,3 +35,19 @@ class ImplantIdentifier(nn.Module):
         """Parameters that are new (not ImageNet): trained first while the backbones are frozen."""
         pretrained = {id(p) for stage in self.backbone_stages() for module in stage for p in module.parameters()}
         return [p for p in self.parameters() if id(p) not in pretrained]
+
+
+class EagerNetworks:
+    """An ImplantIdentifier run by torch on ``device``, called as the ONNX graphs are: numpy in and out."""
+
+    def __init__(self, network: ImplantIdentifier, device: torch.device | str = "cpu"):
+        self.device = torch.device(device)
+        self.network = network.to(self.device).eval()
+
+    @torch.inference_mode()
+    def detect(self, images: np.ndarray) -> np.ndarray:
+        return self.network.detector(torch.from_numpy(images).to(self.device)).float().cpu().numpy()
+
+    @torch.inference_mode()
+    def classify(self, crops: np.ndarray) -> np.ndarray:
+        return self.network.classifier(torch.from_numpy(crops).to(self.device)).float().cpu().numpy()

@@ -16,22 +16,23 @@ a generated film (its file says so) or a system the card lists as learnt from re
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
-import torch
 
 from implant_desk.core.imaging.radiograph import Radiograph
-from implant_desk.core.models.backbones import normalize_uint8
-from implant_desk.core.models.card import ModelCard
-from implant_desk.core.models.detector import decode
-from implant_desk.core.models.device import resolve_device
+from implant_desk.core.models.card import ModelCard, read_card
+from implant_desk.core.models.decoding import decode
+from implant_desk.core.models.device import accelerator_possible
 from implant_desk.core.models.graphs import Graphs, load_graphs
-from implant_desk.core.models.identifier import ImplantIdentifier
-from implant_desk.core.models.preprocess import Box, detector_input, fixture_crop, grey8
+from implant_desk.core.models.preprocess import Box, detector_input, fixture_crop, grey8, network_input
 from implant_desk.core.models.spec import ModelSpec
-from implant_desk.core.models.weights import load_model
+
+if TYPE_CHECKING:
+    from implant_desk.core.models.identifier import ImplantIdentifier
 
 DEFAULT_THRESHOLD = 0.5
 TOP_CANDIDATES = 3
@@ -100,28 +101,76 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else round(value, 2)
 
 
-class Predictor:
-    """Load once with :meth:`from_folder`; call :meth:`predict` per radiograph."""
+class Networks(Protocol):
+    """The detector and the classifier as the predictor calls them, numpy in and out: ONNX graphs
+    (:class:`~implant_desk.core.models.graphs.Graphs`) or torch (``identifier.EagerNetworks``)."""
 
-    def __init__(self, network: ImplantIdentifier, device: torch.device | str = "cpu", card: ModelCard | None = None,
-                 name: str = "", graphs: Graphs | None = None):
-        """``graphs``: the same networks as ONNX graphs (:mod:`graphs`), run instead of ``network`` for detection
-        and classification; ``network`` still explains."""
-        self.device = torch.device(device)
-        self.graphs = graphs
-        self.network = network.to(self.device).eval()
-        self.spec = network.spec
+    def detect(self, images: np.ndarray) -> np.ndarray: ...
+
+    def classify(self, crops: np.ndarray) -> np.ndarray: ...
+
+
+class Predictor:
+    """Load once with :meth:`from_folder`; call :meth:`predict` per radiograph.
+
+    On the CPU it runs the model's ONNX graphs and imports no torch: a first answer comes before torch could
+    even be imported (about 3 s on 2 cores). torch loads only to explain (Grad-CAM needs gradients)."""
+
+    def __init__(self, spec: ModelSpec, networks: Networks, *, card: ModelCard | None = None, name: str = "",
+                 device: str = "cpu", torch_network: Callable[[], ImplantIdentifier]):
+        """``torch_network``: the same model in torch, called the first time an explanation is asked for."""
+        self.spec = spec
+        self.networks = networks
         self.card = card
         self.name = name or (card.version if card and card.version else "")
+        self.device = device  # "cpu", "cuda" or "mps"
         self.real_systems = frozenset(card.systems_learnt_from_real_films if card else ())
+        self._torch_network = torch_network
+        self._network: ImplantIdentifier | None = None
+        self._network_lock = threading.Lock()
 
     @classmethod
-    def from_folder(cls, folder: str | Path, device: str | None = "auto") -> Predictor:
-        resolved = resolve_device(device)
+    def from_folder(cls, folder: str | Path, device: str | None = "auto", threads: int = 0) -> Predictor:
+        """The model in ``folder``. On the CPU (asked for, or ``auto`` where no accelerator can exist) its ONNX
+        graphs run when they are there and intact, on ``threads`` threads (0: one per core); otherwise torch
+        on ``device`` (``auto``: CUDA, then MPS, then CPU)."""
+        requested = (device or "auto").lower()
+        if requested == "cpu" or (requested == "auto" and not accelerator_possible()):
+            card = read_card(folder)
+            graphs = load_graphs(folder, card.graphs, threads)
+            if graphs is not None:
+                return cls(card.spec, graphs, card=card, name=card.version or Path(folder).name,
+                           torch_network=lambda: _torch_model(folder))
+        from implant_desk.core.models.device import resolve_device
+        from implant_desk.core.models.weights import load_model
+
+        resolved = resolve_device(requested)
         loaded = load_model(folder, device=resolved)
-        graphs = (load_graphs(folder, loaded.card.graphs, torch.get_num_threads())
-                  if resolved.type == "cpu" else None)
-        return cls(loaded.network, resolved, loaded.card, loaded.card.version or Path(folder).name, graphs)
+        return cls.from_network(loaded.network, resolved, loaded.card, loaded.card.version or Path(folder).name)
+
+    @classmethod
+    def from_network(cls, network: ImplantIdentifier, device="cpu", card: ModelCard | None = None, name: str = "",
+                     graphs: Graphs | None = None) -> Predictor:
+        """A torch network in memory (training, evaluation), run by torch on ``device`` or, given ``graphs``
+        (the same network exported), by ONNX Runtime."""
+        from implant_desk.core.models.identifier import EagerNetworks
+
+        eager = EagerNetworks(network, device)
+        return cls(network.spec, graphs or eager, card=card, name=name, device=eager.device.type,
+                   torch_network=lambda: eager.network)
+
+    @property
+    def runtime(self) -> str:
+        """What runs the networks, in words."""
+        return "ONNX Runtime" if isinstance(self.networks, Graphs) else "PyTorch"
+
+    @property
+    def network(self) -> ImplantIdentifier:
+        """The model in torch (loaded on first use when the graphs run predictions): for explanations."""
+        with self._network_lock:
+            if self._network is None:
+                self._network = self._torch_network()
+            return self._network
 
     def predict(self, radiograph: Radiograph, threshold: float = DEFAULT_THRESHOLD, *, measure: bool = True,
                 explain: bool = False, min_score: float | None = None) -> list[FixturePrediction]:
@@ -130,7 +179,7 @@ class Predictor:
         if measure:
             fixtures = [_with_measurement(f, radiograph) for f in fixtures]
         if explain:
-            fixtures = [replace(f, explanation=self._explain(image, f)) for f in fixtures]
+            fixtures = self.explained(radiograph, fixtures)
         return fixtures
 
     def identify(self, image: np.ndarray, threshold: float = DEFAULT_THRESHOLD, *,
@@ -155,32 +204,32 @@ class Predictor:
                                               and candidates[0][0] in self.real_systems))
         return fixtures
 
-    @torch.inference_mode()
     def detect(self, image: np.ndarray, min_score: float | None = None) -> tuple[list[Box], list[float]]:
         """Fixture boxes in image pixels (clipped to the image) and their scores, best first."""
         padded, scale = detector_input(image, detection_side(*image.shape[:2], self.spec))
-        tensor = normalize_uint8(torch.from_numpy(padded)[None, None]).to(self.device)
+        maps = self.networks.detect(network_input(padded[None, None]))
         floor = self.spec.min_fixture_score if min_score is None else min_score
-        maps = torch.from_numpy(self.graphs.detect(tensor.numpy())) if self.graphs else self.network.detector(tensor)
-        (boxes, scores), = decode(maps, floor, self.spec.det_stride)
+        boxes, scores = decode(maps[0], floor, self.spec.det_stride)
         h, w = image.shape[:2]
-        boxes = (boxes / scale).cpu()
-        boxes[:, 0::2] = boxes[:, 0::2].clamp(0, w)
-        boxes[:, 1::2] = boxes[:, 1::2].clamp(0, h)
+        boxes = boxes / scale
+        boxes[:, 0::2] = boxes[:, 0::2].clip(0, w)
+        boxes[:, 1::2] = boxes[:, 1::2].clip(0, h)
         keep = ((boxes[:, 2] - boxes[:, 0]) >= 2) & ((boxes[:, 3] - boxes[:, 1]) >= 2)
-        return ([tuple(float(v) for v in b) for b in boxes[keep].tolist()],
-                [float(s) for s in scores.cpu()[keep].tolist()])
+        return [tuple(float(v) for v in b) for b in boxes[keep].tolist()], [float(s) for s in scores[keep]]
 
-    @torch.inference_mode()
     def classify(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
         """Softmax over the systems for each box: (len(boxes), classes)."""
         if not boxes:
             return np.zeros((0, len(self.spec.classes)), dtype=np.float32)
         crops = np.stack([self._crop(image, box)[0] for box in boxes])
-        tensor = normalize_uint8(torch.from_numpy(crops)[:, None]).to(self.device)
-        logits = torch.from_numpy(self.graphs.classify(tensor.numpy())) if self.graphs else self.network.classifier(tensor)
-        logits = logits.float() / self.spec.temperature
-        return torch.softmax(logits, dim=1).cpu().numpy()
+        logits = self.networks.classify(network_input(crops[:, None])).astype(np.float64) / self.spec.temperature
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def explained(self, radiograph: Radiograph, fixtures: list[FixturePrediction]) -> list[FixturePrediction]:
+        """``fixtures`` with the Grad-CAM of each named candidate (loads torch the first time)."""
+        image = grey8(radiograph)
+        return [replace(f, explanation=self._explain(image, f)) if f.candidates else f for f in fixtures]
 
     def explain(self, radiograph: Radiograph, fixture: FixturePrediction) -> Explanation:
         """Grad-CAM of the fixture's top candidate on the classifier (about a classifier pass, with gradients)."""
@@ -190,14 +239,23 @@ class Predictor:
         return fixture_crop(image, box, self.spec.crop_size, self.spec.crop_margin)
 
     def _explain(self, image: np.ndarray, fixture: FixturePrediction) -> Explanation:
+        import torch
+
         from implant_desk.core.models.explain import grad_cam
 
         crop, region = self._crop(image, fixture.box)
-        tensor = normalize_uint8(torch.from_numpy(crop)[None, None]).to(self.device)
-        class_index = self.spec.classes.index(fixture.candidates[0][0])
         classifier = self.network.classifier
+        device = next(classifier.parameters()).device
+        tensor = torch.from_numpy(network_input(crop[None, None])).to(device)
+        class_index = self.spec.classes.index(fixture.candidates[0][0])
         heat = grad_cam(classifier, classifier.cam_layer, tensor, class_index)
         return Explanation(region=region, heat=np.asarray(heat, dtype=np.float32))
+
+
+def _torch_model(folder: str | Path) -> ImplantIdentifier:
+    from implant_desk.core.models.weights import load_model
+
+    return load_model(folder, device="cpu").network
 
 
 def detection_side(height: int, width: int, spec: ModelSpec) -> int:

@@ -11,6 +11,9 @@ import numpy as np
 from implant_desk.core.imaging.radiograph import Radiograph
 
 Box = tuple[float, float, float, float]
+# The input scale of the EfficientNet-Lite weights (TFLite's convention): (x - 127) / 128.
+INPUT_MEAN = 127.0
+INPUT_STD = 128.0
 
 
 def grey8(radiograph: Radiograph) -> np.ndarray:
@@ -35,6 +38,11 @@ def detector_input(image: np.ndarray, det_size: int, square: bool = False) -> tu
     padded = np.zeros((out_h, out_w), dtype=np.uint8)
     padded[:new_h, :new_w] = resized
     return padded, scale
+
+
+def network_input(images: np.ndarray) -> np.ndarray:
+    """uint8 pixels -> float32 at the networks' input scale (``backbones.normalize_uint8`` for torch tensors)."""
+    return (images.astype(np.float32) - INPUT_MEAN) / INPUT_STD
 
 
 def crop_region(box: Box, margin: float) -> Box:
