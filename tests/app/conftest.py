@@ -14,6 +14,7 @@ import tifffile
 from PIL import Image
 
 from implant_desk.app import launch
+from implant_desk.app.identify import worker
 from implant_desk.app.dialogs import ask
 from implant_desk.app.main_window import MainWindow
 from implant_desk.app.settings import Settings
@@ -100,3 +101,14 @@ def window(qtbot, answers) -> MainWindow:
     window.prefetcher.wait()
     if window.session.document is not None:
         window.session.document.mark_saved()  # the test is over: no unsaved-changes question on close
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    """The window's Identify dock loads this stand-in (identify_helpers.FakePredictor) instead of the active model."""
+    from identify_helpers import FakePredictor
+
+    predictor = FakePredictor()
+    monkeypatch.setattr(worker, "active_model_folder", lambda: Path("models/v7"))
+    monkeypatch.setattr(worker, "load_predictor", lambda folder: predictor)
+    return predictor

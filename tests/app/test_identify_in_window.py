@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -11,15 +10,6 @@ from implant_desk.app.identify import worker
 from implant_desk.app.identify.panel import IdentifyPanel
 
 from identify_helpers import FakePredictor
-
-
-@pytest.fixture
-def fake_model(monkeypatch) -> FakePredictor:
-    """The window's Identify dock loads this stand-in instead of the active model."""
-    predictor = FakePredictor()
-    monkeypatch.setattr(worker, "active_model_folder", lambda: Path("models/v7"))
-    monkeypatch.setattr(worker, "load_predictor", lambda folder: predictor)
-    return predictor
 
 
 @pytest.fixture

@@ -2,14 +2,10 @@
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 
-from implant_desk.app.identify import worker
 from implant_desk.app.launch import open_from_command_line, parse_args
 from implant_desk.app.settings import Settings
-
-from identify_helpers import FakePredictor
 
 
 def test_open_folder_lists_images_with_status_and_shows_the_first(window, image_folder, qtbot):
@@ -26,16 +22,8 @@ def test_open_folder_lists_images_with_status_and_shows_the_first(window, image_
     assert f"value {window.radiograph.pixels[20, 10]}" in window.cursor_label.text()
 
 
-@pytest.fixture
-def model(monkeypatch) -> FakePredictor:
-    predictor = FakePredictor()
-    monkeypatch.setattr(worker, "active_model_folder", lambda: Path("models/v7"))
-    monkeypatch.setattr(worker, "load_predictor", lambda folder: predictor)
-    return predictor
-
-
 def test_command_line_opens_a_file_with_classes_and_save_folder_and_identifies_it(window, image_folder, tmp_path,
-                                                                                  model, qtbot):
+                                                                                  fake_model, qtbot):
     classes = tmp_path / "predefined_classes.txt"
     classes.write_text("dog\nperson\ncat\n")  # LabelImg's own file, as is
     save_dir = tmp_path / "labels"
@@ -46,14 +34,14 @@ def test_command_line_opens_a_file_with_classes_and_save_folder_and_identifies_i
     assert window.labels.classes[:3] == ["dog", "person", "cat"]
     assert window.session.save_dir == save_dir
     # One film on the command line (a double-clicked .dcm): its answer comes without asking, then its heat maps.
-    assert model.calls == 1 and window.identify_panel.controller.radiograph is window.radiograph
+    assert fake_model.calls == 1 and window.identify_panel.controller.radiograph is window.radiograph
     qtbot.waitUntil(lambda: window.identify_panel.controller.fixtures[0].explanation is not None)
 
 
-def test_a_folder_on_the_command_line_is_not_identified_unasked(window, image_folder, model):
+def test_a_folder_on_the_command_line_is_not_identified_unasked(window, image_folder, fake_model):
     open_from_command_line(window, parse_args([str(image_folder)]))
     window.identify_panel.worker.wait()
-    assert window.radiograph is not None and model.calls == 0
+    assert window.radiograph is not None and fake_model.calls == 0
 
 
 def test_no_arguments_reopens_the_last_folder(window, image_folder):
