@@ -52,6 +52,23 @@ def test_a_result_for_an_earlier_request_on_the_same_image_is_dropped():
     assert not controller.running and len(controller.fixtures) == 2
 
 
+def test_the_heat_maps_follow_the_answer_and_a_late_one_for_another_image_is_dropped():
+    from dataclasses import replace
+
+    controller = IdentifyController()
+    controller.image_changed(make_radiograph())
+    request = controller.request()
+    explained = fixtures_for(0.5)
+    assert controller.deliver(request.generation, [replace(f, explanation=None) for f in explained], 3.0)
+    assert controller.heat_maps_pending and controller.overlay()[0].heatmap is None
+    controller.select(1)
+    assert controller.explained(request.generation, explained)
+    assert not controller.heat_maps_pending and controller.overlay()[0].heatmap is not None
+    assert controller.selected == 1  # the user's choice stays
+    controller.image_changed(make_radiograph("next.png"))
+    assert not controller.explained(request.generation, explained) and not controller.heat_maps_pending
+
+
 def test_a_new_active_model_drops_the_old_models_result_and_asks_for_another_run():
     controller = identified()
     assert controller.model_changed()  # a result was on screen: identify again with the new model

@@ -81,6 +81,7 @@ class IdentifyController:
         self.elapsed_ms: float | None = None
         self.selected = -1
         self._computed: tuple[FixturePrediction, ...] | None = None  # as the model returned them
+        self._explaining = False  # its heat maps are still being computed
         self.fixtures: tuple[FixturePrediction, ...] = ()  # with the current threshold applied
 
     # ---- the image and its result -----------------------------------------------------------------------------
@@ -89,6 +90,7 @@ class IdentifyController:
         self.radiograph = radiograph
         self.running = False
         self._computed, self.fixtures, self.selected, self.elapsed_ms = None, (), -1, None
+        self._explaining = False
 
     def model_changed(self) -> bool:
         """Another model became active. What the old one found (or is still finding) is dropped like a result for
@@ -111,6 +113,7 @@ class IdentifyController:
             return False
         self.running = False
         self._computed = tuple(fixtures)
+        self._explaining = any(f.candidates and f.explanation is None for f in fixtures)
         self.elapsed_ms = elapsed_ms
         self.selected = 0 if fixtures else -1
         self._apply_threshold()
@@ -121,6 +124,7 @@ class IdentifyController:
         if generation != self.generation or self._computed is None or len(fixtures) != len(self._computed):
             return False
         self._computed = tuple(fixtures)
+        self._explaining = False
         self._apply_threshold()
         return True
 
@@ -129,7 +133,13 @@ class IdentifyController:
         if generation != self.generation:
             return False
         self.running = False
+        self._explaining = False
         return True
+
+    @property
+    def heat_maps_pending(self) -> bool:
+        """A result is shown whose heat maps are still being computed (they follow the answer)."""
+        return self._explaining
 
     @property
     def has_result(self) -> bool:

@@ -286,6 +286,7 @@ class IdentifyPanel(QDockWidget):
         controller = self.controller
         self.threshold_value.setText(f"{controller.threshold:.0%}")
         self.summary.setText(controller.summary())
+        self.heat.setText("Heat map (loading…)" if controller.heat_maps_pending else "Heat map")
         self.message.setVisible(bool(self.message.text()))  # an empty line takes no room
         self.identify_button.setEnabled(controller.radiograph is not None and not controller.running)
         self._fill_list()
