@@ -12,8 +12,9 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from implant_desk.core.annotations.folder import NOT_ANNOTATED, PROPOSED, FileEntry
+from implant_desk.core.annotations.folder import NOT_ANNOTATED, PROPOSED
 
 UNCERTAINTY, RANDOM, FILE_ORDER = "uncertainty", "random", "file"
 ORDERS = (UNCERTAINTY, RANDOM, FILE_ORDER)
@@ -25,7 +26,15 @@ class Candidate:
     uncertainty: float | None = None  # None: never pre-annotated
 
 
-def to_review(entries: Sequence[FileEntry]) -> list[Candidate]:
+class Listed(Protocol):
+    """A listed image: ``FileEntry`` of the scan, or the window's file list item."""
+
+    path: Path
+    status: str
+    uncertainty: float | None
+
+
+def to_review(entries: Sequence[Listed]) -> list[Candidate]:
     """The images still to review, in file order."""
     return [Candidate(e.path, e.uncertainty) for e in entries if e.status in (PROPOSED, NOT_ANNOTATED)]
 
