@@ -1,8 +1,8 @@
 """The lab's loop (issue 13) on generated radiographs with exact truth, printed (never asserted); run with ``nice``.
 
-    nice python benchmarks/bench_active_learning.py [--pool 40] [--test 30] [--first 6] [--batch 6] [--rounds 3]
-                                                     [--seeds 0 1] [--epochs 6] [--det-size 160] [--threads 2]
-                                                     [--plot docs/active-learning.png]
+    nice python benchmarks/bench_active_learning.py [--pool 36] [--test 24] [--first 4] [--batch 4] [--rounds 4]
+                                                     [--seeds 0 1] [--epochs 3] [--det-size 256] [--threads 2]
+                                                     [--start default|imagenet] [--plot docs/active-learning.png]
 
 actions: a simulated annotator makes each test image's annotation exactly right and counts its actions.
     Without pre-annotation it draws and labels every fixture (2 actions each: drag, label) and marks the image
@@ -11,8 +11,9 @@ actions: a simulated annotator makes each test image's annotation exactly right 
     among its ranked candidates relabelled by its number key (1), else relabelled in the label dialog (2); a
     proposal off by more than IoU 0.75 is adjusted too (+1); a proposal on no fixture is rejected (1); a fixture
     no proposal found is drawn and labelled (2); then the image is marked reviewed (1).
-curve: the learning curve. From ``--first`` images (the same seeded random ones for every order), the model is
-    trained from ImageNet backbones on the reviewed images, scored on unseen patients (top-1, fixture AP50), and
+curve: the learning curve. From ``--first`` images (the same seeded random ones for every order), a model is
+    trained on the reviewed images (from the shipped model's weights with a new system head, its systems listed in
+    another order; ``--start imagenet``: from ImageNet backbones), scored on unseen patients (top-1, AP50), and
     ``--batch`` more pool images are reviewed (exact truth: the annotator of above) in the order's choice:
     *uncertainty* (the round's model pre-annotates the rest of the pool, most uncertain first, as the window's
     "which image next"), *random* (seeded) or *file* order; ``--rounds`` times, for each seed. Trainings are kept
@@ -204,7 +205,7 @@ def plot(curves, path: Path, title: str) -> None:
     from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QPainter, QPen
 
     app = QGuiApplication.instance() or QGuiApplication([])  # noqa: F841 (fonts need it)
-    width, height, margin = 1100, 460, 60
+    width, height, margin = 1100, 500, 60
     image = QImage(width, height, QImage.Format.Format_RGB32)
     image.fill(QColor("white"))
     painter = QPainter(image)
@@ -219,7 +220,7 @@ def plot(curves, path: Path, title: str) -> None:
     for panel, (column, name) in enumerate(((1, "top-1 on unseen patients"), (2, "fixture AP50 on unseen patients"))):
         values = [run[i][column] for runs in curves.values() for run in runs for i in range(len(run))]
         low, high = max(0.0, min(values) - 0.05), min(1.0, max(values) + 0.05)
-        area = QRectF(margin + panel * (panel_w + margin), 50, panel_w, height - 110)
+        area = QRectF(margin + panel * (panel_w + margin), 60, panel_w, height - 140)
 
         def to_point(k: float, value: float, area=area, low=low, high=high) -> QPointF:
             x = area.left() + (k - k_min) / max(1, k_max - k_min) * area.width()
@@ -248,10 +249,10 @@ def plot(curves, path: Path, title: str) -> None:
             painter.drawPolyline([to_point(k, v) for k, v in mean])
     for index, order in enumerate(ORDER_COLOURS):
         painter.setPen(QPen(QColor(ORDER_COLOURS[order]), 3))
-        x = margin + index * 160
-        painter.drawLine(QPointF(x, height - 18), QPointF(x + 30, height - 18))
+        x = margin + index * 180
+        painter.drawLine(QPointF(x, 40), QPointF(x + 30, 40))
         painter.setPen(QColor("black"))
-        painter.drawText(QPointF(x + 36, height - 13), f"{order} order")
+        painter.drawText(QPointF(x + 36, 45), f"{order} order")
     painter.end()
     path.parent.mkdir(parents=True, exist_ok=True)
     if not image.save(str(path)):
@@ -261,13 +262,13 @@ def plot(curves, path: Path, title: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pool", type=int, default=40, help="generated images a lab could review")
-    parser.add_argument("--test", type=int, default=30, help="generated images of other patients, scored only")
-    parser.add_argument("--first", type=int, default=6, help="images reviewed before the first training")
-    parser.add_argument("--batch", type=int, default=6, help="images reviewed per round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pool", type=int, default=36, help="generated images a lab could review")
+    parser.add_argument("--test", type=int, default=24, help="generated images of other patients, scored only")
+    parser.add_argument("--first", type=int, default=4, help="images reviewed before the first training")
+    parser.add_argument("--batch", type=int, default=4, help="images reviewed per round")
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--det-size", type=int, default=256)
     parser.add_argument("--start", choices=("default", "imagenet"), default="default",
                         help="each round trains from the shipped model's weights with a new system head (its "

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QProgressDialog
 
 from implant_desk.app.canvas.overlay import OverlayItem
 from implant_desk.app.controllers.shortcuts import BY_ACTION
+from implant_desk.app.finetune.controller import RetrainSchedule
 from implant_desk.app.review.controller import ReviewController
 from implant_desk.app.review.worker import PreannotateJob, load_active_predictor, outcome_text
 from implant_desk.core.annotations.folder import PROPOSED, VERIFIED
@@ -30,8 +31,11 @@ class Review(QObject):
         self.progress: QProgressDialog | None = None
         self.load_predictor = load_active_predictor  # tests give a small model
         self._document = None
+        self.schedule = RetrainSchedule()
         self.actions = self._build_actions()
         window.installEventFilter(self)
+        window.files.model.modelReset.connect(self._folder_listed)
+        window.files.model.dataChanged.connect(self._retrain_if_due)
 
     # ---- the open image -------------------------------------------------------------------------------------------
     def show(self, document) -> None:
@@ -67,6 +71,22 @@ class Review(QObject):
 
     def reviewed_count(self) -> int:
         return sum(item.status == VERIFIED for item in self.window.navigator.items)
+
+    # ---- retraining every N reviewed images --------------------------------------------------------------------------
+    def _folder_listed(self) -> None:
+        self.schedule.baseline = self.reviewed_count()
+
+    def _retrain_if_due(self) -> None:
+        """An image's status changed (a save): the fine-tune dialog's "retrain every N reviewed images" may be due."""
+        dialog = getattr(self.window, "finetune_dialog", None)
+        if dialog is None:
+            return
+        self.schedule.every = dialog.options.retrain_every
+        reviewed = self.reviewed_count()
+        if self.schedule.due(reviewed) and dialog.retrain_in_background():
+            self.schedule.baseline = reviewed
+            self.window.statusBar().showMessage(
+                f"{reviewed} images reviewed: retraining in the background (Tools > Fine-tune… shows it)", 10000)
 
     # ---- pre-annotating ------------------------------------------------------------------------------------------
     def preannotate(self) -> None:
