@@ -111,7 +111,7 @@ def make_plan(folder: Path, annotation_dir: Path | None = None, implant_labels: 
         data = prepare_training_data([folder], only=only or None, annotation_dir=annotation_dir,
                                      implant_labels=implant_labels)
     except ImplantDeskError as error:
-        return Plan(folder, annotation_dir, problem=str(error))
+        return Plan(folder, annotation_dir, problem=str(error) + _left_out(folder, annotation_dir))
     if data.dataset.fixtures == 0:
         return Plan(folder, annotation_dir,
                     problem="The annotated images hold no boxes: draw boxes around the fixtures first.")
@@ -125,6 +125,18 @@ def make_plan(folder: Path, annotation_dir: Path | None = None, implant_labels: 
     return Plan(folder, annotation_dir, data.describe(), splits, tuple(sorted(counts.items())), tuple(data.warnings),
                 labels_text(data.dataset.implant_labels, data.dataset.ignored_labels), reviewed=reviewed,
                 hand_made=len(data.dataset.samples) - reviewed, unreviewed=len(data.dataset.unreviewed))
+
+
+def _left_out(folder: Path, annotation_dir: Path | None) -> str:
+    """Why a folder full of proposed boxes has nothing to train on."""
+    from implant_desk.core.annotations.folder import PROPOSED, annotation_folder, scan_image_folder
+
+    try:
+        unreviewed = sum(e.status == PROPOSED for e in scan_image_folder(folder, annotation_folder(folder, annotation_dir)))
+    except ImplantDeskError:
+        return ""
+    return (f". {counted(unreviewed, 'pre-annotated image')} not reviewed yet {'is' if unreviewed == 1 else 'are'} "
+            "left out: press Space on an image once its boxes are right") if unreviewed else ""
 
 
 def labels_text(implants: dict[str, int], ignored: dict[str, int]) -> str:

@@ -46,16 +46,17 @@ class Review(QObject):
         self.window.canvas.set_proposals([OverlayItem(v.box, v.text, v.color) for v in views], current)
 
     def _act(self, decide) -> None:
-        message = decide(self.window.session.document)
-        self.show(self.window.session.document)
-        self.window.statusBar().showMessage(message, 4000)
+        document = self.window.session.document
+        message = decide(document)
+        self.show(document)
+        following = self.controller.keys_text(document) if document is not None and document.pending_indices else ""
+        self.window.statusBar().showMessage(f"{message}. Next: {following}" if following else message, 15000)
 
     def next_proposal(self) -> None:
         self.window.canvas.setFocus()  # where the number keys relabel
-        index = self.controller.next_proposal(self.window.session.document)
+        self.controller.next_proposal(self.window.session.document)
         self.show(self.window.session.document)
-        if index < 0:
-            self.window.statusBar().showMessage("No proposed box is waiting on this image", 4000)
+        self.window.statusBar().showMessage(self.controller.keys_text(self.window.session.document), 15000)
 
     def next_to_review(self) -> None:
         current = self.window.navigator.current_item

@@ -101,13 +101,17 @@ class ReviewController:
             return [], -1
         target = self.target(document)
         pending = document.pending_indices
-        views = []
-        for index in pending:
-            proposal = document.proposals[index]
-            keys = ", ".join(f"{n} {s} {p:.0%}" for n, (s, p) in enumerate(proposal.candidates[:CANDIDATE_KEYS], 1))
-            text = proposal.caption() + (f"  [{keys}]" if index == target and keys else "")
-            views.append(ProposalView(proposal.box, text))
+        views = [ProposalView(document.proposals[index].box, document.proposals[index].caption()) for index in pending]
         return views, pending.index(target) if target in pending else -1
+
+    def keys_text(self, document: AnnotationDocument | None) -> str:
+        """What the keys do to the current proposal, for the status bar."""
+        index = self.target(document)
+        if index < 0:
+            return "No proposed box is waiting on this image"
+        proposal = document.proposals[index]
+        ranked = "  ".join(f"{n}: {s} {p:.0%}" for n, (s, p) in enumerate(proposal.candidates[:CANDIDATE_KEYS], 1))
+        return f"Y accept {proposal.label} · X reject · Shift+Y accept all" + (f" · as {ranked}" if ranked else "")
 
     # ---- which image next ---------------------------------------------------------------------------------------
     def next_image(self, entries: Sequence[Listed], current: Path | None) -> Path | None:

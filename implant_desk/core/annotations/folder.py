@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from implant_desk.core.annotations.proposals import SUFFIX as PROPOSALS_SUFFIX
-from implant_desk.core.annotations.proposals import ImageProposals, proposal_stems, proposals_folder, read_proposals_file
+from implant_desk.core.annotations.proposals import ProposalsSummary, proposal_stems, proposals_folder, read_summary
 from implant_desk.core.annotations.store import FORMATS, SUFFIXES
 from implant_desk.core.errors import AnnotationFileError, FileProblem
 from implant_desk.core.imaging.loading import IMAGE_SUFFIXES
@@ -69,7 +69,8 @@ def scan_image_folder(folder: str | os.PathLike, save_dir: str | os.PathLike | N
     names = sorted(_image_names(folder), key=natural_key)
     annotations = _annotation_files(save_folder)
     proposed = proposal_stems(save_folder)
-    return [_entry(folder, name, save_folder, annotations, proposed) for name in names]
+    proposals_dir = str(proposals_folder(save_folder))
+    return [_entry(folder, name, save_folder, annotations, proposed, proposals_dir) for name in names]
 
 
 _DIGITS = re.compile(r"(\d+)")
@@ -125,9 +126,9 @@ def _annotation_files(save_folder: Path) -> dict[str, dict[str, str]]:
 
 
 def _entry(folder: Path, name: str, save_folder: Path, annotations: dict[str, dict[str, str]],
-           proposed: set[str]) -> FileEntry:
+           proposed: set[str], proposals_dir: str) -> FileEntry:
     stem = os.path.splitext(name)[0]
-    proposals = _proposals(save_folder, stem) if stem in proposed else None
+    proposals = _proposals(os.path.join(proposals_dir, stem + PROPOSALS_SUFFIX)) if stem in proposed else None
     candidates = annotations.get(stem)
     annotation_path, verified = None, False
     if candidates:
@@ -142,10 +143,10 @@ def _entry(folder: Path, name: str, save_folder: Path, annotations: dict[str, di
     return FileEntry(folder / name, PROPOSED, annotation_path, proposals.pending, proposals.uncertainty)
 
 
-def _proposals(save_folder: Path, stem: str) -> ImageProposals | None:
+def _proposals(path: str) -> ProposalsSummary | None:
     """A damaged proposals file lists the image as if it had none; opening the image says what is wrong."""
     try:
-        return read_proposals_file(proposals_folder(save_folder) / (stem + PROPOSALS_SUFFIX))
+        return read_summary(path)
     except AnnotationFileError:
         return None
 

@@ -104,18 +104,49 @@ def read_proposals(image_path: str | os.PathLike, save_dir: str | os.PathLike | 
 def read_proposals_file(path: str | os.PathLike) -> ImageProposals | None:
     path = Path(path)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        data = _read_bytes(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise AnnotationFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
-    if len(data) > MAX_FILE_BYTES:
-        raise AnnotationFileError(path, "is too large to be a proposals file")
+    except ValueError as exc:
+        raise AnnotationFileError(path, str(exc)) from exc
     try:
         return _from_json(json.loads(data.decode("utf-8")))
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise AnnotationFileError(path, f"is not a readable proposals file ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class ProposalsSummary:
+    """What the file list needs of a proposals file, read without building every proposal."""
+
+    pending: int
+    uncertainty: float
+    reviewed: bool
+
+
+def read_summary(path: str | os.PathLike) -> ProposalsSummary | None:
+    """The listing's view of a proposals file (None when absent); AnnotationFileError for one it cannot read.
+    A string path is cheaper here: the listing calls it for thousands of files."""
+    try:
+        data = json.loads(_read_bytes(path))
+        if not isinstance(data, dict) or data.get("kind") != FILE_KIND:
+            raise ValueError(f"it does not say it is an {FILE_KIND} file")
+        pending = sum(item.get("state", PROPOSED) == PROPOSED for item in data["proposals"])
+        return ProposalsSummary(pending, float(data.get("uncertainty", 0.0)), bool(data.get("reviewed", False)))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise AnnotationFileError(path, f"is not a readable proposals file ({exc})") from exc
+
+
+def _read_bytes(path: str | os.PathLike) -> bytes:
+    """The whole file, refusing one too large to be ours before reading it (ValueError)."""
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size > MAX_FILE_BYTES:
+            raise ValueError("is too large to be a proposals file")
+        return handle.read()
 
 
 def write_proposals(image_path: str | os.PathLike, save_dir: str | os.PathLike | None,
