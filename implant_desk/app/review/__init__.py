@@ -12,7 +12,6 @@ from implant_desk.app.canvas.overlay import OverlayItem
 from implant_desk.app.controllers.shortcuts import BY_ACTION
 from implant_desk.app.finetune.controller import RetrainSchedule
 from implant_desk.app.review.controller import ReviewController
-from implant_desk.app.review.worker import PreannotateJob, load_active_predictor, outcome_text
 from implant_desk.core.annotations.folder import PROPOSED, VERIFIED
 from implant_desk.core.review.order import ORDERS
 
@@ -27,9 +26,9 @@ class Review(QObject):
         self.window = window
         self.controller = ReviewController()
         self.controller.order = window.settings.review_order if window.settings.review_order in ORDERS else ORDERS[0]
-        self.job: PreannotateJob | None = None
+        self.job = None  # the running PreannotateJob
         self.progress: QProgressDialog | None = None
-        self.load_predictor = load_active_predictor  # tests give a small model
+        self.load_predictor = None  # None: the active model; tests give a small one
         self._document = None
         self.schedule = RetrainSchedule()
         self.actions = self._build_actions()
@@ -91,6 +90,8 @@ class Review(QObject):
 
     # ---- pre-annotating ------------------------------------------------------------------------------------------
     def preannotate(self) -> None:
+        from implant_desk.app.review.worker import PreannotateJob, load_active_predictor  # loads with the Identify dock
+
         if self.job is not None:
             self.progress.show()
             return
@@ -98,7 +99,8 @@ class Review(QObject):
         if not images:
             self.window.statusBar().showMessage("Open a folder of radiographs first", 5000)
             return
-        self.job = PreannotateJob(images, self.window.session.save_dir, self.load_predictor, parent=self)
+        self.job = PreannotateJob(images, self.window.session.save_dir, self.load_predictor or load_active_predictor,
+                                  parent=self)
         self.progress = QProgressDialog("Loading the model…", "Stop", 0, len(images), self.window)
         self.progress.setWindowTitle("Pre-annotate folder")
         self.progress.setWindowModality(Qt.WindowModality.NonModal)  # keep working while it runs
@@ -126,6 +128,8 @@ class Review(QObject):
             self.window.show_image(index)
 
     def _ended(self, results, cancelled: bool) -> None:
+        from implant_desk.app.review.worker import outcome_text
+
         self._finish()
         self.window.statusBar().showMessage(outcome_text(results, cancelled), 15000)
 

@@ -1,5 +1,6 @@
 """"Pre-annotate folder" in the background: the core's ``propose_images`` on a worker thread, with progress and a
-cancel that takes effect between images. The model is loaded in that thread, so the window never waits on torch.
+cancel that takes effect between images. The model, and the core's pre-annotation code (which brings numpy's
+and scipy's weight), load in that thread on first use, so neither the window's start nor its thread waits on them.
 """
 
 from __future__ import annotations
@@ -7,11 +8,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from implant_desk.app.identify.worker import FunctionRunnable, describe_failure
-from implant_desk.core.review.propose import ProposeResult, propose_images
+
+if TYPE_CHECKING:
+    from implant_desk.core.review.propose import ProposeResult
 
 
 def load_active_predictor():
@@ -48,6 +52,8 @@ class PreannotateJob(QObject):
         return self._pool.waitForDone(timeout_ms)
 
     def _run(self) -> None:
+        from implant_desk.core.review.propose import propose_images
+
         try:
             predictor = self._load()
             results = propose_images(predictor, self.images, self.save_dir, self.threshold,
