@@ -42,8 +42,8 @@ def test_proposals_go_to_the_save_folder_when_annotations_are_kept_apart(tmp_pat
 
 
 @pytest.mark.parametrize("content", [b"{not json", b'{"kind": "something else"}', b"\xff\xfe",
-                                     b'{"kind": "implant-desk proposals", "version": 1, "proposals": '
-                                     b'[{"box": [5, 5, 1, 1], "label": "A"}]}'])
+                                     (b'{"kind": "implant-desk proposals", "version": 1, "proposals": '
+                                      b'[{"box": [5, 5, 1, 1], "label": "A"}]}')])
 def test_a_damaged_proposals_file_is_reported_and_listed_as_none(tmp_path, content):
     image, = write_images(tmp_path, "a.png")
     path = proposals_path(image, None)
@@ -69,7 +69,7 @@ def test_labelimg_and_yolo_readers_never_see_proposals(tmp_path):
 
 
 def test_the_listing_tells_proposed_reviewed_and_hand_made_apart(tmp_path):
-    a, b, c, d, e = write_images(tmp_path, "a.png", "b.png", "c.png", "d.png", "e.png")
+    a, b, c, d, _ = write_images(tmp_path, "a.png", "b.png", "c.png", "d.png", "e.png")
     write_proposals(a, None, two_proposals("a.png", uncertainty=0.7))
     write_proposals(b, None, two_proposals("b.png"))
     save_annotation(ImageAnnotation("b.png", 120, 80, 1, [Box("A", 1, 1, 20, 20)], verified=True), b, None, "voc")

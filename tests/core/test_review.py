@@ -99,7 +99,7 @@ def test_review_order_uncertainty_random_and_file(tmp_path):
 
 
 def test_only_unreviewed_images_are_queued_and_counted(tmp_path):
-    a, b, c, d = write_images(tmp_path, "a.png", "b.png", "c.png", "d.png")
+    a, b, c, _ = write_images(tmp_path, "a.png", "b.png", "c.png", "d.png")
     write_proposals(a, None, two_proposals("a.png", uncertainty=0.2))
     write_proposals(b, None, two_proposals("b.png", uncertainty=0.8))
     save_annotation(ImageAnnotation("b.png", 120, 80, 1, [Box("A", 1, 1, 9, 9)], verified=True), b, None, "voc")
