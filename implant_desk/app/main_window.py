@@ -24,6 +24,8 @@ from implant_desk.app.docks.label_picker import LabelPickerDock
 from implant_desk.app.finetune import install_finetune, may_close
 from implant_desk.app.label_index import LabelIndexer
 from implant_desk.app.prefetch import Prefetcher
+from implant_desk.app.review import install_review
+from implant_desk.app.review.controller import document_status
 from implant_desk.app.settings import Settings
 from implant_desk.app.widgets import open_with_system
 from implant_desk.core.annotations.folder import ANNOTATED, UNREADABLE, VERIFIED, annotation_folder
@@ -75,6 +77,7 @@ class MainWindow(QMainWindow):
 
         self.identify_panel = install_identify_panel(self)
         install_finetune(self)  # Tools > Fine-tune…; its dialog and pyqtgraph load on first use
+        self.review = install_review(self)  # Tools > Review: pre-annotate, review proposed boxes by keyboard
         self._bind_arrow_keys()
         self._connect()
         self._refresh_labels()
@@ -234,8 +237,8 @@ class MainWindow(QMainWindow):
     def _saved(self) -> None:
         """The file is on disk: the list shows its new status and labels."""
         index, document = self.navigator.current, self.session.document
-        status = VERIFIED if document.verified else ANNOTATED
-        self.navigator.update(index, status=status, labels=frozenset(b.label for b in document.boxes))
+        self.navigator.update(index, status=document_status(document), labels=frozenset(b.label for b in document.boxes),
+                              pending=len(document.pending_indices))
         self.files.model.item_changed(index)
         self.files.set_labels(self.navigator.known_labels())
         self._show_document_state()
@@ -415,6 +418,7 @@ class MainWindow(QMainWindow):
         document = self.session.document
         boxes = document.boxes if document else ()
         self.canvas.set_boxes(boxes)
+        self.review.show(document)
         self.boxes.set_boxes(boxes, self.radiograph.spacing_mm if self.radiograph else None)
         self.boxes.set_selected(self.canvas.selected())
         has_document = document is not None

@@ -31,6 +31,7 @@ class Settings:
     default_label: str = ""
     window_geometry: str = ""  # base64 of QMainWindow.saveGeometry()
     window_state: str = ""  # base64 of QMainWindow.saveState()
+    review_order: str = "uncertainty"  # which image next: uncertainty, random or file (core.review.order)
 
     @classmethod
     def path(cls) -> Path:

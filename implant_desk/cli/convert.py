@@ -11,6 +11,7 @@ from implant_desk.core.annotations.folder_io import (
     OUTPUT_FORMATS,
     locate_source,
     read_folder,
+    reviewed_only,
     write_folder,
 )
 from implant_desk.core.annotations.yolo import merge_classes, read_classes
@@ -34,12 +35,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="class file (one name a line, e.g. predefined_classes.txt) fixing YOLO/COCO class ids",
     )
+    parser.add_argument("--reviewed", action="store_true",
+                        help="only the images a person has reviewed (verified; YOLO: marked reviewed in the window)")
 
 
 def run(args: argparse.Namespace) -> int:
     annotations_path, images = locate_source(args.src, args.images)
     _refuse_writing_into(args.out, [args.src, annotations_path, images])
     folder = read_folder(args.src, args.images)
+    if args.reviewed:
+        folder = reviewed_only(folder, annotations_path)
+        if not folder.annotations:
+            raise ImplantDeskError(f"{args.src}: no image is marked reviewed (verified), so nothing was converted")
     if not folder.annotations:
         raise ImplantDeskError(_nothing_read(args.src, folder.problems))
     for warning in folder.warnings:

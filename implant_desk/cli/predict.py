@@ -12,7 +12,8 @@ from implant_desk.cli.options import add_model_options, check_threshold
 from implant_desk.core.errors import ImplantDeskError
 from implant_desk.core.wording import counted
 
-HELP = "identify implant fixtures in radiographs (files or folders); --json prints one line per image"
+HELP = ("identify implant fixtures in radiographs (files or folders); --json prints one line per image; --propose "
+        "stores them as proposed boxes to review")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +21,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_model_options(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object per image per line")
     parser.add_argument("--overlay", type=Path, metavar="DIR", help="also write each image with its boxes as PNG")
+    parser.add_argument("--propose", action="store_true",
+                        help="store the fixtures as proposed boxes beside the annotations (.implant-desk/proposals/), "
+                             "to review in the window; images already annotated or in review are left alone")
+    parser.add_argument("--annotations", type=Path, metavar="DIR",
+                        help="with --propose: the folder the annotations are kept in, when not beside the images")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     note = card_warning(predictor.card)  # what the Identify panel says about the model: its use, its limits
     if not args.json:
         print(f"model {predictor.name}: {note}", flush=True)
+    if args.propose:
+        return _propose(predictor, images, args)
     if args.overlay:
         args.overlay.mkdir(parents=True, exist_ok=True)
     failures = 0
@@ -57,6 +65,38 @@ def run(args: argparse.Namespace) -> int:
         if args.overlay:
             _write_overlay(args.overlay, path, radiograph, fixtures)
     return 1 if failures else 0
+
+
+def _propose(predictor, images: list[Path], args: argparse.Namespace) -> int:
+    """Pre-annotate with the same core code as the window; one line per image, then the counts."""
+    from implant_desk.core.annotations.folder import annotation_folder
+    from implant_desk.core.review.propose import propose_images
+
+    results = []
+    for folder in dict.fromkeys(image.parent for image in images):  # each folder's annotations where they belong
+        chosen = [image for image in images if image.parent == folder]
+        results += propose_images(predictor, chosen, annotation_folder(folder, args.annotations), args.threshold,
+                                  on_image=lambda _done, _total, result: _report(result, args.json))
+    proposed = [r for r in results if not r.skipped and not r.error]
+    failures = sum(bool(r.error) for r in results)
+    if not args.json:
+        print(f"{counted(len(proposed), 'image')} pre-annotated ({counted(sum(r.proposals for r in proposed), 'box', 'boxes')}"
+              f" proposed), {sum(bool(r.skipped) for r in results)} left alone, {failures} unreadable")
+    return 1 if failures else 0
+
+
+def _report(result, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"path": str(result.image), "proposed": result.proposals,
+                          "uncertainty": result.uncertainty, "skipped": result.skipped, "error": result.error}),
+              flush=True)
+    elif result.error:
+        print(f"implant-desk predict: {result.error}", file=sys.stderr)
+    elif result.skipped:
+        print(f"{result.image}: {result.skipped}", flush=True)
+    else:
+        print(f"{result.image}: {counted(result.proposals, 'box', 'boxes')} proposed "
+              f"(uncertainty {result.uncertainty:.2f})", flush=True)
 
 
 def _image_paths(paths: list[Path]) -> list[Path]:

@@ -1,4 +1,4 @@
-"""The image canvas: one radiograph, its boxes and a prediction overlay; gestures become signals.
+"""The image canvas: one radiograph, its boxes, proposed boxes and a prediction overlay; gestures become signals.
 
 The canvas never edits a document. It previews a drag locally and, when the drag ends, emits one signal;
 the window applies the edit and pushes the boxes back with ``set_boxes`` (contract: CANVAS_API.md).
@@ -61,6 +61,8 @@ class Canvas(RadiographView):
         self._spacing: tuple[float, float] | None = None
         self._mode = "edit"
         self._overlay: list[OverlayItem] = []
+        self._proposals: list[OverlayItem] = []
+        self._current_proposal = -1
         self._heatmaps: list[NumpyImage | None] = []
         self._heatmap_opacity = 0.5
         self._heatmaps_visible = True
@@ -76,6 +78,7 @@ class Canvas(RadiographView):
         self._ruler = None
         self._boxes, self._selected, self._hovered = [], -1, -1
         self._overlay, self._heatmaps = [], []
+        self._proposals, self._current_proposal = [], -1
         self._spacing = radiograph.spacing_mm if radiograph is not None else None
         super().set_radiograph(radiograph)
 
@@ -133,6 +136,11 @@ class Canvas(RadiographView):
 
     def clear_overlay(self) -> None:
         self.set_overlay([])
+
+    def set_proposals(self, items: Sequence[OverlayItem], current: int = -1) -> None:
+        """The proposed boxes still waiting for a decision; ``current`` is the one the review keys act on."""
+        self._proposals, self._current_proposal = list(items), current
+        self.viewport().update()
 
     def set_heatmap_opacity(self, opacity: float) -> None:
         self._heatmap_opacity = min(1.0, max(0.0, float(opacity)))
@@ -280,6 +288,9 @@ class Canvas(RadiographView):
         tags: list[QRectF] = []  # captions drawn so far, which later ones avoid
         self._paint_overlay(painter, geometry, viewport, tags)
         if self._boxes_visible:
+            for index, item in enumerate(self._proposals):
+                painting.paint_proposal(painter, self.screen_rect(geometry, item.box), QColor(item.color), item.text,
+                                        viewport, current=index == self._current_proposal, occupied=tags)
             self._paint_boxes(painter, geometry, viewport, tags)
         self._paint_gesture(painter, geometry, viewport)
 

@@ -117,6 +117,21 @@ def paint_prediction(
     paint_tag(painter, rect.bottomLeft(), text, color, viewport, above=False, occupied=occupied)
 
 
+def paint_proposal(painter: QPainter, rect: QRectF, color: QColor, text: str, viewport: QRectF, *, current: bool,
+                   occupied: list[QRectF] | None = None) -> None:
+    """A proposed box: dash-dot, so it never reads as an annotation (solid) or an Identify result (dashed); the
+    one the review keys act on is wider and lightly filled, its caption above it."""
+    if current:
+        fill = QColor(color)
+        fill.setAlpha(40)
+        painter.fillRect(rect, fill)
+    painter.setPen(_cosmetic_pen(color, 3.0 if current else 1.5, Qt.PenStyle.DashDotLine))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRect(rect)
+    paint_tag(painter, rect.topLeft() if current else rect.bottomLeft(), text, color, viewport, above=current,
+              occupied=occupied)
+
+
 def paint_heatmap(painter: QPainter, rect: QRectF, image: QImage, opacity: float) -> None:
     painter.save()
     painter.setOpacity(opacity)

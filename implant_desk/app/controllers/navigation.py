@@ -19,10 +19,13 @@ class FileItem:
     status: str = NOT_ANNOTATED
     problem: str = ""  # why the image or its annotation cannot be used, in words
     labels: frozenset[str] | None = None  # None: not read yet
+    pending: int = 0  # proposed boxes waiting for a decision
+    uncertainty: float | None = None  # from pre-annotation; None: never pre-annotated
 
 
 def scan_folder(folder: Path, save_dir: Path | None = None) -> list[FileItem]:
-    return [FileItem(entry.path, entry.status) for entry in scan_image_folder(folder, save_dir)]
+    return [FileItem(entry.path, entry.status, pending=entry.pending, uncertainty=entry.uncertainty)
+            for entry in scan_image_folder(folder, save_dir)]
 
 
 class FileNavigator:
@@ -72,8 +75,10 @@ class FileNavigator:
         self.visible = [i for i, item in enumerate(self.items) if self._passes(item)]
 
     def update(self, index: int, *, status: str | None = None, problem: str | None = None,
-               labels: frozenset[str] | None = None) -> None:
+               labels: frozenset[str] | None = None, pending: int | None = None) -> None:
         item = self.items[index]
+        if pending is not None:
+            item.pending = pending
         if status is not None:
             item.status = status
         if problem is not None:

@@ -4,6 +4,9 @@ Policy (issue 4): saves are atomic and refuse to overwrite a file changed on dis
 store); a failed save leaves the document dirty and is reported once until a save succeeds again; an
 annotation file that could not be read is never overwritten (saving that image is refused with the reason);
 switching format or save folder takes effect at the next save.
+
+Proposed boxes (issue 13) come from the image's proposals file and go back to it on save, after the annotation
+file, with their decisions and the reviewed mark. A proposals file that cannot be read is left untouched.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from dataclasses import replace
+
+from implant_desk.core.annotations import proposals as proposal_files
 from implant_desk.core.annotations import store
 from implant_desk.core.annotations.document import AnnotationDocument
 from implant_desk.core.annotations.model import Box, ImageAnnotation
@@ -30,6 +36,8 @@ class AnnotationSession:
         self.warnings: list[str] = []  # what loading repaired or noticed (e.g. boxes clamped to the image)
         self._template: ImageAnnotation | None = None  # size, names and unmodelled XML written back on save
         self._on_disk: dict[Path, str | None] | None = None
+        self._proposals: proposal_files.ImageProposals | None = None  # as read; None: none, or unreadable
+        self._proposals_unreadable = False
         self._failure_reported = False
 
     # ---- opening ----------------------------------------------------------------------------------------------
@@ -52,10 +60,20 @@ class AnnotationSession:
             loaded = None
         if loaded is not None:
             self._template, self._on_disk, self.warnings = loaded.annotation, loaded.on_disk, loaded.warnings
-        self.document = AnnotationDocument(self._template.boxes, self._template.verified)
+        self._proposals, self._proposals_unreadable = None, False
+        try:
+            self._proposals = proposal_files.read_proposals(self.image_path, self.save_dir)
+        except ImplantDeskError as error:
+            self._proposals_unreadable = True
+            self.warnings.append(f"{error}; its proposed boxes are not shown and the file is left untouched")
+        proposals = self._proposals.proposals if self._proposals else ()
+        # YOLO files have no verified flag: the proposals file keeps the reviewed mark for them.
+        reviewed = bool(self._proposals and self._proposals.reviewed and loaded is not None and loaded.fmt == "yolo")
+        self.document = AnnotationDocument(self._template.boxes, self._template.verified or reviewed, proposals)
 
     def close(self) -> None:
         self.image_path, self.document, self._template, self._on_disk, self.blocked_reason = None, None, None, None, ""
+        self._proposals, self._proposals_unreadable = None, False
 
     @property
     def loaded_labels(self) -> list[str]:
@@ -94,13 +112,28 @@ class AnnotationSession:
         try:
             if self.blocked_reason:
                 raise AnnotationFileError(self.image_path, self.blocked_reason)
+            state = self.document.state
             self._on_disk = store.save_document(self.document, self._template, self.image_path, self.save_dir,
                                                 self.save_format, classes, self._on_disk, overwrite_changed)
+            self._save_proposals(state)
         except ImplantDeskError as error:
             self.last_error = str(error)
             raise
         self._failure_reported, self.last_error = False, ""
         return store.annotation_path_for(self.image_path, self.save_dir, self.save_format)
+
+    def _save_proposals(self, state) -> None:
+        """The decisions and the reviewed mark, into the proposals file: only an image that has one, or a YOLO
+        image marked reviewed (its only place for the mark)."""
+        if self._proposals_unreadable:
+            return
+        if self._proposals is None and not (state.verified and self.save_format == "yolo"):
+            return
+        current = self._proposals or proposal_files.ImageProposals(self.image_path.name)
+        updated = replace(current, proposals=state.proposals, reviewed=state.verified)
+        if updated != self._proposals:
+            proposal_files.write_proposals(self.image_path, self.save_dir, updated)
+            self._proposals = updated
 
     def autosave(self, classes: list[str]) -> str | None:
         """Save if there is unsaved work. Returns a message to show the user on the FIRST failure in a row only;

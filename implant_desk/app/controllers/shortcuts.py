@@ -57,6 +57,16 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("auto_window", ("Ctrl+L",), "Automatic window/level"),
     Shortcut("invert", ("I",), "Invert the display"),
     Shortcut("finetune", ("Ctrl+Shift+T",), "Fine-tune the model on this folder's annotations"),
+    # Reviewing proposed boxes (issue 13); Space (verify) marks the image reviewed.
+    Shortcut("preannotate", ("Ctrl+Shift+P",), "Pre-annotate the folder with the model (in the background)"),
+    Shortcut("next_proposal", ("N",), "Next proposed box"),
+    Shortcut("next_to_review", ("Shift+D",), "Next image to review (in the chosen order)"),
+    Shortcut("accept_proposal", ("Y",), "Accept the proposed box"),
+    Shortcut("reject_proposal", ("X",), "Reject the proposed box"),
+    Shortcut("accept_all_proposals", ("Shift+Y",), "Accept every proposed box of the image"),
+    Shortcut("candidate_1", ("1",), "Accept the proposed box as its first candidate system"),
+    Shortcut("candidate_2", ("2",), "Accept the proposed box as its second candidate system"),
+    Shortcut("candidate_3", ("3",), "Accept the proposed box as its third candidate system"),
 )
 
 BY_ACTION: dict[str, Shortcut] = {s.action: s for s in SHORTCUTS}

@@ -1,4 +1,4 @@
-"""The folder's images with their status, filterable by status and label.
+"""The folder's images with their status, filterable by status and label, and the folder's review counts.
 
 A QAbstractListModel over ``FileNavigator.visible`` with uniform row heights: Qt asks only for the rows on
 screen, so 10,000 files list instantly (a QListWidget would build 10,000 items).
@@ -10,12 +10,14 @@ from bisect import bisect_left
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import QComboBox, QDockWidget, QHBoxLayout, QListView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDockWidget, QHBoxLayout, QLabel, QListView, QVBoxLayout, QWidget
 
 from implant_desk.app.controllers.navigation import FileNavigator
-from implant_desk.core.annotations.folder import ANNOTATED, NOT_ANNOTATED, STATUSES, UNREADABLE, VERIFIED
+from implant_desk.core.annotations.folder import ANNOTATED, NOT_ANNOTATED, PROPOSED, STATUSES, UNREADABLE, VERIFIED
+from implant_desk.core.review.summary import ReviewCounts
 
-STATUS_COLORS = {NOT_ANNOTATED: "#9e9e9e", ANNOTATED: "#1e88e5", VERIFIED: "#43a047", UNREADABLE: "#e53935"}
+STATUS_COLORS = {NOT_ANNOTATED: "#9e9e9e", PROPOSED: "#ff8c1a", ANNOTATED: "#1e88e5", VERIFIED: "#43a047",
+                 UNREADABLE: "#e53935"}
 ALL_STATUSES, ALL_LABELS = "All statuses", "All labels"  # the first item of each filter: no filter
 ItemIndexRole = Qt.ItemDataRole.UserRole + 1
 
@@ -41,11 +43,15 @@ class FileListModel(QAbstractListModel):
         item_index = self.navigator.visible[index.row()]
         item = self.navigator.items[item_index]
         if role == Qt.ItemDataRole.DisplayRole:
-            return item.path.name if item.status != UNREADABLE else f"{item.path.name}  (unreadable)"
+            if item.status == UNREADABLE:
+                return f"{item.path.name}  (unreadable)"
+            return f"{item.path.name}  ({item.pending} proposed)" if item.status == PROPOSED and item.pending else \
+                item.path.name
         if role == Qt.ItemDataRole.DecorationRole:
             return self._icons.get(item.status)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{item.path}\n{item.status}" + (f"\n{item.problem}" if item.problem else "")
+            uncertainty = f"\nmodel uncertainty {item.uncertainty:.2f}" if item.uncertainty is not None else ""
+            return f"{item.path}\n{item.status}{uncertainty}" + (f"\n{item.problem}" if item.problem else "")
         if role == Qt.ItemDataRole.ForegroundRole and item.status == UNREADABLE:
             return QColor(STATUS_COLORS[UNREADABLE])
         if role == ItemIndexRole:
@@ -84,6 +90,9 @@ class FileListDock(QDockWidget):
         self.label_filter = QComboBox()
         self.label_filter.addItem(ALL_LABELS)
         self.label_filter.setToolTip("Show only images with a box of this label")
+        self.counts = QLabel()
+        self.counts.setWordWrap(True)
+        self.counts.setToolTip("Images by review state; verified is LabelImg's flag (Space), the reviewed mark")
         filters = QHBoxLayout()
         filters.addWidget(self.status_filter)
         filters.addWidget(self.label_filter)
@@ -91,6 +100,7 @@ class FileListDock(QDockWidget):
         layout = QVBoxLayout(body)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(filters)
+        layout.addWidget(self.counts)
         layout.addWidget(self.view)
         self.setWidget(body)
         self._showing = False  # the window is moving the list to its image: that is not the user choosing one
@@ -98,8 +108,16 @@ class FileListDock(QDockWidget):
         # list and the canvas never disagree; Enter or a double-click retries one the window did not leave for.
         self.view.selectionModel().currentChanged.connect(lambda current, _previous: self._activated(current))
         self.view.activated.connect(self._activated)
+        self.model.modelReset.connect(self.show_counts)
+        self.model.dataChanged.connect(self.show_counts)
         self.status_filter.currentTextChanged.connect(self._filters_changed)
         self.label_filter.currentTextChanged.connect(self._filters_changed)
+
+    def show_counts(self) -> None:
+        """Counted over the whole folder (filters aside): about a millisecond per thousand images."""
+        items = self.model.navigator.items
+        counts = ReviewCounts.of([item.status for item in items], sum(item.pending for item in items))
+        self.counts.setText(counts.text() if items else "")
 
     def set_labels(self, labels: list[str]) -> None:
         current = self.label_filter.currentText() if self.label_filter.currentIndex() > 0 else None

@@ -38,6 +38,7 @@ class FinetuneOptions:
     folds: int = TrainingConfig.folds  # patient-grouped cross-validation folds; 0: off
     implant_labels: tuple[str, ...] = ()  # labels meaning an implant without a system, beyond the common names
     only: tuple[str, ...] = ()  # the labels whose boxes count (the CLI's --only); empty: every label
+    retrain_every: int = 0  # start a run in the background after this many more reviewed images; 0: off
     # TrainingConfig and ModelSpec fields beyond the form (tests use a tiny network; power users may too).
     fit_overrides: dict = field(default_factory=dict)
     spec_overrides: dict = field(default_factory=dict)
@@ -67,10 +68,35 @@ class Plan:
     warnings: tuple[str, ...] = ()
     labels: str = ""  # which labels are implants without a system, and which are left out as not implants
     problem: str | None = None
+    reviewed: int = 0  # images a person verified (the review's mark)
+    hand_made: int = 0  # images annotated by hand, not verified
+    unreviewed: int = 0  # pre-annotated images not reviewed yet: left out
 
     @property
     def can_start(self) -> bool:
         return self.problem is None
+
+    @property
+    def sources(self) -> str:
+        """What the run learns from, by where the boxes came from."""
+        text = f"Trains on {counted(self.reviewed, 'reviewed image')} and {counted(self.hand_made, 'hand-made one')}."
+        if self.unreviewed:
+            text += (f" {counted(self.unreviewed, 'pre-annotated image')} not reviewed yet "
+                     f"{'is' if self.unreviewed == 1 else 'are'} left out: press Space on an image once its boxes "
+                     "are right.")
+        return text
+
+
+@dataclass
+class RetrainSchedule:
+    """"Retrain every N reviewed images": due once ``every`` more images are reviewed than at the baseline (the
+    folder's count when it was opened, or when the last such run started)."""
+
+    every: int = 0
+    baseline: int = 0
+
+    def due(self, reviewed: int) -> bool:
+        return self.every > 0 and reviewed - self.baseline >= self.every
 
 
 SPLIT_NAMES = {"train": "Training", "val": "Validation", "test": "Test"}
@@ -85,7 +111,7 @@ def make_plan(folder: Path, annotation_dir: Path | None = None, implant_labels: 
         data = prepare_training_data([folder], only=only or None, annotation_dir=annotation_dir,
                                      implant_labels=implant_labels)
     except ImplantDeskError as error:
-        return Plan(folder, annotation_dir, problem=str(error))
+        return Plan(folder, annotation_dir, problem=str(error) + _left_out(folder, annotation_dir))
     if data.dataset.fixtures == 0:
         return Plan(folder, annotation_dir,
                     problem="The annotated images hold no boxes: draw boxes around the fixtures first.")
@@ -95,8 +121,22 @@ def make_plan(folder: Path, annotation_dir: Path | None = None, implant_labels: 
     for sample in data.dataset.samples:
         for system in sample.systems:
             counts[system] = counts.get(system, 0) + 1
+    reviewed = sum(sample.annotation.verified for sample in data.dataset.samples)
     return Plan(folder, annotation_dir, data.describe(), splits, tuple(sorted(counts.items())), tuple(data.warnings),
-                labels_text(data.dataset.implant_labels, data.dataset.ignored_labels))
+                labels_text(data.dataset.implant_labels, data.dataset.ignored_labels), reviewed=reviewed,
+                hand_made=len(data.dataset.samples) - reviewed, unreviewed=len(data.dataset.unreviewed))
+
+
+def _left_out(folder: Path, annotation_dir: Path | None) -> str:
+    """Why a folder full of proposed boxes has nothing to train on."""
+    from implant_desk.core.annotations.folder import PROPOSED, annotation_folder, scan_image_folder
+
+    try:
+        unreviewed = sum(e.status == PROPOSED for e in scan_image_folder(folder, annotation_folder(folder, annotation_dir)))
+    except ImplantDeskError:
+        return ""
+    return (f". {counted(unreviewed, 'pre-annotated image')} not reviewed yet {'is' if unreviewed == 1 else 'are'} "
+            "left out: press Space on an image once its boxes are right") if unreviewed else ""
 
 
 def labels_text(implants: dict[str, int], ignored: dict[str, int]) -> str:

@@ -69,6 +69,7 @@ class FinetuneDialog(QDialog):
         self.folder = Path(folder) if folder else None
         self.annotation_dir = annotation_dir  # the window's save folder, when annotations are not beside images
         self.session = FinetuneSession()
+        self._start_when_read = False  # a background retrain waits for the folder to be read
         self._build()
         self.runner.progress.connect(self._on_progress)
         self.runner.ended.connect(self._on_ended)
@@ -120,6 +121,11 @@ class FinetuneDialog(QDialog):
     def _show_plan(self, generation: int, plan: Plan) -> None:
         if not self.session.plan_read(generation, plan):
             return  # another folder was chosen meanwhile
+        if self._start_when_read:
+            self._start_when_read = False
+            if plan.can_start:
+                self.start()
+                return
         if not plan.can_start:
             self._show_plan_text(plan.problem, problem=True)
         else:
@@ -130,6 +136,8 @@ class FinetuneDialog(QDialog):
             self.split_table.show()
             systems = "Fixtures per system: " + (", ".join(f"{s} {n}" for s, n in plan.systems) or "none named")
             self.systems_label.setText(f"{systems}. {plan.labels}" if plan.labels else systems)
+            self.sources_label.setText(plan.sources)
+            self.sources_label.show()
             self.systems_label.show()
             self.warnings_label.setText("<b>Before you start</b><ul style='margin:0'>"
                                         + "".join(f"<li>{_html(w)}</li>" for w in plan.warnings) + "</ul>")
@@ -141,6 +149,7 @@ class FinetuneDialog(QDialog):
         self.headline.setText("")
         self.split_table.hide()
         self.systems_label.hide()
+        self.sources_label.hide()
         self.warnings_label.setText(_html(text))
         self.warnings_label.setStyleSheet(PROBLEM_STYLE if problem else "")
         self.warnings_label.show()
@@ -220,6 +229,18 @@ class FinetuneDialog(QDialog):
         self.use_button.setText(f"Version {version} is in use")
         self._refresh_buttons()
         self.modelActivated.emit(version)
+
+    def retrain_in_background(self) -> bool:
+        """"Retrain every N reviewed images" came due: read the folder again and start without showing the dialog
+        (the same child process, cancel and registry). False when a run is in progress."""
+        if self.runner.running or self.state in (RUNNING, CANCELLING):
+            return False
+        if self.state != SETUP:
+            self.session.new_run()
+            self.pages.setCurrentIndex(0)
+        self._start_when_read = True
+        self.read_folder(self.folder, self.annotation_dir)
+        return True
 
     def new_run(self) -> None:
         """Back to page 1 for another run (the folder is read again: annotations may have changed)."""
@@ -394,6 +415,8 @@ class FinetuneDialog(QDialog):
         self.split_table.horizontalHeader().setMinimumSectionSize(96)
         self.systems_label = QLabel()
         self.systems_label.setWordWrap(True)
+        self.sources_label = QLabel()  # reviewed, hand-made, left out
+        self.sources_label.setWordWrap(True)
         self.warnings_label = QLabel()
         self.warnings_label.setWordWrap(True)
         self.warnings_label.setTextFormat(Qt.TextFormat.RichText)
@@ -406,8 +429,19 @@ class FinetuneDialog(QDialog):
             layout.addWidget(widget)
         layout.addLayout(folder_row)
         layout.addWidget(self.annotations_label)
-        for widget in (self.headline, self.split_table, self.systems_label, self.warnings_label, self.starting_label):
+        for widget in (self.headline, self.split_table, self.sources_label, self.systems_label, self.warnings_label,
+                       self.starting_label):
             layout.addWidget(widget)
+        self.retrain_every = _spin(0, 100_000, self.options.retrain_every,
+                                   "While you review, start a run in the background each time this many more "
+                                   "images are marked reviewed (Space); 0: off")
+        self.retrain_every.setSpecialValueText("off")
+        self.retrain_every.valueChanged.connect(lambda value: setattr(self.options, "retrain_every", value))
+        retrain_row = QHBoxLayout()
+        retrain_row.addWidget(QLabel("Retrain in the background every"))
+        retrain_row.addWidget(self.retrain_every)
+        retrain_row.addWidget(QLabel("reviewed images"), 1)
+        layout.addLayout(retrain_row)
         layout.addWidget(self._build_advanced())
         layout.addStretch(1)
         return page

@@ -1,8 +1,12 @@
-"""The annotation document for one image: boxes, the verified flag, undo/redo and a dirty flag.
+"""The annotation document for one image: boxes, the verified flag, proposed boxes, undo/redo and a dirty flag.
 
 Every edit replaces the whole (immutable) state and pushes the previous one on the undo stack, so undo and redo
 are exact for every kind of edit, including multi-box steps such as pasting or accepting predictions. Listeners
 are plain callables (no Qt), called after each change with the document.
+
+Proposed boxes (``core.annotations.proposals``) are part of the state but never of ``boxes``: accepting one adds
+its box and marks it accepted in one step, so undo takes back both; verifying the image rejects those still
+pending (the person has looked at the image and kept what they wanted).
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 from implant_desk.core.annotations.model import Box
+from implant_desk.core.annotations.proposals import ACCEPTED, REJECTED, Proposal
 
 
 @dataclass(frozen=True)
 class DocumentState:
     boxes: tuple[Box, ...] = ()
     verified: bool = False
+    proposals: tuple[Proposal, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -26,8 +32,8 @@ class HistoryEntry:
 
 
 class AnnotationDocument:
-    def __init__(self, boxes: Iterable[Box] = (), verified: bool = False):
-        self._state = DocumentState(tuple(boxes), verified)
+    def __init__(self, boxes: Iterable[Box] = (), verified: bool = False, proposals: Iterable[Proposal] = ()):
+        self._state = DocumentState(tuple(boxes), verified, tuple(proposals))
         self._undo: list[HistoryEntry] = []
         self._redo: list[HistoryEntry] = []
         self._saved_state = self._state
@@ -41,6 +47,15 @@ class AnnotationDocument:
     @property
     def verified(self) -> bool:
         return self._state.verified
+
+    @property
+    def proposals(self) -> tuple[Proposal, ...]:
+        return self._state.proposals
+
+    @property
+    def pending_indices(self) -> list[int]:
+        """The proposals still waiting for a decision, by index."""
+        return [i for i, proposal in enumerate(self._state.proposals) if proposal.pending]
 
     @property
     def state(self) -> DocumentState:
@@ -95,7 +110,24 @@ class AnnotationDocument:
 
     def set_verified(self, verified: bool) -> None:
         if verified != self._state.verified:
-            self._apply("Verify image" if verified else "Unverify image", replace(self._state, verified=verified))
+            proposals = self._decided(self.pending_indices, REJECTED) if verified else self._state.proposals
+            self._apply("Verify image" if verified else "Unverify image",
+                        replace(self._state, verified=verified, proposals=proposals))
+
+    def accept_proposals(self, indices: Iterable[int], label: str | None = None,
+                         description: str = "Accept proposal") -> None:
+        """Copy the pending proposals at ``indices`` into the boxes (as ``label`` when given, else the label each
+        proposes) and mark them accepted, in one step."""
+        chosen = [i for i in indices if self._state.proposals[i].pending]
+        if chosen:
+            boxes = tuple(self._state.proposals[i].as_box(label) for i in chosen)
+            proposals = self._decided(chosen, ACCEPTED, label)
+            self._apply(description, replace(self._state, boxes=self._state.boxes + boxes, proposals=proposals))
+
+    def reject_proposals(self, indices: Iterable[int], description: str = "Reject proposal") -> None:
+        chosen = [i for i in indices if self._state.proposals[i].pending]
+        if chosen:
+            self._apply(description, replace(self._state, proposals=self._decided(chosen, REJECTED)))
 
     def undo(self) -> bool:
         return self._step(self._undo, self._redo)
@@ -109,6 +141,11 @@ class AnnotationDocument:
         self._notify()
 
     # ---- internals -----------------------------------------------------------------------------------------
+    def _decided(self, indices: Iterable[int], state: str, label: str | None = None) -> tuple[Proposal, ...]:
+        chosen = set(indices)
+        return tuple(replace(p, state=state, label=label or p.label) if i in chosen else p
+                     for i, p in enumerate(self._state.proposals))
+
     def _apply(self, description: str, new_state: DocumentState) -> None:
         self._undo.append(HistoryEntry(description, self._state))
         self._redo.clear()

@@ -3,6 +3,10 @@
 Two ``os.scandir`` calls (images, save folder) and, per annotated image, one read of the first few hundred bytes
 to see whether LabelImg's ``verified="yes"`` is on ``<annotation>`` (or ``"verified": true`` in CreateML):
 no image is decoded and no XML is parsed. "unreadable" is not decided here; opening an image finds it lazily.
+
+An image with a proposals file (``core.annotations.proposals``) that is not verified yet is "proposed": a model
+pre-annotated it and a person has still to review it. Only those images' small JSON files are read. In a YOLO
+folder the proposals file holds the verified (reviewed) mark, since YOLO's own files have no place for it.
 """
 
 from __future__ import annotations
@@ -12,15 +16,18 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from implant_desk.core.annotations.proposals import SUFFIX as PROPOSALS_SUFFIX
+from implant_desk.core.annotations.proposals import ProposalsSummary, proposal_stems, proposals_folder, read_summary
 from implant_desk.core.annotations.store import FORMATS, SUFFIXES
-from implant_desk.core.errors import FileProblem
+from implant_desk.core.errors import AnnotationFileError, FileProblem
 from implant_desk.core.imaging.loading import IMAGE_SUFFIXES
 
 NOT_ANNOTATED = "not annotated"
 ANNOTATED = "annotated"
 VERIFIED = "verified"
+PROPOSED = "proposed"
 UNREADABLE = "unreadable"
-STATUSES = (NOT_ANNOTATED, ANNOTATED, VERIFIED, UNREADABLE)
+STATUSES = (NOT_ANNOTATED, PROPOSED, ANNOTATED, VERIFIED, UNREADABLE)
 
 _SNIFF_BYTES = 512
 _VOC_VERIFIED = re.compile(rb"<annotation\b[^>]*\bverified\s*=\s*[\"']yes[\"']")
@@ -33,6 +40,8 @@ class FileEntry:
     path: Path
     status: str
     annotation_path: Path | None = None
+    pending: int = 0  # proposed boxes waiting for a decision
+    uncertainty: float | None = None  # from the proposals file; None: never pre-annotated
 
 
 def annotation_folder(image_folder: str | os.PathLike, save_dir: str | os.PathLike | None = None) -> Path | None:
@@ -59,7 +68,9 @@ def scan_image_folder(folder: str | os.PathLike, save_dir: str | os.PathLike | N
     # Names (str) until the end: building 10,000 Paths from full strings would cost more than the listing.
     names = sorted(_image_names(folder), key=natural_key)
     annotations = _annotation_files(save_folder)
-    return [_entry(folder, name, save_folder, annotations) for name in names]
+    proposed = proposal_stems(save_folder)
+    proposals_dir = str(proposals_folder(save_folder))
+    return [_entry(folder, name, save_folder, annotations, proposed, proposals_dir) for name in names]
 
 
 _DIGITS = re.compile(r"(\d+)")
@@ -114,14 +125,30 @@ def _annotation_files(save_folder: Path) -> dict[str, dict[str, str]]:
     return found
 
 
-def _entry(folder: Path, name: str, save_folder: Path, annotations: dict[str, dict[str, str]]) -> FileEntry:
-    candidates = annotations.get(os.path.splitext(name)[0])
-    if not candidates:
-        return FileEntry(folder / name, NOT_ANNOTATED)
-    fmt, annotation_name = _newest(save_folder, candidates)
-    annotation_path = save_folder / annotation_name
-    status = VERIFIED if _is_verified(fmt, annotation_path) else ANNOTATED
-    return FileEntry(folder / name, status, annotation_path)
+def _entry(folder: Path, name: str, save_folder: Path, annotations: dict[str, dict[str, str]],
+           proposed: set[str], proposals_dir: str) -> FileEntry:
+    stem = os.path.splitext(name)[0]
+    proposals = _proposals(os.path.join(proposals_dir, stem + PROPOSALS_SUFFIX)) if stem in proposed else None
+    candidates = annotations.get(stem)
+    annotation_path, verified = None, False
+    if candidates:
+        fmt, annotation_name = _newest(save_folder, candidates)
+        annotation_path = save_folder / annotation_name
+        verified = proposals is not None and proposals.reviewed if fmt == "yolo" else _is_verified(fmt, annotation_path)
+    if proposals is None:
+        status = VERIFIED if verified else ANNOTATED if annotation_path else NOT_ANNOTATED
+        return FileEntry(folder / name, status, annotation_path)
+    if verified:  # a verified image's review is over: what is left pending is not waiting for anyone
+        return FileEntry(folder / name, VERIFIED, annotation_path, 0, proposals.uncertainty)
+    return FileEntry(folder / name, PROPOSED, annotation_path, proposals.pending, proposals.uncertainty)
+
+
+def _proposals(path: str) -> ProposalsSummary | None:
+    """A damaged proposals file lists the image as if it had none; opening the image says what is wrong."""
+    try:
+        return read_summary(path)
+    except AnnotationFileError:
+        return None
 
 
 def _newest(save_folder: Path, candidates: dict[str, str]) -> tuple[str, str]:
@@ -140,8 +167,6 @@ def _newest(save_folder: Path, candidates: dict[str, str]) -> tuple[str, str]:
 
 
 def _is_verified(fmt: str, path: Path) -> bool:
-    if fmt == "yolo":
-        return False  # YOLO has no verified flag
     try:
         with open(path, "rb") as handle:
             head = handle.read(_SNIFF_BYTES)

@@ -16,6 +16,7 @@ from typing import Sequence
 from implant_desk.core.annotations import coco, createml, voc, yolo
 from implant_desk.core.annotations.folder import scan_image_folder
 from implant_desk.core.annotations.model import ImageAnnotation
+from implant_desk.core.annotations.proposals import read_proposals
 from implant_desk.core.annotations.store import SUFFIXES, with_image_identity
 from implant_desk.core.errors import AnnotationFileError, ImplantDeskError
 from implant_desk.core.imaging.loading import image_size
@@ -105,6 +106,26 @@ def read_folder(src: str | os.PathLike, images_dir: str | os.PathLike | None = N
     if fmt != "yolo":
         result.classes = _labels_sorted(result.annotations)
     return result
+
+
+def reviewed_only(folder: FolderAnnotations, annotations_path: Path) -> FolderAnnotations:
+    """The annotations of the images a person has reviewed: verified (LabelImg's flag), or for YOLO, which has
+    no such flag, marked reviewed in the image's proposals file (docs/adr/0011-proposals.md)."""
+    if folder.fmt == "coco":
+        raise AnnotationFileError(annotations_path, "COCO keeps no reviewed mark; convert the reviewed set from the "
+                                                    "folder the window saved in")
+    if folder.fmt == "yolo":
+        def reviewed(annotation: ImageAnnotation) -> bool:
+            try:
+                proposals = read_proposals(annotation.filename, annotations_path)
+            except AnnotationFileError:
+                return False
+            return proposals is not None and proposals.reviewed
+    else:
+        def reviewed(annotation: ImageAnnotation) -> bool:
+            return annotation.verified
+    kept = [a for a in folder.annotations if reviewed(a)]
+    return replace(folder, annotations=kept, classes=folder.classes if folder.fmt == "yolo" else _labels_sorted(kept))
 
 
 def _files_of_format(folder: Path, fmt: str) -> list[Path]:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from implant_desk.core.annotations.folder import (ANNOTATED, NOT_ANNOTATED, VERIFIED, annotation_folder,
+from implant_desk.core.annotations.folder import (ANNOTATED, PROPOSED, VERIFIED, annotation_folder,
                                                   scan_image_folder)
 from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.annotations.store import load_annotation
@@ -87,6 +87,8 @@ class Dataset:
     # Boxes left out of the fixtures, by label: design parts and other findings (fillings, caries, teeth).
     ignored_labels: dict[str, int] = field(default_factory=dict)
     implant_labels: dict[str, int] = field(default_factory=dict)  # labels taken for implants without a system
+    # Pre-annotated images nobody has reviewed yet: left out, so only a person's boxes teach the model.
+    unreviewed: list[Path] = field(default_factory=list)
 
     @property
     def patients(self) -> set[str]:
@@ -223,6 +225,7 @@ def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | Non
     samples: list[Sample] = []
     notes: list[str] = []
     unannotated: list[Path] = []
+    unreviewed: list[Path] = []
     rules: list[PatientRule] = []
     sources: Counter[str] = Counter()
     ignored: Counter[str] = Counter()
@@ -234,7 +237,7 @@ def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | Non
             raise DatasetError(f"{root}: not a folder")
     annotations = Path(annotation_dir) if annotation_dir is not None else None
     found_per_root = [[loaded for folder in _image_folders(root)
-                       for loaded in _load_folder(root, folder, annotations, notes, unannotated)] for root in roots]
+                       for loaded in _load_folder(root, folder, annotations, notes, unannotated, unreviewed)] for root in roots]
     if annotations is not None:
         found_per_root = _one_image_per_stem(found_per_root, annotations, notes)
     for root, found in zip(roots, found_per_root):
@@ -259,7 +262,8 @@ def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | Non
         where = ", ".join(str(f) for f in folders) + (f" (annotations in {annotations})" if annotations else "")
         raise DatasetError("no annotated image found in " + where)
     classes = sorted({label for s in samples for label in s.systems})
-    return Dataset(samples, classes, notes, dict(sources), unannotated, rules, dict(ignored), dict(implants))
+    return Dataset(samples, classes, notes, dict(sources), unannotated, rules, dict(ignored), dict(implants),
+                   unreviewed)
 
 
 def _holds_generated_images(folder: Path) -> bool:
@@ -274,13 +278,16 @@ _Loaded = tuple[str, Path, ImageAnnotation, object]  # path relative to its data
 
 
 def _load_folder(root: Path, folder: Path, annotation_dir: Path | None, notes: list[str],
-                 unannotated: list[Path]) -> Iterable[_Loaded]:
-    """(path relative to root, image, annotation, DICOM header or None) for each annotated image; the images
-    without an annotation file are added to ``unannotated``."""
+                 unannotated: list[Path], unreviewed: list[Path]) -> Iterable[_Loaded]:
+    """(path relative to root, image, annotation, DICOM header or None) for each annotated or verified image;
+    the images without an annotation file are added to ``unannotated``, the pre-annotated images not reviewed
+    yet to ``unreviewed`` (they are left out)."""
     save_dir = annotation_folder(folder, annotation_dir)
     for entry in scan_image_folder(folder, save_dir):
-        if entry.status == NOT_ANNOTATED:
+        if entry.annotation_path is None:
             unannotated.append(entry.path)
+        if entry.status == PROPOSED:  # pre-annotated, not reviewed yet: its boxes are not a person's word yet
+            unreviewed.append(entry.path)
         if entry.status not in (ANNOTATED, VERIFIED):
             continue
         image = entry.path
@@ -294,7 +301,9 @@ def _load_folder(root: Path, folder: Path, annotation_dir: Path | None, notes: l
             continue
         if loaded is not None:
             notes.extend(f"{loaded.path}: {w}" for w in loaded.warnings)
-            yield image.relative_to(root).as_posix(), image, loaded.annotation, header
+            # Verified means reviewed, whichever file keeps the mark (YOLO's is in the proposals file).
+            annotation = replace(loaded.annotation, verified=entry.status == VERIFIED)
+            yield image.relative_to(root).as_posix(), image, annotation, header
 
 
 def _check_dicom_pixels(image: Path) -> None:
