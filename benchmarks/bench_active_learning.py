@@ -133,7 +133,7 @@ def train_and_score(reviewed, test, classes, args, seed: int):
     config = TrainingConfig(epochs=args.epochs, head_epochs=1, patience=0, seed=seed, device="cpu")
     network = build_network(spec, config, parent.folder if parent else None)
     result = fit(network, prepare_images(reviewed, spec), [], config)
-    predictor = Predictor(result.network, "cpu", name="round")
+    predictor = Predictor.from_network(result.network, name="round")
     scored = evaluate_samples(predictor, test, classes, 0.0)
     return scored.top1, scored.ap50, predictor
 
