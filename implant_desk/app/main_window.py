@@ -28,7 +28,7 @@ from implant_desk.app.review import install_review
 from implant_desk.app.review.controller import document_status
 from implant_desk.app.settings import Settings
 from implant_desk.app.widgets import open_with_system
-from implant_desk.core.annotations.folder import ANNOTATED, UNREADABLE, VERIFIED, annotation_folder
+from implant_desk.core.annotations.folder import UNREADABLE, annotation_folder
 from implant_desk.core.annotations.model import Box
 from implant_desk.core.annotations.store import AnnotationConflictError
 from implant_desk.core.annotations.yolo import read_classes
@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         self.navigator.set_items(scan_folder(Path(folder), self.session.save_dir))
         self.files.model.reset()
         self.files.set_labels([])
-        self.label_index.start([item.path for item in self.navigator.items if item.status in (ANNOTATED, VERIFIED)],
+        self.label_index.start([item.path for item in self.navigator.items if item.has_annotation_file],
                                self.session.save_dir)
         self.settings.last_folder = str(folder)
         self.setWindowTitle(f"implant_desk - {folder}")

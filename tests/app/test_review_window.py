@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QPushButton
 
 from implant_desk.core.annotations import voc
 from implant_desk.core.annotations.folder import NOT_ANNOTATED, PROPOSED, VERIFIED
+from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.annotations.proposals import ACCEPTED, ImageProposals, read_proposals, write_proposals
 from review_helpers import Found, ScriptedPredictor, two_proposals
 
@@ -45,8 +46,6 @@ def test_review_by_keyboard_accept_relabel_reject_undo_and_verify(window, image_
 def test_accept_all_is_one_undo_step_and_the_users_boxes_stay(window, image_folder):
     write_proposals(image_folder / "img3.png", None, two_proposals("img3.png"))
     window.open_folder(image_folder, select=image_folder / "img3.png")
-    from implant_desk.core.annotations.model import Box
-
     window.session.document.add_box(Box("mine", 1, 1, 10, 10))
     window.review.actions["accept_all_proposals"].trigger()
     assert [b.label for b in window.session.document.boxes] == ["mine", "A", "implant"]
@@ -104,3 +103,11 @@ def test_pre_annotating_can_be_stopped_and_keeps_what_it_did(window, image_folde
     qtbot.waitUntil(lambda: window.review.job is None, timeout=20000)
     assert "Stopped" in window.statusBar().currentMessage()
     assert sum(item.status == PROPOSED for item in window.navigator.items) == 1  # the image in progress
+
+
+def test_the_label_filter_reads_the_annotation_file_of_an_image_still_in_review(window, image_folder, qtbot):
+    voc.write_voc(image_folder / "img3.xml", ImageAnnotation("img3.png", 300, 200, boxes=[Box("mine", 1, 1, 50, 50)]))
+    write_proposals(image_folder / "img3.png", None, two_proposals("img3.png"))
+    window.open_folder(image_folder)
+    assert _status(window, "img3.png") == PROPOSED
+    qtbot.waitUntil(lambda: window.files.label_filter.findText("mine") >= 0, timeout=60_000)

@@ -21,10 +21,12 @@ class FileItem:
     labels: frozenset[str] | None = None  # None: not read yet
     pending: int = 0  # proposed boxes waiting for a decision
     uncertainty: float | None = None  # from pre-annotation; None: never pre-annotated
+    has_annotation_file: bool = False  # when the folder was read (a proposed image may have one too)
 
 
 def scan_folder(folder: Path, save_dir: Path | None = None) -> list[FileItem]:
-    return [FileItem(entry.path, entry.status, pending=entry.pending, uncertainty=entry.uncertainty)
+    return [FileItem(entry.path, entry.status, pending=entry.pending, uncertainty=entry.uncertainty,
+                     has_annotation_file=entry.annotation_path is not None)
             for entry in scan_image_folder(folder, save_dir)]
 
 
