@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Smoke check of the built application folder (run packaging/build.sh first):
+#   packaging/smoke.sh [APP_FOLDER] [SCREENSHOT.png]      (default dist/implant-desk; no screenshot)
+# Everything runs the packaged executable with an empty environment (no Python on PATH, no PYTHONPATH) and a new
+# HOME, so it reads only its own folder and what it writes in this run. It proves:
+#   CLI: it generates DICOM films, identifies them (predict --json), trains one tiny epoch and registers the version;
+#   GUI (Xvfb, openbox, xdotool): it opens a film given on the command line, identifies it (Ctrl+I), saves a drawn
+#   box as VOC XML (Ctrl+S), starts a fine-tune whose child process is this same executable (spawn, frozen) and
+#   trains until the child writes its first epoch's checkpoint, then quits (Ctrl+Q, "Stop and close") with exit 0.
+# The identification on screen is checked by eye on the screenshot, taken after it; the CLI checks it by value.
+set -euo pipefail
+
+APP_FOLDER=$(cd "${1:-$(dirname "$0")/../dist/implant-desk}" && pwd)
+SCREENSHOT=${2:-}
+APP="$APP_FOLDER/implant-desk"
+DISPLAY_NUMBER=${SMOKE_DISPLAY:-61}
+[ -x "$APP" ] || { echo "smoke: no executable at $APP: run packaging/build.sh first" >&2; exit 2; }
+for tool in Xvfb openbox xdotool; do
+    command -v "$tool" >/dev/null || { echo "smoke: $tool is needed (apt-get install xvfb openbox xdotool)" >&2; exit 2; }
+done
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+mkdir -p "$WORK/home" "$WORK/empty"
+
+app() {  # the packaged executable as a clinic's user starts it: nothing inherited from this shell
+    env -i PATH="$WORK/empty" HOME="$WORK/home" LANG=C.UTF-8 DISPLAY=":$DISPLAY_NUMBER" "$APP" "$@"
+}
+fail() { echo "smoke: FAILED: $*" >&2; exit 1; }
+step() { echo "smoke: $* ($(( $(date +%s) - STARTED )) s)"; }
+STARTED=$(date +%s)
+
+# ---- command line -------------------------------------------------------------------------------------------------
+app synth "$WORK/films" --images 2 --seed 7 --format dicom >/dev/null
+film="$WORK/films/image_0001.dcm"
+app info "$film" | grep -q "DICOM" || fail "info does not read the generated DICOM"
+step "synth + info: 2 DICOM films"
+
+predictions=$(app predict "$WORK/films" --json)
+[ "$(grep -c '"fixtures"' <<<"$predictions")" = 2 ] || fail "predict did not answer for both films: $predictions"
+grep -q '"identified": true' <<<"$predictions" || fail "predict found no fixture: $predictions"
+step "predict --json: both films answered, fixtures identified"
+
+app synth "$WORK/train" --images 12 --seed 3 --format png >/dev/null
+trained=$(app train "$WORK/train" --epochs 1 --head-epochs 1 --patience 0 --json | tail -1)
+grep -q '"version"' <<<"$trained" || fail "train did not register a version: $trained"
+app models list | grep -q "v2" || fail "the trained version is not listed"
+step "train 1 epoch: registered $trained"
+
+# ---- the window ---------------------------------------------------------------------------------------------------
+Xvfb ":$DISPLAY_NUMBER" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+PIDS+=($!)
+sleep 1
+DISPLAY=":$DISPLAY_NUMBER" openbox >/dev/null 2>&1 &
+PIDS+=($!)
+export DISPLAY=":$DISPLAY_NUMBER"
+
+# The training folder, plus a film with no annotation yet: the window opens the folder at that film.
+cp -r "$WORK/train" "$WORK/chair"
+cp "$film" "$WORK/chair/patient.dcm"
+app "$WORK/chair/patient.dcm" >"$WORK/gui.log" 2>&1 &
+gui=$!
+PIDS+=("$gui")
+window=$(timeout 60 xdotool search --sync --onlyvisible --pid "$gui" --name "implant" | head -1) \
+    || fail "no window within 60 s"
+step "window shown"
+
+xdotool windowactivate --sync "$window" key ctrl+i
+sleep "${SMOKE_IDENTIFY_WAIT:-20}"  # loading the model, then identifying: its result is in the screenshot
+if [ -n "$SCREENSHOT" ]; then
+    import -window root "$SCREENSHOT" && step "screenshot after identifying: $SCREENSHOT"
+fi
+
+# Draw a box in the middle of the image (W, drag), name it, save.
+eval "$(xdotool getwindowgeometry --shell "$window")"
+xdotool key w mousemove --window "$window" $((WIDTH * 30 / 100)) $((HEIGHT * 35 / 100)) mousedown 1 \
+    mousemove --window "$window" $((WIDTH * 35 / 100)) $((HEIGHT * 45 / 100)) \
+    mousemove --window "$window" $((WIDTH * 40 / 100)) $((HEIGHT * 55 / 100)) mouseup 1
+sleep 2
+xdotool key ctrl+a type "implant"
+xdotool key Return
+sleep 1
+xdotool windowactivate --sync "$window" key ctrl+s
+sleep 2
+grep -q "<name>implant</name>" "$WORK/chair/patient.xml" 2>/dev/null || fail "the drawn box was not saved"
+step "box drawn and saved as VOC XML"
+
+# Fine-tune on the open folder: the dialog's child must start from this executable and train.
+rm -rf "$WORK/home/.cache/implant_desk/training"  # the CLI run's checkpoint, if it left one
+xdotool windowactivate --sync "$window" key ctrl+shift+t
+sleep 5
+xdotool key Return  # "Start training" is the dialog's default button
+child=""
+for _ in $(seq 60); do
+    child=$(pgrep -P "$gui" -f -- "--multiprocessing-fork" | head -1 || true)
+    [ -n "$child" ] && break
+    sleep 1
+done
+[ -n "$child" ] || fail "the fine-tune child process did not start"
+[ "$(readlink "/proc/$child/exe")" = "$APP" ] || fail "the child is not the packaged executable"
+step "fine-tune child started: the packaged executable, pid $child"
+for _ in $(seq "${SMOKE_EPOCH_WAIT:-300}"); do
+    compgen -G "$WORK/home/.cache/implant_desk/training/*.pt" >/dev/null && break
+    kill -0 "$child" 2>/dev/null || fail "the fine-tune child died: $(tail -5 "$WORK/gui.log")"
+    sleep 1
+done
+compgen -G "$WORK/home/.cache/implant_desk/training/*.pt" >/dev/null || fail "no epoch finished in the child"
+step "fine-tune child finished an epoch (checkpoint written)"
+
+xdotool windowactivate --sync "$window" key ctrl+q
+sleep 2
+xdotool key Tab space  # the question's default is Cancel; Tab moves to "Stop and close"
+status=0
+timeout 30 tail --pid="$gui" -f /dev/null || fail "the window did not close"
+wait "$gui" || status=$?
+[ "$status" = 0 ] || fail "the app exited with $status: $(tail -5 "$WORK/gui.log")"
+! kill -0 "$child" 2>/dev/null || fail "the fine-tune child outlived the app"
+step "quit with exit 0, child stopped"
+echo "smoke: PASSED"
