@@ -4,10 +4,10 @@
 # Everything runs the packaged executable with an empty environment (no Python on PATH, no PYTHONPATH) and a new
 # HOME, so it reads only its own folder and what it writes in this run. It proves:
 #   CLI: it generates DICOM films, identifies them (predict --json), trains one tiny epoch and registers the version;
-#   GUI (Xvfb, openbox, xdotool): it opens a film given on the command line, identifies it (Ctrl+I), saves a drawn
-#   box as VOC XML (Ctrl+S), starts a fine-tune whose child process is this same executable (spawn, frozen) and
-#   trains until the child writes its first epoch's checkpoint, then quits (Ctrl+Q, "Stop and close") with exit 0.
-# The identification on screen is checked by eye on the screenshot, taken after it; the CLI checks it by value.
+#   GUI (Xvfb, openbox, xdotool): it opens a film given on the command line, identifies it (Ctrl+I), accepts the
+#   fixtures as boxes, adds a drawn box, saves them as VOC XML (Ctrl+S), starts a fine-tune whose child process is
+#   this same executable (spawn, frozen) and trains until the child writes its first epoch's checkpoint, then
+#   quits (Ctrl+Q, "Stop and close") with exit 0 and no child left.
 set -euo pipefail
 
 APP_FOLDER=$(cd "${1:-$(dirname "$0")/../dist/implant-desk}" && pwd)
@@ -63,21 +63,25 @@ export DISPLAY=":$DISPLAY_NUMBER"
 # The training folder, plus a film with no annotation yet: the window opens the folder at that film.
 cp -r "$WORK/train" "$WORK/chair"
 cp "$film" "$WORK/chair/patient.dcm"
+launched=$(date +%s%3N)
 app "$WORK/chair/patient.dcm" >"$WORK/gui.log" 2>&1 &
 gui=$!
 PIDS+=("$gui")
 window=$(timeout 60 xdotool search --sync --onlyvisible --pid "$gui" --name "implant" | head -1) \
     || fail "no window within 60 s"
-step "window shown"
+step "window shown $(( $(date +%s%3N) - launched )) ms after the launch"
 
 xdotool windowactivate --sync "$window" key ctrl+i
-sleep "${SMOKE_IDENTIFY_WAIT:-20}"  # loading the model, then identifying: its result is in the screenshot
+sleep "${SMOKE_IDENTIFY_WAIT:-20}"  # loading the model, then identifying
 if [ -n "$SCREENSHOT" ]; then
     import -window root "$SCREENSHOT" && step "screenshot after identifying: $SCREENSHOT"
 fi
-
-# Draw a box in the middle of the image (W, drag), name it, save.
+# "Accept as annotations" turns the identified fixtures into boxes. The button has no shortcut: it is clicked where
+# the Identify dock puts it on a fresh 1280x800 desktop (bottom right), so a new layout fails here, loudly.
 eval "$(xdotool getwindowgeometry --shell "$window")"
+xdotool mousemove --window "$window" $((WIDTH - 130)) $((HEIGHT - 86)) click 1
+sleep 1
+# Draw a box in the middle of the image (W, drag), name it, save.
 xdotool key w mousemove --window "$window" $((WIDTH * 30 / 100)) $((HEIGHT * 35 / 100)) mousedown 1 \
     mousemove --window "$window" $((WIDTH * 35 / 100)) $((HEIGHT * 45 / 100)) \
     mousemove --window "$window" $((WIDTH * 40 / 100)) $((HEIGHT * 55 / 100)) mouseup 1
@@ -87,8 +91,11 @@ xdotool key Return
 sleep 1
 xdotool windowactivate --sync "$window" key ctrl+s
 sleep 2
-grep -q "<name>implant</name>" "$WORK/chair/patient.xml" 2>/dev/null || fail "the drawn box was not saved"
-step "box drawn and saved as VOC XML"
+annotation="$WORK/chair/patient.xml"
+grep -q "<name>implant</name>" "$annotation" 2>/dev/null || fail "the drawn box was not saved"
+boxes=$(grep -c "<object>" "$annotation")
+[ "$boxes" -ge 2 ] || fail "no identified fixture was accepted (Identify dock's button not at the expected place?)"
+step "identified fixtures accepted, a box drawn, $boxes boxes saved as VOC XML"
 
 # Fine-tune on the open folder: the dialog's child must start from this executable and train.
 rm -rf "$WORK/home/.cache/implant_desk/training"  # the CLI run's checkpoint, if it left one
