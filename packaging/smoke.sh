@@ -31,7 +31,11 @@ mkdir -p "$WORK/home" "$WORK/empty"
 app() {  # the packaged executable as a clinic's user starts it: nothing inherited from this shell
     env -i PATH="$WORK/empty" HOME="$WORK/home" LANG=C.UTF-8 DISPLAY=":$DISPLAY_NUMBER" "$APP" "$@"
 }
-fail() { echo "smoke: FAILED: $*" >&2; exit 1; }
+fail() {
+    echo "smoke: FAILED: $*" >&2
+    if [ -n "$SCREENSHOT" ] && [ -n "${DISPLAY:-}" ]; then import -window root "${SCREENSHOT%.png}-failed.png"; fi
+    exit 1
+}
 step() { echo "smoke: $* ($(( $(date +%s) - STARTED )) s)"; }
 STARTED=$(date +%s)
 
@@ -67,21 +71,32 @@ launched=$(date +%s%3N)
 app "$WORK/chair/patient.dcm" >"$WORK/gui.log" 2>&1 &
 gui=$!
 PIDS+=("$gui")
-window=$(timeout 60 xdotool search --sync --onlyvisible --pid "$gui" --name "implant" | head -1) \
+window=$(timeout 60 xdotool search --sync --onlyvisible --pid "$gui" --name "^implant_desk" | head -1) \
     || fail "no window within 60 s"
 step "window shown $(( $(date +%s%3N) - launched )) ms after the launch"
+# A known place and size: the buttons without shortcuts are clicked from the bottom-right corner of their window,
+# so a changed layout fails below, loudly, rather than clicking elsewhere.
+xdotool windowsize --sync "$window" 1200 720 windowmove --sync "$window" 0 0
+click_from_corner() {  # WINDOW RIGHT BOTTOM: click so far left of and above the window's bottom-right corner
+    eval "$(xdotool getwindowgeometry --shell "$1")"
+    xdotool mousemove --window "$1" $((WIDTH - $2)) $((HEIGHT - $3)) click 1
+}
 
 xdotool windowactivate --sync "$window" key ctrl+i
 sleep "${SMOKE_IDENTIFY_WAIT:-20}"  # loading the model, then identifying
 if [ -n "$SCREENSHOT" ]; then
     import -window root "$SCREENSHOT" && step "screenshot after identifying: $SCREENSHOT"
 fi
-# "Accept as annotations" turns the identified fixtures into boxes. The button has no shortcut: it is clicked where
-# the Identify dock puts it on a fresh 1280x800 desktop (bottom right), so a new layout fails here, loudly.
-eval "$(xdotool getwindowgeometry --shell "$window")"
-xdotool mousemove --window "$window" $((WIDTH - 130)) $((HEIGHT - 86)) click 1
+annotation="$WORK/chair/patient.xml"
+saved_boxes() { grep -c "<object>" "$annotation" 2>/dev/null || true; }
+click_from_corner "$window" 130 106  # the Identify dock's "Accept N as annotations"
 sleep 1
+xdotool windowactivate --sync "$window" key ctrl+s
+sleep 2
+accepted=$(saved_boxes)
+[ "${accepted:-0}" -ge 1 ] || fail "no identified fixture was accepted and saved (the Identify dock's button moved?)"
 # Draw a box in the middle of the image (W, drag), name it, save.
+eval "$(xdotool getwindowgeometry --shell "$window")"
 xdotool key w mousemove --window "$window" $((WIDTH * 30 / 100)) $((HEIGHT * 35 / 100)) mousedown 1 \
     mousemove --window "$window" $((WIDTH * 35 / 100)) $((HEIGHT * 45 / 100)) \
     mousemove --window "$window" $((WIDTH * 40 / 100)) $((HEIGHT * 55 / 100)) mouseup 1
@@ -91,17 +106,16 @@ xdotool key Return
 sleep 1
 xdotool windowactivate --sync "$window" key ctrl+s
 sleep 2
-annotation="$WORK/chair/patient.xml"
-grep -q "<name>implant</name>" "$annotation" 2>/dev/null || fail "the drawn box was not saved"
-boxes=$(grep -c "<object>" "$annotation")
-[ "$boxes" -ge 2 ] || fail "no identified fixture was accepted (Identify dock's button not at the expected place?)"
-step "identified fixtures accepted, a box drawn, $boxes boxes saved as VOC XML"
+[ "$(saved_boxes)" = $((accepted + 1)) ] || fail "the drawn box was not saved"
+step "$accepted identified fixtures accepted, a box drawn, all saved as VOC XML"
 
 # Fine-tune on the open folder: the dialog's child must start from this executable and train.
 rm -rf "$WORK/home/.cache/implant_desk/training"  # the CLI run's checkpoint, if it left one
 xdotool windowactivate --sync "$window" key ctrl+shift+t
-sleep 5
-xdotool key Return  # "Start training" is the dialog's default button
+dialog=$(timeout 30 xdotool search --sync --onlyvisible --pid "$gui" --name "^Fine-tune" | head -1) \
+    || fail "the fine-tune dialog did not open"
+sleep 3  # it reads the folder
+click_from_corner "$dialog" 145 28  # "Start training"
 child=""
 for _ in $(seq 60); do
     child=$(pgrep -P "$gui" -f -- "--multiprocessing-fork" | head -1 || true)
@@ -113,7 +127,7 @@ done
 step "fine-tune child started: the packaged executable, pid $child"
 for _ in $(seq "${SMOKE_EPOCH_WAIT:-300}"); do
     compgen -G "$WORK/home/.cache/implant_desk/training/*.pt" >/dev/null && break
-    kill -0 "$child" 2>/dev/null || fail "the fine-tune child died: $(tail -5 "$WORK/gui.log")"
+    kill -0 "$child" 2>/dev/null || fail "the fine-tune child ended before its first epoch did (see the dialog)"
     sleep 1
 done
 compgen -G "$WORK/home/.cache/implant_desk/training/*.pt" >/dev/null || fail "no epoch finished in the child"
