@@ -3,7 +3,7 @@
 #   packaging/smoke.sh [APP_FOLDER] [SCREENSHOT.png]      (default dist/implant-desk; no screenshot)
 # Everything runs the packaged executable with an empty environment (no Python on PATH, no PYTHONPATH) and a new
 # HOME, so it reads only its own folder and what it writes in this run. It proves:
-#   CLI: it generates DICOM films, identifies them (predict --json), trains one tiny epoch and registers the version;
+#   CLI: it makes the built-in demo, generates DICOM films, identifies them (predict --json), trains one tiny epoch and registers the version;
 #   GUI (Xvfb, openbox, xdotool): it opens a film given on the command line, identifies it (Ctrl+I), accepts the
 #   fixtures as boxes, adds a drawn box, saves them as VOC XML (Ctrl+S), starts a fine-tune whose child process is
 #   this same executable (spawn, frozen) and trains until the child writes its first epoch's checkpoint, then
@@ -28,9 +28,9 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$WORK/home" "$WORK/empty"
 
-app() {  # the packaged executable as a clinic's user starts it: nothing inherited from this shell
-    env -i PATH="$WORK/empty" HOME="$WORK/home" LANG=C.UTF-8 DISPLAY=":$DISPLAY_NUMBER" "$APP" "$@"
-}
+# The packaged executable as a clinic's user starts it: nothing inherited from this shell.
+APP_ENV=(PATH="$WORK/empty" HOME="$WORK/home" LANG=C.UTF-8 DISPLAY=":$DISPLAY_NUMBER")
+app() { env -i "${APP_ENV[@]}" "$APP" "$@"; }
 fail() {
     echo "smoke: FAILED: $*" >&2
     if [ -n "$SCREENSHOT" ] && [ -n "${DISPLAY:-}" ]; then import -window root "${SCREENSHOT%.png}-failed.png"; fi
@@ -40,6 +40,9 @@ step() { echo "smoke: $* ($(( $(date +%s) - STARTED )) s)"; }
 STARTED=$(date +%s)
 
 # ---- command line -------------------------------------------------------------------------------------------------
+demo=$(app demo --no-gui | tail -1)
+[ "$(find "$demo" -name "*.dcm" | wc -l)" -ge 30 ] || fail "the built-in demo made no films in $demo"
+step "demo --no-gui: $(find "$demo" -name "*.dcm" | wc -l) films"
 app synth "$WORK/films" --images 2 --seed 7 --format dicom >/dev/null
 film="$WORK/films/image_0001.dcm"
 app info "$film" | grep -q "DICOM" || fail "info does not read the generated DICOM"
@@ -54,7 +57,7 @@ app synth "$WORK/train" --images 12 --seed 3 --format png >/dev/null
 trained=$(app train "$WORK/train" --epochs 1 --head-epochs 1 --patience 0 --json | tail -1)
 grep -q '"version"' <<<"$trained" || fail "train did not register a version: $trained"
 app models list | grep -q "v2" || fail "the trained version is not listed"
-step "train 1 epoch: registered $trained"
+step "train 1 epoch: registered $(grep -o '"version": "[^"]*"' <<<"$trained")"
 
 # ---- the window ---------------------------------------------------------------------------------------------------
 Xvfb ":$DISPLAY_NUMBER" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
@@ -68,10 +71,10 @@ export DISPLAY=":$DISPLAY_NUMBER"
 cp -r "$WORK/train" "$WORK/chair"
 cp "$film" "$WORK/chair/patient.dcm"
 launched=$(date +%s%3N)
-app "$WORK/chair/patient.dcm" >"$WORK/gui.log" 2>&1 &
-gui=$!
+env -i "${APP_ENV[@]}" "$APP" "$WORK/chair/patient.dcm" >"$WORK/gui.log" 2>&1 &
+gui=$!  # env executes the app in its own process: this is the app's pid
 PIDS+=("$gui")
-window=$(timeout 60 xdotool search --sync --onlyvisible --pid "$gui" --name "^implant_desk" | head -1) \
+window=$(timeout 60 xdotool search --sync --all --onlyvisible --pid "$gui" --name "^implant_desk" | head -1) \
     || fail "no window within 60 s"
 step "window shown $(( $(date +%s%3N) - launched )) ms after the launch"
 # A known place and size: the buttons without shortcuts are clicked from the bottom-right corner of their window,
@@ -112,7 +115,7 @@ step "$accepted identified fixtures accepted, a box drawn, all saved as VOC XML"
 # Fine-tune on the open folder: the dialog's child must start from this executable and train.
 rm -rf "$WORK/home/.cache/implant_desk/training"  # the CLI run's checkpoint, if it left one
 xdotool windowactivate --sync "$window" key ctrl+shift+t
-dialog=$(timeout 30 xdotool search --sync --onlyvisible --pid "$gui" --name "^Fine-tune" | head -1) \
+dialog=$(timeout 30 xdotool search --sync --all --onlyvisible --pid "$gui" --name "^Fine-tune" | head -1) \
     || fail "the fine-tune dialog did not open"
 sleep 3  # it reads the folder
 click_from_corner "$dialog" 145 28  # "Start training"
