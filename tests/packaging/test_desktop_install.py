@@ -99,3 +99,14 @@ def test_the_png_icon_is_the_svg_rendered(qapp):
     assert (icon.width(), icon.height()) == (256, 256)
     assert icon.pixelColor(128, 4).alpha() == 0  # the rounded corner's outside is transparent
     assert icon.pixelColor(128, 60).lightness() > 200  # the crown
+
+
+@pytest.mark.skipif(shutil.which("desktop-file-validate") is None, reason="desktop-file-utils is not installed")
+def test_the_installed_entry_is_a_valid_desktop_file(tmp_path):
+    folder = _unpacked(tmp_path / "implant-desk")
+    assert _install(folder, tmp_path).returncode == 0
+
+    check = subprocess.run(["desktop-file-validate", str(tmp_path / "data" / "applications" / "implant-desk.desktop")],
+                           capture_output=True, text=True, timeout=60)
+
+    assert check.returncode == 0 and not check.stdout.strip(), check.stdout
