@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 VENV=build/venv
 if [ ! -x "$VENV/bin/pyinstaller" ]; then
     "${PYTHON:-python3}" -m venv "$VENV"
-    # PyPI's Linux torch links CUDA (2.4 GB of the folder, never used: see docs/adr/0010-packaging.md).
+    # PyPI's Linux torch links CUDA (2.3 GB of the folder, never used: see docs/adr/0010-packaging.md).
     # TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu takes PyTorch's CPU-only wheels instead (not verified:
     # that index is out of reach of the machines this recipe was tested on).
     "$VENV/bin/pip" install -q ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} torch==2.14.1 torchvision==0.29.1
