@@ -3,7 +3,8 @@
 #   packaging/smoke.sh [APP_FOLDER] [SCREENSHOT.png]      (default dist/implant-desk; no screenshot)
 # Everything runs the packaged executable with an empty environment (no Python on PATH, no PYTHONPATH) and a new
 # HOME, so it reads only its own folder and what it writes in this run. It proves:
-#   CLI: it makes the built-in demo, generates DICOM films, identifies them (predict --json), trains one tiny epoch and registers the version;
+#   CLI: it makes the built-in demo, generates DICOM films, identifies them (predict --json), trains one tiny
+#   epoch and registers the version;
 #   GUI (Xvfb, openbox, xdotool): it opens a film given on the command line, identifies it (Ctrl+I), accepts the
 #   fixtures as boxes, adds a drawn box, saves them as VOC XML (Ctrl+S), starts a fine-tune whose child process is
 #   this same executable (spawn, frozen) and trains until the child writes its first epoch's checkpoint, then
@@ -16,7 +17,10 @@ APP="$APP_FOLDER/implant-desk"
 DISPLAY_NUMBER=${SMOKE_DISPLAY:-61}
 [ -x "$APP" ] || { echo "smoke: no executable at $APP: run packaging/build.sh first" >&2; exit 2; }
 for tool in Xvfb openbox xdotool; do
-    command -v "$tool" >/dev/null || { echo "smoke: $tool is needed (apt-get install xvfb openbox xdotool)" >&2; exit 2; }
+    if ! command -v "$tool" >/dev/null; then
+        echo "smoke: $tool is needed (apt-get install xvfb openbox xdotool)" >&2
+        exit 2
+    fi
 done
 
 WORK=$(mktemp -d)
@@ -33,7 +37,9 @@ APP_ENV=(PATH="$WORK/empty" HOME="$WORK/home" LANG=C.UTF-8 DISPLAY=":$DISPLAY_NU
 app() { env -i "${APP_ENV[@]}" "$APP" "$@"; }
 fail() {
     echo "smoke: FAILED: $*" >&2
-    if [ -n "$SCREENSHOT" ] && [ -n "${DISPLAY:-}" ]; then import -window root "${SCREENSHOT%.png}-failed.png"; fi
+    if [ -n "$SCREENSHOT" ] && [ -n "${DISPLAY:-}" ]; then
+        import -window root "${SCREENSHOT%.png}-failed.png" || true
+    fi
     exit 1
 }
 step() { echo "smoke: $* ($(( $(date +%s) - STARTED )) s)"; }
@@ -45,7 +51,7 @@ demo=$(app demo --no-gui | tail -1)
 step "demo --no-gui: $(find "$demo" -name "*.dcm" | wc -l) films"
 app synth "$WORK/films" --images 2 --seed 7 --format dicom >/dev/null
 film="$WORK/films/image_0001.dcm"
-app info "$film" | grep -q "DICOM" || fail "info does not read the generated DICOM"
+[[ "$(app info "$film")" == *DICOM* ]] || fail "info does not read the generated DICOM"
 step "synth + info: 2 DICOM films"
 
 predictions=$(app predict "$WORK/films" --json)
@@ -56,7 +62,7 @@ step "predict --json: both films answered, fixtures identified"
 app synth "$WORK/train" --images 12 --seed 3 --format png >/dev/null
 trained=$(app train "$WORK/train" --epochs 1 --head-epochs 1 --patience 0 --json | tail -1)
 grep -q '"version"' <<<"$trained" || fail "train did not register a version: $trained"
-app models list | grep -q "v2" || fail "the trained version is not listed"
+[[ "$(app models list)" == *v2* ]] || fail "the trained version is not listed"
 step "train 1 epoch: registered $(grep -o '"version": "[^"]*"' <<<"$trained")"
 
 # ---- the window ---------------------------------------------------------------------------------------------------

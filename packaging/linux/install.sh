@@ -21,7 +21,8 @@ if [ "${1:-}" = "--uninstall" ]; then
     rm -f "$entry" "$icons/scalable/apps/implant-desk.svg" "$icons/256x256/apps/implant-desk.png" \
         "$mime/packages/implant-desk-mime.xml"
     if [ -f "$config/mimeapps.list" ]; then
-        grep -v '^application/dicom=implant-desk.desktop;$' "$config/mimeapps.list" > "$config/mimeapps.list.tmp" || true
+        grep -v '^application/dicom=implant-desk.desktop;$' "$config/mimeapps.list" \
+            > "$config/mimeapps.list.tmp" || true
         mv "$config/mimeapps.list.tmp" "$config/mimeapps.list"
     fi
     refresh
@@ -60,7 +61,8 @@ else
     cat "$list" 2>/dev/null > "$list.tmp" || true
 fi
 if grep -q '^\[Default Applications\]$' "$list.tmp"; then
-    awk '{ print } /^\[Default Applications\]$/ { print "application/dicom=implant-desk.desktop;" }' "$list.tmp" > "$list"
+    awk '{ print } /^\[Default Applications\]$/ { print "application/dicom=implant-desk.desktop;" }' \
+        "$list.tmp" > "$list"
     rm "$list.tmp"
 else
     printf '[Default Applications]\napplication/dicom=implant-desk.desktop;\n' >> "$list.tmp"
