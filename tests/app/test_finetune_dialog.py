@@ -6,6 +6,7 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtCore import QTimer
 
 from implant_desk.app.finetune import controller
@@ -68,6 +69,18 @@ def test_before_starting_it_says_what_it_trains_on_and_warns(qtbot, lab_folder):
     assert dialog.start_button.isEnabled() and not dialog.advanced.isVisible()
     dialog.advanced_toggle.click()
     assert dialog.advanced.isVisible() and dialog.epochs.value() == TrainingConfig.epochs
+
+
+def test_enter_starts_training_wherever_the_focus_starts(qtbot, lab_folder):
+    started = []
+    runner = TrainingRunner(start_run=lambda request: started.append(request) or _ScriptedRun([]))
+    dialog = FinetuneDialog(lab_folder, options=FinetuneOptions(**TINY_OPTIONS), runner=runner)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=60_000)
+    qtbot.keyClick(dialog.focusWidget() or dialog, Qt.Key.Key_Return)
+    assert len(started) == 1
+    dialog.runner.cancel_and_wait()
 
 
 def test_a_folder_without_annotations_cannot_start(qtbot, tmp_path):

@@ -395,6 +395,7 @@ class FinetuneDialog(QDialog):
         self.folder_label = QLabel()
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         change = QPushButton("Change folder…")
+        change.setAutoDefault(False)  # it takes the focus first: Enter must still start training, not pick a folder
         change.clicked.connect(self._choose_folder)
         folder_row = QHBoxLayout()
         folder_row.addWidget(QLabel("<b>Folder:</b>"))
