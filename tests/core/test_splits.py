@@ -116,3 +116,5 @@ def test_warnings_for_a_system_with_too_few_fixtures_and_a_split_without_a_syste
     assert any(n.startswith("one-piece: only 1 fixture") for n in notes)
     assert any("validation patients have no fixture of tapered-buttress, tapered-square, one-piece" in n for n in notes)
     assert data_warnings({"train": dataset.samples}, SYSTEMS) == []
+    assert data_warnings({"train": dataset.samples}, [*SYSTEMS, "none-yet"]) == [
+        "none-yet: no fixture to learn from; at least 5 are needed for the model to learn this system"]

@@ -465,7 +465,8 @@ def data_warnings(parts: Mapping[str, Sequence[Sample]], classes: Sequence[str])
     for system in classes:
         if train_counts[system] < MIN_FIXTURES_PER_SYSTEM:
             count = train_counts[system]
-            notes.append(f"{system}: only {counted(count, 'fixture')} to learn from; at least "
+            have = f"only {counted(count, 'fixture')}" if count else "no fixture"
+            notes.append(f"{system}: {have} to learn from; at least "
                          f"{MIN_FIXTURES_PER_SYSTEM} are needed for the model to learn this system")
     for name, samples in parts.items():
         if name == "train" or not samples:
