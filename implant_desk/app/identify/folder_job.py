@@ -11,16 +11,16 @@ the job never blocks the window.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QObject, QRectF, QSizeF, QThreadPool, QUrl, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QObject, QRectF, QSizeF, QUrl, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen, QTextDocument
 
 from implant_desk.app.identify.controller import CLAIMED_COLOR, UNCERTAIN_COLOR, ModelInfo
-from implant_desk.app.identify.worker import FunctionRunnable, PredictorProvider, describe_failure, model_info
+from implant_desk.app.background import BackgroundJob
+from implant_desk.app.identify.worker import PredictorProvider, describe_failure, model_info
 from implant_desk.core.atomic import atomic_write_bytes, atomic_write_text
 from implant_desk.core.errors import ImplantDeskError, SaveError
 from implant_desk.core.reports.folder_report import (
@@ -94,7 +94,9 @@ def pdf_bytes(images: Sequence[IdentifiedImage], info: ModelInfo, folder: Path, 
 
 
 # ---- the background job --------------------------------------------------------------------------------------------
-class FolderJob(QObject):
+class FolderJob(BackgroundJob):
+    """Every image of the folder, then the report; cancelled, it stops after the image in progress and writes none."""
+
     progress = Signal(int, int, str)  # images done, total, the name of the next one
     finished = Signal(object)  # FolderReport
     failed = Signal(str)
@@ -106,19 +108,6 @@ class FolderJob(QObject):
         self.folder = Path(folder)
         self.out_dir = self.folder / REPORT_DIR
         self.threshold = threshold
-        self._stop = threading.Event()
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-
-    def start(self) -> None:
-        self._pool.start(FunctionRunnable(self._run))
-
-    def cancel(self) -> None:
-        """Stop after the image in progress; no report is written."""
-        self._stop.set()
-
-    def wait(self, timeout_ms: int = -1) -> bool:
-        return self._pool.waitForDone(timeout_ms)
 
     def _run(self) -> None:
         try:
@@ -141,12 +130,12 @@ class FolderJob(QObject):
             info = model_info(predictor)
         images = []
         for done, path in enumerate(paths):
-            if self._stop.is_set():
+            if self.stopping:
                 return None
             self.progress.emit(done, len(paths), path.name)
             with self.provider.exclusive():  # per image, so the panel may take its turn in between
                 images.append(identify_image(predictor, path, self.threshold))
-        if self._stop.is_set():
+        if self.stopping:
             return None
         self.progress.emit(len(paths), len(paths), "")
         csv_path, pdf_path = self.out_dir / "report.csv", self.out_dir / "report.pdf"

@@ -22,7 +22,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
+
+from implant_desk.app.background import FunctionRunnable
 
 from implant_desk.app.identify.controller import IdentifyRequest, ModelInfo
 from implant_desk.core.errors import ImplantDeskError
@@ -168,14 +170,3 @@ class InferenceWorker(QObject):
     def _newer_request_waits(self) -> bool:
         with self._lock:
             return self._pending is not None
-
-
-class FunctionRunnable(QRunnable):
-    """A plain function as a QThreadPool task."""
-
-    def __init__(self, function: Callable[[], None]):
-        super().__init__()
-        self._function = function
-
-    def run(self) -> None:
-        self._function()

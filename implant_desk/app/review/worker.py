@@ -5,14 +5,14 @@ and scipy's weight), load in that thread on first use, so neither the window's s
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
-from implant_desk.app.identify.worker import FunctionRunnable, describe_failure
+from implant_desk.app.background import BackgroundJob
+from implant_desk.app.identify.worker import describe_failure
 
 if TYPE_CHECKING:
     from implant_desk.core.review.propose import ProposeResult
@@ -26,7 +26,9 @@ def load_active_predictor():
     return Predictor.from_folder(model_folder(None))
 
 
-class PreannotateJob(QObject):
+class PreannotateJob(BackgroundJob):
+    """Cancelled, it stops after the image in progress; what was pre-annotated stays (each file is complete)."""
+
     progress = Signal(int, int, object)  # images done, total, ProposeResult of the last one
     finished = Signal(object)  # list[ProposeResult]
     cancelled = Signal(object)  # list[ProposeResult] done before the cancel
@@ -37,19 +39,6 @@ class PreannotateJob(QObject):
         super().__init__(parent)
         self.images, self.save_dir, self.threshold = list(images), save_dir, threshold
         self._load = load
-        self._stop = threading.Event()
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-
-    def start(self) -> None:
-        self._pool.start(FunctionRunnable(self._run))
-
-    def cancel(self) -> None:
-        """Stop after the image in progress; what was pre-annotated so far stays (each file is complete)."""
-        self._stop.set()
-
-    def wait(self, timeout_ms: int = -1) -> bool:
-        return self._pool.waitForDone(timeout_ms)
 
     def _run(self) -> None:
         from implant_desk.core.review.propose import propose_images
@@ -58,11 +47,11 @@ class PreannotateJob(QObject):
             predictor = self._load()
             results = propose_images(predictor, self.images, self.save_dir, self.threshold,
                                      on_image=lambda done, total, result: self.progress.emit(done, total, result),
-                                     should_stop=self._stop.is_set)
+                                     should_stop=lambda: self.stopping)
         except Exception as error:  # noqa: BLE001 (thread boundary: the window shows every failure in words)
             self.failed.emit(describe_failure(error))
             return
-        (self.cancelled if self._stop.is_set() else self.finished).emit(results)
+        (self.cancelled if self.stopping else self.finished).emit(results)
 
 
 def outcome_text(results: Sequence[ProposeResult], cancelled: bool) -> str:
