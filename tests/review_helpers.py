@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from implant_desk.core.annotations.proposals import ImageProposals, Proposal
+from implant_desk.core.models.predictor import IMPLANT_LABEL
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,10 @@ class Found:
     @property
     def system(self) -> str | None:
         return self.candidates[0][0] if self.candidates and self.candidates[0][1] >= 0.5 else None
+
+    @property
+    def label(self) -> str:
+        return self.system or IMPLANT_LABEL
 
 
 @dataclass

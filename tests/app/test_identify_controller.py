@@ -149,7 +149,8 @@ def test_warning_comes_from_the_card():
 def test_on_a_real_film_implants_are_found_but_no_generated_design_is_named():
     from dataclasses import replace
 
-    from implant_desk.app.identify.controller import IMPLANT_LABEL, claim_text
+    from implant_desk.app.identify.controller import claim_text
+    from implant_desk.core.models.predictor import IMPLANT_LABEL
     from implant_desk.core.reports.fixture_text import fixture_title
 
     controller = IdentifyController(0.5)

@@ -12,7 +12,8 @@ from implant_desk.core.annotations.proposals import REJECTED, ImageProposals, Pr
 from implant_desk.core.annotations.store import save_annotation
 from implant_desk.core.learning.dataset import load_dataset
 from implant_desk.core.review.order import FILE_ORDER, RANDOM, UNCERTAINTY, Candidate, review_order, to_review
-from implant_desk.core.review.propose import ANNOTATED_ALREADY, IMPLANT_LABEL, REVIEWED_ALREADY, propose_folder
+from implant_desk.core.models.predictor import IMPLANT_LABEL
+from implant_desk.core.review.propose import ANNOTATED_ALREADY, REVIEWED_ALREADY, propose_folder
 from implant_desk.core.review.summary import ReviewCounts
 from implant_desk.core.review.uncertainty import (
     detection_uncertainty,

@@ -12,9 +12,8 @@ file, with their decisions and the reviewed mark. A proposals file that cannot b
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-
 from dataclasses import replace
+from pathlib import Path
 
 from implant_desk.core.annotations import proposals as proposal_files
 from implant_desk.core.annotations import store

@@ -80,11 +80,7 @@ class Plan:
     def sources(self) -> str:
         """What the run learns from, by where the boxes came from."""
         text = f"Trains on {counted(self.reviewed, 'reviewed image')} and {counted(self.hand_made, 'hand-made one')}."
-        if self.unreviewed:
-            text += (f" {counted(self.unreviewed, 'pre-annotated image')} not reviewed yet "
-                     f"{'is' if self.unreviewed == 1 else 'are'} left out: press Space on an image once its boxes "
-                     "are right.")
-        return text
+        return f"{text} {unreviewed_text(self.unreviewed)}." if self.unreviewed else text
 
 
 @dataclass
@@ -135,8 +131,12 @@ def _left_out(folder: Path, annotation_dir: Path | None) -> str:
         unreviewed = sum(e.status == PROPOSED for e in scan_image_folder(folder, annotation_folder(folder, annotation_dir)))
     except ImplantDeskError:
         return ""
-    return (f". {counted(unreviewed, 'pre-annotated image')} not reviewed yet {'is' if unreviewed == 1 else 'are'} "
-            "left out: press Space on an image once its boxes are right") if unreviewed else ""
+    return f". {unreviewed_text(unreviewed)}" if unreviewed else ""
+
+
+def unreviewed_text(count: int) -> str:
+    return (f"{counted(count, 'pre-annotated image')} not reviewed yet {'is' if count == 1 else 'are'} left out: "
+            "press Space on an image once its boxes are right")
 
 
 def labels_text(implants: dict[str, int], ignored: dict[str, int]) -> str:

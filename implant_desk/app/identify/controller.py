@@ -37,7 +37,6 @@ INITIAL_THRESHOLD = 0.5  # the predictor's DEFAULT_THRESHOLD (its module is not 
 DUPLICATE_IOU = 0.5
 CLAIMED_COLOR = "#3ddc84"
 UNCERTAIN_COLOR = "#ffb300"
-IMPLANT_LABEL = "implant"  # the label of an accepted implant whose system is not identified
 SELECTED_COLOR = "#40c4ff"
 
 
@@ -198,7 +197,7 @@ class IdentifyController:
     def boxes_to_accept(self, existing: Sequence[Box]) -> list[Box]:
         boxes: list[Box] = []
         for fixture in self.accepted:
-            box = Box(fixture.system or IMPLANT_LABEL, *fixture.box)
+            box = Box(fixture.label, *fixture.box)
             same_label = [_corners(b) for b in (*existing, *boxes) if b.label == box.label]
             if not same_label or box_iou([_corners(box)], same_label).max() < DUPLICATE_IOU:
                 boxes.append(box)

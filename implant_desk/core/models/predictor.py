@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 DEFAULT_THRESHOLD = 0.5
 TOP_CANDIDATES = 3
 NOT_IDENTIFIED = "implant found; system not identified by this model"
+# The label an accepted fixture gets when no system is claimed: one of learning.labels.IMPLANT_NAMES, so
+# training takes it for an implant whose system the lab has still to name.
+IMPLANT_LABEL = "implant"
 # A film this long or longer is a full panoramic (periapicals are about 1000-1300 px, panoramics 2000-3300):
 # shrunk to the detector's input its fixtures would be a few pixels wide.
 LARGE_FILM_PX = 1800
@@ -76,6 +79,11 @@ class FixturePrediction:
     def system(self) -> str | None:
         """The claimed system, or None when not identified."""
         return self.candidates[0][0] if self.identified else None
+
+    @property
+    def label(self) -> str:
+        """What accepting it as an annotation (or a proposal) writes: the claimed system, else ``IMPLANT_LABEL``."""
+        return self.system or IMPLANT_LABEL
 
     @property
     def status(self) -> str:

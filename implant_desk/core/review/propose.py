@@ -21,7 +21,6 @@ from implant_desk.core.errors import ImplantDeskError
 from implant_desk.core.folder_lock import folder_lock
 from implant_desk.core.review.uncertainty import image_uncertainty
 
-IMPLANT_LABEL = "implant"  # an accepted fixture whose system the model does not claim: the lab names it
 ANNOTATED_ALREADY = "already annotated: its boxes are kept, nothing is proposed"
 REVIEWED_ALREADY = "its proposals are being reviewed: they are kept"
 
@@ -48,7 +47,7 @@ def proposals_for(predictor, radiograph, image_name: str, threshold: float) -> I
     flipped = predictor.identify(np.ascontiguousarray(image[:, ::-1]), threshold,
                                  generated_film=radiograph.generated)
     uncertainty = image_uncertainty(fixtures, near_misses, flipped, image.shape[1], floor)
-    proposals = tuple(Proposal(tuple(f.box), f.system or IMPLANT_LABEL,
+    proposals = tuple(Proposal(tuple(f.box), f.label,
                                tuple(f.candidates) if f.nameable else (), f.score, predictor.name)
                       for f in fixtures)
     return ImageProposals(image_name, proposals, predictor.name, uncertainty)
