@@ -4,10 +4,12 @@ the most uncertain image next; every decision undoable, the user's own boxes nev
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
+from implant_desk.app.identify import worker
 from implant_desk.core.annotations import voc
 from implant_desk.core.annotations.folder import NOT_ANNOTATED, PROPOSED, VERIFIED
 from implant_desk.core.annotations.model import Box, ImageAnnotation
@@ -15,6 +17,12 @@ from implant_desk.core.annotations.proposals import ACCEPTED, ImageProposals, re
 from review_helpers import Found, ScriptedPredictor, two_proposals
 
 TWO = [Found((120, 40, 150, 160), 0.9, (("A", 0.8), ("B", 0.15))), Found((20, 20, 50, 90), 0.5, (("B", 0.4), ("A", 0.35)))]
+
+
+def active_model(monkeypatch, predictor) -> None:
+    """The window's model (the Identify panel's, which pre-annotation shares) is ``predictor``."""
+    monkeypatch.setattr(worker, "active_model_folder", lambda: Path("models/v7"))
+    monkeypatch.setattr(worker, "load_predictor", lambda folder: predictor)
 
 
 def _status(window, name: str) -> str:
@@ -68,14 +76,15 @@ def test_next_image_to_review_is_the_most_uncertain(window, image_folder):
     assert window.session.image_path.name == "img1.png" and window.settings.review_order == "file"
 
 
-def test_pre_annotating_runs_in_the_background_and_never_touches_annotated_images(window, image_folder, qtbot):
+def test_pre_annotating_runs_in_the_background_and_never_touches_annotated_images(window, image_folder, qtbot,
+                                                                                  monkeypatch):
     voc_file = image_folder / "img3.xml"
     window.open_folder(image_folder, select=image_folder / "img3.png")
     window.actions["verify"].trigger()
     window.actions["save"].trigger()
     before = voc_file.read_bytes()
     window.show_image(0)  # img1, no annotation: shown while the job runs
-    window.review.load_predictor = lambda: ScriptedPredictor(TWO)
+    active_model(monkeypatch, ScriptedPredictor(TWO))
     window.review.actions["preannotate"].trigger()
     qtbot.waitUntil(lambda: window.review.job is None, timeout=20000)
     assert voc_file.read_bytes() == before and read_proposals(image_folder / "img3.png", None) is None
@@ -85,7 +94,7 @@ def test_pre_annotating_runs_in_the_background_and_never_touches_annotated_image
     assert "pre-annotated" in window.statusBar().currentMessage()
 
 
-def test_pre_annotating_can_be_stopped_and_keeps_what_it_did(window, image_folder, qtbot):
+def test_pre_annotating_can_be_stopped_and_keeps_what_it_did(window, image_folder, qtbot, monkeypatch):
     window.open_folder(image_folder)
     entered, release = threading.Event(), threading.Event()
 
@@ -95,7 +104,7 @@ def test_pre_annotating_can_be_stopped_and_keeps_what_it_did(window, image_folde
             release.wait(5)
             return super().identify(*args, **kwargs)
 
-    window.review.load_predictor = lambda: Slow(TWO)
+    active_model(monkeypatch, Slow(TWO))
     window.review.actions["preannotate"].trigger()
     qtbot.waitUntil(entered.is_set)  # the first image is in progress
     qtbot.mouseClick(window.review.progress.findChild(QPushButton), Qt.MouseButton.LeftButton)  # Stop

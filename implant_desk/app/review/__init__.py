@@ -28,7 +28,6 @@ class Review(QObject):
         self.controller.order = window.settings.review_order if window.settings.review_order in ORDERS else ORDERS[0]
         self.job = None  # the running PreannotateJob
         self.progress: QProgressDialog | None = None
-        self.load_predictor = None  # None: the active model; tests give a small one
         self._document = None
         self.schedule = RetrainSchedule()
         self.actions = self._build_actions()
@@ -90,7 +89,7 @@ class Review(QObject):
 
     # ---- pre-annotating ------------------------------------------------------------------------------------------
     def preannotate(self) -> None:
-        from implant_desk.app.review.worker import PreannotateJob, load_active_predictor  # loads with the Identify dock
+        from implant_desk.app.review.worker import PreannotateJob  # loads with the Identify dock
 
         if self.job is not None:
             self.progress.show()
@@ -99,7 +98,7 @@ class Review(QObject):
         if not images:
             self.window.statusBar().showMessage("Open a folder of radiographs first", 5000)
             return
-        self.job = PreannotateJob(images, self.window.session.save_dir, self.load_predictor or load_active_predictor,
+        self.job = PreannotateJob(images, self.window.session.save_dir, self.window.identify_panel.provider,
                                   parent=self)
         self.progress = QProgressDialog("Loading the model…", "Stop", 0, len(images), self.window)
         self.progress.setWindowTitle("Pre-annotate folder")

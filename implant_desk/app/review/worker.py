@@ -1,29 +1,22 @@
 """"Pre-annotate folder" in the background: the core's ``propose_images`` on a worker thread, with progress and a
-cancel that takes effect between images. The model, and the core's pre-annotation code (which brings numpy's
-and scipy's weight), load in that thread on first use, so neither the window's start nor its thread waits on them.
+cancel that takes effect between images. It runs the Identify panel's predictor (loaded once for both, in a worker
+thread), taking its lock per image so the panel can identify in between; the core's pre-annotation code (which
+brings scipy's weight) loads in that thread too, so neither the window's start nor its thread waits on them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from implant_desk.app.background import BackgroundJob
-from implant_desk.app.identify.worker import describe_failure
+from implant_desk.app.identify.worker import PredictorProvider, describe_failure
 
 if TYPE_CHECKING:
     from implant_desk.core.review.propose import ProposeResult
-
-
-def load_active_predictor():
-    """The registry's active model on the best device (the app's default)."""
-    from implant_desk.core.models.locate import model_folder
-    from implant_desk.core.models.predictor import Predictor
-
-    return Predictor.from_folder(model_folder(None))
 
 
 class PreannotateJob(BackgroundJob):
@@ -34,20 +27,21 @@ class PreannotateJob(BackgroundJob):
     cancelled = Signal(object)  # list[ProposeResult] done before the cancel
     failed = Signal(str)
 
-    def __init__(self, images: Sequence[Path], save_dir: Path | None, load: Callable[[], object] = load_active_predictor,
+    def __init__(self, images: Sequence[Path], save_dir: Path | None, provider: PredictorProvider,
                  threshold: float = 0.5, parent: QObject | None = None):
         super().__init__(parent)
         self.images, self.save_dir, self.threshold = list(images), save_dir, threshold
-        self._load = load
+        self.provider = provider
 
     def _run(self) -> None:
         from implant_desk.core.review.propose import propose_images
 
         try:
-            predictor = self._load()
+            with self.provider.use() as predictor:  # loads the model first, so a missing model fails at once
+                pass
             results = propose_images(predictor, self.images, self.save_dir, self.threshold,
                                      on_image=lambda done, total, result: self.progress.emit(done, total, result),
-                                     should_stop=lambda: self.stopping)
+                                     should_stop=lambda: self.stopping, each=self.provider.exclusive)
         except Exception as error:  # noqa: BLE001 (thread boundary: the window shows every failure in words)
             self.failed.emit(describe_failure(error))
             return

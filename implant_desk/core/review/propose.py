@@ -9,6 +9,7 @@ image marked reviewed) keeps them. Proposals nobody has looked at yet are replac
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,13 +90,17 @@ def propose_folder(predictor, folder: Path, save_dir: Path | None = None, thresh
 
 def propose_images(predictor, images: Iterable[Path], save_dir: Path | None, threshold: float = 0.5,
                    on_image: Callable[[int, int, ProposeResult], None] | None = None,
-                   should_stop: Callable[[], bool] = lambda: False) -> list[ProposeResult]:
+                   should_stop: Callable[[], bool] = lambda: False,
+                   each: Callable[[], AbstractContextManager] = nullcontext) -> list[ProposeResult]:
+    """``each``: entered around every image (the window's lock on a predictor it shares with the Identify panel,
+    which then takes its turn between images)."""
     images = list(images)
     results = []
     for image in images:
         if should_stop():
             break
-        results.append(propose_image(predictor, image, save_dir, threshold))
+        with each():
+            results.append(propose_image(predictor, image, save_dir, threshold))
         if on_image is not None:
             on_image(len(results), len(images), results[-1])
     return results
