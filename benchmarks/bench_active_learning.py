@@ -32,6 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench_finetune import generate  # generated PNG periapicals with truth, as the fine-tune benchmark makes them
+
 REPO = Path(__file__).resolve().parents[1]
 ORDER_COLOURS = {"uncertainty": "#d62728", "random": "#1f77b4", "file": "#7f7f7f"}
 
@@ -110,14 +112,6 @@ def measure_actions(test, threads: int) -> None:
 
 
 # ---- the learning curve -----------------------------------------------------------------------------------------
-def generate(folder: Path, count: int, seed: int) -> Path:
-    from implant_desk.core.synthetic import generate_series, load_systems, write_dataset
-
-    systems = load_systems()
-    write_dataset(folder, generate_series(count, seed, systems), "png", seed, systems)
-    return folder
-
-
 def train_and_score(reviewed, test, classes, args, seed: int):
     """A model trained from ImageNet backbones on ``reviewed``; (top-1, AP50) on ``test``, and its predictor."""
     from implant_desk.core.learning.config import TrainingConfig
