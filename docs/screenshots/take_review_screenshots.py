@@ -33,7 +33,7 @@ def main() -> None:
         from implant_desk.core.models.predictor import Predictor
         from implant_desk.core.review.propose import propose_folder
         from implant_desk.core.synthetic.generator import generate_series
-        from implant_desk.core.synthetic.systems import load_systems
+        from implant_desk.core.catalogue.systems import load_systems
         from implant_desk.core.synthetic.writer import write_dataset
 
         folder = Path(tmp) / "radiographs"

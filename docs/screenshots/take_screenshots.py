@@ -29,7 +29,7 @@ def main() -> None:
         from implant_desk.app.main_window import MainWindow
         from implant_desk.app.settings import Settings
         from implant_desk.core.synthetic.generator import generate_series
-        from implant_desk.core.synthetic.systems import load_systems
+        from implant_desk.core.catalogue.systems import load_systems
         from implant_desk.core.synthetic.writer import write_dataset
 
         folder = Path(tmp) / "radiographs"

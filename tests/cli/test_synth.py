@@ -9,7 +9,7 @@ from implant_desk.core.annotations.voc import read_voc
 from implant_desk.core.imaging.loading import load_radiograph
 from implant_desk.core.paths import user_data_dir
 from implant_desk.core.synthetic import demo
-from implant_desk.core.synthetic.systems import default_systems_path
+from implant_desk.core.catalogue.systems import default_systems_path
 
 FOURTH = "tapered-buttress-tissue-level"
 

@@ -10,7 +10,7 @@ import pytest
 
 from implant_desk.core.synthetic import generate_series, load_systems
 from implant_desk.core.synthetic.fixture import FixturePlacement, render_fixture
-from implant_desk.core.synthetic.systems import PART_NAMES
+from implant_desk.core.catalogue.systems import PART_NAMES
 
 SYSTEMS = load_systems()
 

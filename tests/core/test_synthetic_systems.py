@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from implant_desk.core.synthetic import SystemsFileError, generate_series, load_systems
-from implant_desk.core.synthetic.systems import COLUMNS, default_systems_path
+from implant_desk.core.catalogue.systems import COLUMNS, default_systems_path
 
 FOURTH = {"name": "tapered-buttress-tissue-level", "body": "tapered", "thread": "buttress", "pitch_mm": "0.9",
           "coronal": "tissue-level", "microthreads": "no", "apical_groove": "no", "apical_hole": "round",

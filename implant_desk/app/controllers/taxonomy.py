@@ -2,7 +2,7 @@
 with attributes, e.g. ``middle:tapered+V``.
 
 It is the same table the generated radiographs and the models use (``implant_desk/resources/implant_systems.csv``,
-read by ``core.synthetic.systems``), so labels typed here match what the models learn. The shipped table is never
+read by ``core.catalogue.systems``), so labels typed here match what the models learn. The shipped table is never
 written; a lab edits its own copy in ``user_config_dir()/implant_systems.csv``, which wins when present. A damaged
 lab copy is reported and the shipped table used instead.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from implant_desk.core.errors import SaveError
 from implant_desk.core.paths import user_config_dir
-from implant_desk.core.synthetic.systems import (
+from implant_desk.core.catalogue.systems import (
     PART_NAMES, ImplantSystem, SystemsFileError, default_systems_path, load_systems)
 
 LAB_FILE = "implant_systems.csv"

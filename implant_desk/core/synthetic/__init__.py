@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from implant_desk.core.synthetic.demo import make_demo_folder
 from implant_desk.core.synthetic.generator import FixtureTruth, PartTruth, SyntheticImage, generate_series
-from implant_desk.core.synthetic.systems import ImplantSystem, SystemsFileError, load_systems
+from implant_desk.core.catalogue import ImplantSystem, SystemsFileError, load_systems
 from implant_desk.core.synthetic.writer import FORMATS, write_dataset
 
 __all__ = ["FORMATS", "FixtureTruth", "ImplantSystem", "PartTruth", "SyntheticImage", "SystemsFileError",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from implant_desk.core.paths import user_data_dir
 from implant_desk.core.synthetic.generator import generate_series
-from implant_desk.core.synthetic.systems import load_systems
+from implant_desk.core.catalogue.systems import load_systems
 from implant_desk.core.synthetic.writer import TRUTH_FILE, write_dataset
 
 DEMO_IMAGES = 40  # about 12 patients of 2 to 5 visits each

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from implant_desk.core.synthetic.systems import PART_NAMES, ImplantSystem
+from implant_desk.core.catalogue.systems import PART_NAMES, ImplantSystem
 
 METAL_DENSITY_PER_MM = 0.9  # density units per mm of titanium: 4 mm of metal saturates the sensor
 # What sits on the platform at a visit, and how far it reaches above it (a crown's abutment is under the crown).

@@ -22,7 +22,7 @@ from implant_desk.core.synthetic.anatomy import Anatomy, ImplantCrown, Landmark,
 from implant_desk.core.synthetic.fixture import (ABUTMENT_HEIGHT_MM, PROSTHESES, FixturePlacement, RenderedFixture,
                                                  render_fixture)
 from implant_desk.core.synthetic.sensor import apply_exposure_field, blur_region, motion_blur, random_exposure, read_out
-from implant_desk.core.synthetic.systems import ImplantSystem
+from implant_desk.core.catalogue.systems import ImplantSystem
 
 LOW_RES_FACTOR = 2  # anatomy is drawn at half resolution: it is smooth at the pixel scale
 MAX_TILT_DEG = 25.0

@@ -28,7 +28,7 @@ from implant_desk.core.annotations.voc import write_voc
 from implant_desk.core.atomic import atomic_write_bytes, atomic_write_text
 from implant_desk.core.imaging.radiograph import GENERATED_BY
 from implant_desk.core.synthetic.generator import SyntheticImage
-from implant_desk.core.synthetic.systems import ImplantSystem
+from implant_desk.core.catalogue.systems import ImplantSystem
 
 FORMATS = ("dicom", "png", "tiff")
 SUFFIXES = {"dicom": ".dcm", "png": ".png", "tiff": ".tif"}

@@ -21,6 +21,24 @@ APEXES = ("flat", "round", "pointed")
 COLUMNS = ("name", "body", "thread", "pitch_mm", "coronal", "microthreads", "apical_groove", "apical_hole",
            "apex", "diameter_min_mm", "diameter_max_mm", "length_min_mm", "length_max_mm")
 PART_NAMES = ("coronal", "middle", "apical")
+PITCHES = ("fine", "regular", "coarse")  # thread pitch as read on a film: under 0.8 mm, 0.8-1.1 mm, over 1.1 mm
+
+# The design attributes a film shows, per third of the fixture (the implant-design study's zones): what the model
+# reads and what a catalogue system is ranked by. Name -> (zone, values).
+ATTRIBUTES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "coronal": ("coronal", CORONALS),
+    "microthreads": ("coronal", ("yes", "no")),
+    "body": ("middle", BODIES),
+    "thread": ("middle", THREADS),
+    "pitch": ("middle", PITCHES),
+    "apex": ("apical", APEXES),
+    "apical_hole": ("apical", HOLES),
+    "apical_groove": ("apical", ("yes", "no")),
+}
+
+
+def pitch_class(pitch_mm: float) -> str:
+    return "fine" if pitch_mm < 0.8 else "regular" if pitch_mm <= 1.1 else "coarse"
 
 
 class SystemsFileError(FileProblem):
@@ -40,6 +58,13 @@ class ImplantSystem:
     apex: str
     diameter_mm: tuple[float, float]
     length_mm: tuple[float, float]
+
+    def attributes(self) -> dict[str, str]:
+        """The system's value of every design attribute (``ATTRIBUTES``), as the model reads them."""
+        yes_no = {True: "yes", False: "no"}
+        return {"coronal": self.coronal, "microthreads": yes_no[self.microthreads], "body": self.body,
+                "thread": self.thread, "pitch": pitch_class(self.pitch_mm), "apex": self.apex,
+                "apical_hole": self.apical_hole, "apical_groove": yes_no[self.apical_groove]}
 
     def part_label(self, part: str) -> str:
         """The design attributes of one third, e.g. ``middle:tapered+V``, used as the part box's label."""

@@ -1,0 +1,7 @@
+"""The implant systems a fixture can be, described by design (never by brand): the catalogue a lab edits, its
+attribute vocabulary, and the ranking of systems by the attributes read on a film."""
+
+from implant_desk.core.catalogue.systems import (
+    ATTRIBUTES, PART_NAMES, ImplantSystem, SystemsFileError, default_systems_path, load_systems)
+
+__all__ = ["ATTRIBUTES", "PART_NAMES", "ImplantSystem", "SystemsFileError", "default_systems_path", "load_systems"]
