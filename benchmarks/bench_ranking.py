@@ -1,8 +1,8 @@
 """How ranking by design degrades as attributes are read less well, and how long one ranking takes.
 
-Run: ``python benchmarks/bench_ranking.py [--systems CSV | --random N] [--fixtures K] [--seed S]``. The catalogue
-is the one in use (the shipped CSV, or ``--systems``), or ``--random N`` designs drawn over ``ATTRIBUTES``, any
-two differing in at least 2 attributes. Half the systems (drawn with the seed) count as trained.
+Run: ``python benchmarks/bench_ranking.py [--systems CSV | --random N] [--fixtures K] [--seed S]``.
+The catalogue is the one in use (the shipped CSV, or ``--systems``), or ``--random N`` designs drawn over
+``ATTRIBUTES``, any two differing in at least 2 attributes. Half the systems (drawn with the seed) count as trained.
 
 Simulated fixtures, ``K`` per system: each attribute is read right with probability ``a`` (0.7, 0.8, 0.9, 0.95),
 otherwise as one of the other values at random. Two readers: a calibrated one gives the value it read probability
@@ -10,10 +10,9 @@ otherwise as one of the other values at random. Two readers: a calibrated one gi
 rest in proportions drawn at random. A blank catalogue value is read as a random value. The simulated classifier
 knows the trained systems only: on a trained system it names the right one with probability ``b`` (else another
 trained system), on a never-trained one the trained system nearest by design (fewest attributes apart); the name
-it gives gets probability ``b``, the other trained systems share the rest. Printed per floor and direct weight:
-top-1 and top-3 for trained and never-trained systems, the same fixtures for every setting, one table per reader. Then the time per
-ranking on a 24-system and a 1000-system catalogue (median of repeated calls, readings and classifier scores as
-the app passes them).
+it gives gets probability ``b``, the other trained systems share the rest. Printed per floor and direct weight,
+one table per reader: top-1 and top-3 for trained and never-trained systems, the same fixtures for every setting.
+Then the time per ranking on a 24-system and a 1000-system catalogue (median of repeated calls).
 """
 
 from __future__ import annotations
@@ -97,8 +96,8 @@ def degradation(systems, per_system: int, classifier_accuracy: float, seed: int)
         for accuracy, name, _ in itertools.product(ACCURACIES, names, range(per_system)):
             cases.append((accuracy, name, simulated_readings(designs[name], accuracy, confidence, rng),
                           simulated_classifier(name, designs, trained, classifier_accuracy, rng)))
-        header = (f"{reader + ' reader':<20} {'floor':>5} {'weight':>6} {'a':>5} | {'trained top-1':>13} {'top-3':>6} | "
-                  f"{'unseen top-1':>12} {'top-3':>6}")
+        header = (f"{reader + ' reader':<20} {'floor':>5} {'weight':>6} {'a':>5} | {'trained top-1':>13} "
+                  f"{'top-3':>6} | {'unseen top-1':>12} {'top-3':>6}")
         print("\n" + header + "\n" + "-" * len(header))
         for floor, weight in SETTINGS:
             for accuracy in ACCURACIES:
