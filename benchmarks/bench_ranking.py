@@ -12,7 +12,8 @@ knows the trained systems only: on a trained system it names the right one with 
 trained system), on a never-trained one the trained system nearest by design (fewest attributes apart); the name
 it gives gets probability ``b``, the other trained systems share the rest. Printed per floor and direct weight,
 one table per reader: top-1 and top-3 for trained and never-trained systems, the same fixtures for every setting.
-Then the time per ranking on a 24-system and a 1000-system catalogue (median of repeated calls).
+Then the time per ranking on a 24-system and a 1000-system catalogue (median of repeated calls). The ranking's
+defaults come from this table on the shipped 24-design catalogue: see ``implant_desk/core/catalogue/ranking.py``.
 """
 
 from __future__ import annotations
