@@ -76,12 +76,15 @@ def simulated_readings(design: dict[str, str | None], accuracy: float, confidenc
 def simulated_classifier(true: str, designs: dict[str, dict], trained: list[str], accuracy: float,
                          rng: np.random.Generator) -> dict[str, float]:
     if true in trained:
-        named = true if rng.random() < accuracy else str(rng.choice([n for n in trained if n != true]))
+        others = [name for name in trained if name != true]
+        named = true if rng.random() < accuracy or not others else str(rng.choice(others))
     else:
         distance = {name: apart(designs[true], designs[name]) for name in trained}
         nearest = min(distance.values())
         named = str(rng.choice([name for name in trained if distance[name] == nearest]))
-    rest = (1.0 - accuracy) / max(len(trained) - 1, 1)
+    if len(trained) == 1:
+        return {named: 1.0}
+    rest = (1.0 - accuracy) / (len(trained) - 1)
     return {name: accuracy if name == named else rest for name in trained}
 
 
