@@ -6,6 +6,7 @@ from implant_desk.app.controllers import taxonomy
 from implant_desk.app.controllers.labels import LabelPolicy
 from implant_desk.app.controllers.shortcuts import BY_ACTION, SHORTCUTS, clashes
 from implant_desk.app.settings import Settings
+from implant_desk.core.catalogue.store import ensure_lab_copy
 
 
 def test_new_box_asks_then_single_class_mode_repeats_the_label():
@@ -60,7 +61,7 @@ def test_taxonomy_offers_systems_and_design_parts_and_a_lab_can_edit_it():
     system = shipped.systems[0]
     assert "thread" in shipped.describe(system.name)
     assert system.name in shipped.describe(system.part_label("coronal"))
-    path = taxonomy.ensure_lab_copy()
+    path = ensure_lab_copy()
     rows = path.read_text().splitlines()
     path.write_text("\n".join(rows + [rows[1].replace(system.name, "lab-system-x", 1)]) + "\n")
     lab, problem = taxonomy.load_taxonomy()
@@ -68,3 +69,4 @@ def test_taxonomy_offers_systems_and_design_parts_and_a_lab_can_edit_it():
     path.write_text("name\nbroken\n")
     fallback, problem = taxonomy.load_taxonomy()
     assert problem and "built-in" in problem and fallback.labels() == labels
+
