@@ -3,7 +3,7 @@
 import pytest
 
 from implant_desk.app.controllers import taxonomy
-from implant_desk.app.controllers.labels import LabelPolicy
+from implant_desk.app.controllers.labels import LabelPolicy, label_matches
 from implant_desk.app.controllers.shortcuts import BY_ACTION, SHORTCUTS, clashes
 from implant_desk.app.settings import Settings
 from implant_desk.core.catalogue.store import ensure_lab_copy
@@ -70,3 +70,24 @@ def test_taxonomy_offers_systems_and_design_parts_and_a_lab_can_edit_it():
     fallback, problem = taxonomy.load_taxonomy()
     assert problem and "built-in" in problem and fallback.labels() == labels
 
+
+def test_a_label_filter_finds_every_word_in_any_order():
+    assert label_matches("tapered-V-bone-level-external-hex-flat-apex", "hex  TAPERED")
+    assert label_matches("anything", "  ")
+    assert not label_matches("tapered-V-bone-level", "hex tapered")
+
+
+def test_the_taxonomy_sorts_part_labels_by_third_and_describes_every_attribute():
+    shipped, _ = taxonomy.load_taxonomy()
+    labels = shipped.labels()
+    systems = [s.name for s in shipped.systems]
+    assert labels[:len(systems)] == systems
+    parts = labels[len(systems):]
+    assert [label.split(":")[0] for label in parts] == sorted((label.split(":")[0] for label in parts),
+                                                             key=["coronal", "middle", "apical"].index)
+    apical = [label for label in parts if label.startswith("apical:")]
+    assert apical == sorted(apical) and len(apical) == len(set(apical))
+    assert "coronal:bone-level+no-microthreads+external-hex" in parts
+    text = shipped.describe("tapered-V-bone-level-external-hex-flat-apex")
+    assert text.startswith("Implant system tapered-V-bone-level-external-hex-flat-apex: tapered body, V thread")
+    assert "external connection" in text and "oval apical hole" in text
