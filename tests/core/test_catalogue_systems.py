@@ -58,13 +58,14 @@ def test_the_shipped_catalogue_has_24_designs_a_misread_attribute_cannot_confuse
 def test_the_default_models_systems_stay_in_the_catalogue_unchanged():
     assert [s.name for s in model_systems()] == list(read_card(DEFAULT_MODEL_DIR).classes)
     designs = {s.name: (s.body, s.thread, s.pitch_mm, s.coronal, s.microthreads, s.apical_groove, s.apical_hole,
-                        s.apex, s.connection) for s in model_systems()}
-    assert designs == {  # as the model was trained on them
+                        s.apex, s.connection) for s in load_systems()}
+    trained_on = {  # the designs of the shipped model's generated training images
         "tapered-V-bone-level": ("tapered", "V", 0.8, "bone-level", True, True, "none", "round", "internal"),
         "straight-square-tissue-level": ("straight", "square", 1.0, "tissue-level", False, False, "round", "flat",
                                          "internal"),
         "straight-reverse-buttress-bone-level": ("straight", "reverse-buttress", 1.2, "bone-level", False, True,
                                                  "oval", "pointed", "internal")}
+    assert {name: designs[name] for name in trained_on} == trained_on
 
 
 def test_systems_are_picked_by_name_and_an_unknown_name_is_an_error():
@@ -159,3 +160,12 @@ def test_adding_a_system_keeps_the_file_and_refuses_a_duplicate(tmp_path):
     with pytest.raises(SystemsFileError, match=f"line {FIRST_EXTRA_LINE + 1}: apex is 'blunt'"):
         add_system(path, {**FOURTH, "name": "other", "apex": "blunt"})
     assert path.read_text(encoding="utf-8").splitlines() == after  # refused: the file is unchanged
+
+
+def test_adding_to_a_spreadsheets_file_keeps_its_byte_order_mark_and_line_ends(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + default_systems_path().read_bytes().replace(b"\n", b"\r\n"))
+    add_system(path, FOURTH)
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfname,") and data.count(b"\r\n") == data.count(b"\n") == len(SHIPPED_ROWS) + 2
+    assert load_systems(path)[-1].name == FOURTH["name"]
