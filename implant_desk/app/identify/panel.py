@@ -21,7 +21,6 @@ from implant_desk.app.dialogs import ask
 from implant_desk.app.identify.controller import (
     SELECTED_COLOR, UNCERTAIN_COLOR, IdentifyController, ModelInfo, claim_text,
 )
-from implant_desk.app.identify.folder_job import FolderJob, FolderReport
 from implant_desk.app.identify.worker import InferenceWorker, PredictorProvider, active_model_info
 from implant_desk.app.widgets import horizontal_rule, open_with_system
 from implant_desk.core.errors import ImplantDeskError
@@ -29,6 +28,7 @@ from implant_desk.core.reports.fixture_text import fixture_title
 from implant_desk.core.wording import counted
 
 if TYPE_CHECKING:
+    from implant_desk.app.identify.folder_job import FolderJob, FolderReport
     from implant_desk.core.annotations.document import AnnotationDocument
     from implant_desk.core.models.predictor import FixturePrediction
     from implant_desk.core.imaging.radiograph import Radiograph
@@ -171,6 +171,8 @@ class IdentifyPanel(QDockWidget):
             folder = ask.folder(self, "Identify every radiograph in", start)
             if folder is None:
                 return
+        from implant_desk.app.identify.folder_job import FolderJob  # the report's code (numpy): not at start-up
+
         job = FolderJob(self.provider, folder, self.controller.threshold, self)
         job.progress.connect(self._folder_progress)
         job.finished.connect(self._folder_done)
