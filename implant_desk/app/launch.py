@@ -1,8 +1,8 @@
 """``implant-desk [IMAGE_DIR_OR_FILE] [CLASS_FILE] [SAVE_DIR]``: LabelImg's command line, opening the window.
 
-The window is shown before the folder is read and before any image codec is imported, so it appears fast; then
-the model loads in the background (on the CPU as ONNX graphs, without torch). Launched on one film (a file
-manager's double click on a .dcm), the app identifies it at once: the dentist at the chair wants that answer.
+The window is painted before the folder is read and before numpy or any image codec is imported, so it appears
+fast; then the model loads in the background (on the CPU as ONNX graphs, without torch). Launched on one film (a
+file manager's double click on a .dcm), the app identifies it at once: the dentist at the chair wants that answer.
 """
 
 from __future__ import annotations
@@ -30,18 +30,18 @@ def load_image(path: Path) -> Radiograph:
 
 def launch(argv: list[str]) -> int:
     args = parse_args(argv)
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from implant_desk.app.main_window import MainWindow
     from implant_desk.app.settings import Settings
+    from implant_desk.app.widgets import after_first_paint
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("implant_desk")
     settings = Settings.load()
     window = MainWindow(settings, load_image)
     window.show()
-    QTimer.singleShot(0, lambda: open_from_command_line(window, args))
+    after_first_paint(window, lambda: open_from_command_line(window, args))
     return app.exec()
 
 
