@@ -8,10 +8,16 @@ file manager's double click on a .dcm), the app identifies it at once: the denti
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
 from implant_desk.core.imaging.radiograph import Radiograph
+
+# Set (to anything), the app prints when its window is on screen and when the first answer is: how
+# benchmarks/bench_startup.py times a launch from outside, a packaged build's included.
+STARTUP_REPORT = "IMPLANT_DESK_STARTUP_REPORT"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -41,8 +47,28 @@ def launch(argv: list[str]) -> int:
     settings = Settings.load()
     window = MainWindow(settings, load_image)
     window.show()
-    after_first_paint(window, lambda: open_from_command_line(window, args))
+    after_first_paint(window, lambda: on_screen(window, args))
     return app.exec()
+
+
+def on_screen(window, args: argparse.Namespace) -> None:
+    if os.environ.get(STARTUP_REPORT):
+        report_startup(window)
+    open_from_command_line(window, args)
+
+
+def report_startup(window) -> None:
+    """Print ``window <time>`` now and ``answer <time>`` once the Identify panel holds its first result (times in
+    seconds since the epoch, so that a process outside can subtract the moment it launched the app)."""
+    print(f"window {time.time()}", flush=True)
+    panel = window.identify_panel
+
+    def answered(*_) -> None:  # queued after the panel's own slot: the answer is in the panel when this runs
+        if panel.controller.has_result:
+            print(f"answer {time.time()}", flush=True)
+            panel.worker.finished.disconnect(answered)
+
+    panel.worker.finished.connect(answered)
 
 
 def open_from_command_line(window, args: argparse.Namespace) -> None:
