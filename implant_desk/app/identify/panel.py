@@ -5,7 +5,6 @@ Widgets and wiring only; what is shown and what "Accept" does is decided by ``Id
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -245,6 +244,8 @@ class IdentifyPanel(QDockWidget):
         self.folder_status.setText(f"{done} of {total}: {name}" if name else "Writing the report…")
 
     def _folder_done(self, report: FolderReport) -> None:
+        import html  # loaded with the report's code; its entity table is not worth a start-up import
+
         self.last_report = report
         unreadable = f", {report.unreadable} unreadable" if report.unreadable else ""
         self._folder_ended(f"{counted(report.images, 'image')}, {counted(report.fixtures, 'fixture')}{unreadable}. "
