@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox, QDockWidget, QFrame, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar,
@@ -90,6 +90,8 @@ class CandidateBars(QWidget):
 
 
 class IdentifyPanel(QDockWidget):
+    resultShown = Signal()  # the current image's answer is in the panel (its heat maps may follow)
+
     def __init__(self, canvas: Canvas, current_document: Callable[[], AnnotationDocument | None],
                  provider: PredictorProvider | None = None, parent: QWidget | None = None,
                  current_image: Callable[[], Radiograph | None] | None = None):
@@ -216,6 +218,7 @@ class IdentifyPanel(QDockWidget):
         self._follow()  # an image change not yet noticed makes this result stale
         if self.controller.deliver(generation, fixtures, ms):
             self._refresh()
+            self.resultShown.emit()
 
     def _explained(self, generation: int, fixtures: list[FixturePrediction]) -> None:
         self._follow()
