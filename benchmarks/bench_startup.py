@@ -144,7 +144,7 @@ def time_to_window(script: str, env: dict[str, str]) -> tuple[float, list[str]]:
     return float(lines[0]) - start, lines[1:]
 
 
-def startup_report(command: list[str], env: dict[str, str], timeout_s: float = 180) -> tuple[float, float]:
+def startup_report(command: list[str], env: dict[str, str], timeout_s: float = 60) -> tuple[float, float]:
     """(window, answer) seconds after launching ``command`` (the app on a film), from the app's STARTUP_REPORT
     lines; the app is then terminated. A build from before that report prints nothing: that says so."""
     start = time.time()

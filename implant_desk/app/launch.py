@@ -1,8 +1,9 @@
 """``implant-desk [IMAGE_DIR_OR_FILE] [CLASS_FILE] [SAVE_DIR]``: LabelImg's command line, opening the window.
 
 The window is painted before the folder is read and before numpy or any image codec is imported, so it appears
-fast; then the model loads in the background (on the CPU as ONNX graphs, without torch). Launched on one film (a
-file manager's double click on a .dcm), the app identifies it at once: the dentist at the chair wants that answer.
+fast; then the model loads in the background (on the CPU as ONNX graphs, without torch) while a film named on the
+command line is decoded on another thread, so the window answers meanwhile. Launched on one film (a file manager's
+double click on a .dcm), the app identifies it at once: the dentist at the chair wants that answer.
 """
 
 from __future__ import annotations
