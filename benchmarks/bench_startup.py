@@ -225,16 +225,6 @@ def main() -> None:
               f"{any(torch_at_answer)}")
         print(f"  longest event-loop pause: before the answer {median_ms(pause):.0f} ms (worst {max(pause) * 1000:.0f}),"
               f" while the heat maps load torch {median_ms(pause_after):.0f} ms (worst {max(pause_after) * 1000:.0f})")
-        if args.executable:
-            launches = {"python -m implant_desk": [sys.executable, "-m", "implant_desk", str(film)],
-                        str(args.executable): [str(args.executable), str(film)]}
-            times = {name: [] for name in launches}
-            for _ in range(args.runs):  # alternated, so that both see the same load
-                for name, command in launches.items():
-                    times[name].append(startup_report(command, env))
-            for name, pairs in times.items():
-                print(f"{name} FILM.dcm, median of {args.runs}: window {median_ms([w for w, _ in pairs]):.0f} ms, "
-                      f"first answer {median_ms([a for _, a in pairs]):.0f} ms")
         folder = Path(home) / "images"
         folder.mkdir()
         make_images(folder)
@@ -246,6 +236,16 @@ def main() -> None:
         print(f"next image 1500x2000 16-bit PNG: prefetched {warm:.1f} ms (median of {len(figures['warm_ms'])}),"
               f" not prefetched {cold:.1f} ms, ratio {cold / warm:.1f}x")
         print(f"idle window with a folder open: {figures['rss_mb']:.0f} MB resident; torch imported: {figures['torch']}")
+        if args.executable:
+            launches = {"python -m implant_desk": [sys.executable, "-m", "implant_desk", str(film)],
+                        str(args.executable): [str(args.executable), str(film)]}
+            times = {name: [] for name in launches}
+            for _ in range(args.runs):  # alternated, so that both see the same load
+                for name, command in launches.items():
+                    times[name].append(startup_report(command, env))
+            for name, pairs in times.items():
+                print(f"{name} FILM.dcm, median of {args.runs}: window {median_ms([w for w, _ in pairs]):.0f} ms, "
+                      f"first answer {median_ms([a for _, a in pairs]):.0f} ms")
 
 
 if __name__ == "__main__":
