@@ -80,7 +80,8 @@ class Prefetcher(QObject):
             self._pool.start(_Job(self, path))
 
     def when_loaded(self, path: Path, then: Callable[[], None]) -> None:
-        """Decode ``path`` in the background (unless it is cached) and call ``then`` once ``get`` has it."""
+        """Decode ``path`` in the background (unless it is cached); ``then`` is called on the GUI thread once
+        ``get`` has it."""
         path = Path(path)
         if self.is_cached(path):
             then()
