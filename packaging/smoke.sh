@@ -123,7 +123,15 @@ rm -rf "$WORK/home/.cache/implant_desk/training"  # the CLI run's checkpoint, if
 xdotool windowactivate --sync "$window" key ctrl+shift+t
 dialog=$(timeout 30 xdotool search --sync --all --onlyvisible --pid "$gui" --name "^Fine-tune" | head -1) \
     || fail "the fine-tune dialog did not open"
-sleep 3  # it reads the folder
+# It reads the folder, then grows to show the plan: click once its size has held for 2 s (on a busy machine a
+# fixed wait clicked a dialog still growing, and missed the button).
+size=""
+for _ in $(seq 30); do
+    sleep 2
+    now=$(xdotool getwindowgeometry "$dialog" | grep Geometry)
+    [ "$now" = "$size" ] && break
+    size=$now
+done
 click_from_corner "$dialog" 145 28  # "Start training"
 child=""
 for _ in $(seq 60); do
