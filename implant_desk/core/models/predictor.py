@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
@@ -25,7 +25,7 @@ import numpy as np
 
 from implant_desk.core.imaging.radiograph import Radiograph
 from implant_desk.core.models.card import ModelCard, read_card
-from implant_desk.core.models.decoding import decode
+from implant_desk.core.models.decoding import CHANNELS_PER_KIND, PART_KINDS, decode
 from implant_desk.core.models.device import accelerator_possible
 from implant_desk.core.models.graphs import Graphs, load_graphs
 from implant_desk.core.models.preprocess import Box, detector_input, fixture_crop, grey8, network_input
@@ -54,6 +54,18 @@ class Explanation:
 
 
 @dataclass(frozen=True)
+class PartPrediction:
+    """One third of a fixture found by the detector: ``name`` is coronal, middle or apical."""
+
+    name: str
+    box: Box
+    score: float
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "box": [round(v, 1) for v in self.box], "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
 class FixturePrediction:
     box: Box  # x1, y1, x2, y2 in the image's own pixels
     score: float  # how sure the detector is that this is a fixture
@@ -66,6 +78,8 @@ class FixturePrediction:
     diameter_mm: float | None = None
     measurement: object | None = None  # implant_desk.core.measure.FixtureMeasurement (axis, outline) or None
     explanation: Explanation | None = None
+    # The design as read, for a model that reads it: attribute -> value -> probability (ModelSpec.attributes)
+    attributes: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def confidence(self) -> float:
@@ -102,7 +116,12 @@ class FixturePrediction:
                 "system": self.system, "status": self.status,
                 "candidates": [{"system": s, "p": round(p, 4)} for s, p in candidates],
                 "uncertain": self.uncertain, "length_mm": _rounded(self.length_mm),
-                "diameter_mm": _rounded(self.diameter_mm)}
+                "diameter_mm": _rounded(self.diameter_mm), "attributes": self.design()}
+
+    def design(self) -> dict[str, dict]:
+        """Each design attribute's most likely value and its probability ({} for a model that reads none)."""
+        read = {name: max(values.items(), key=lambda item: item[1]) for name, values in self.attributes.items()}
+        return {name: {"value": value, "p": round(p, 4)} for name, (value, p) in read.items()}
 
 
 def _rounded(value: float | None) -> float | None:
@@ -199,7 +218,7 @@ class Predictor:
         the card's floor are never shown as fixtures, so they are not classified: no candidates, uncertain."""
         boxes, scores = self.detect(image, min_score)
         shown = sum(score >= self.spec.min_fixture_score for score in scores)  # scores come best first
-        probabilities = self.classify(image, boxes[:shown])
+        probabilities, attributes = self.classify(image, boxes[:shown])
         fixtures = []
         for index, (box, score) in enumerate(zip(boxes, scores)):
             candidates = ()
@@ -209,15 +228,33 @@ class Predictor:
             fixtures.append(FixturePrediction(box=box, score=score, candidates=candidates,
                                               uncertain=not candidates or candidates[0][1] < threshold,
                                               nameable=generated_film or bool(candidates)
-                                              and candidates[0][0] in self.real_systems))
+                                              and candidates[0][0] in self.real_systems,
+                                              attributes=attributes[index] if index < shown else {}))
         return fixtures
 
     def detect(self, image: np.ndarray, min_score: float | None = None) -> tuple[list[Box], list[float]]:
         """Fixture boxes in image pixels (clipped to the image) and their scores, best first."""
+        return self._decoded(image, *self._detector_maps(image), kind=0, min_score=min_score)
+
+    def detect_parts(self, image: np.ndarray, min_score: float | None = None) -> list[PartPrediction]:
+        """The fixtures' thirds (coronal, middle, apical) the detector finds, best first within each kind; none
+        for a model that does not find parts. ``min_score``: as for fixtures (None: the card's floor)."""
+        if not self.spec.parts:
+            return []
+        maps, scale = self._detector_maps(image)
+        return [PartPrediction(kind, box, score) for k, kind in enumerate(PART_KINDS, start=1)
+                for box, score in zip(*self._decoded(image, maps, scale, kind=k, min_score=min_score))]
+
+    def _detector_maps(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         padded, scale = detector_input(image, detection_side(*image.shape[:2], self.spec))
-        maps = self.networks.detect(network_input(padded[None, None]))
+        return self.networks.detect(network_input(padded[None, None]))[0], scale
+
+    def _decoded(self, image: np.ndarray, maps: np.ndarray, scale: float, kind: int,
+                 min_score: float | None) -> tuple[list[Box], list[float]]:
+        """Boxes of one kind (0: fixtures, then PART_KINDS) in image pixels, clipped to it, and their scores."""
         floor = self.spec.min_fixture_score if min_score is None else min_score
-        boxes, scores = decode(maps[0], floor, self.spec.det_stride)
+        first = CHANNELS_PER_KIND * kind
+        boxes, scores = decode(maps[first:first + CHANNELS_PER_KIND], floor, self.spec.det_stride)
         h, w = image.shape[:2]
         boxes = boxes / scale
         boxes[:, 0::2] = boxes[:, 0::2].clip(0, w)
@@ -225,14 +262,23 @@ class Predictor:
         keep = ((boxes[:, 2] - boxes[:, 0]) >= 2) & ((boxes[:, 3] - boxes[:, 1]) >= 2)
         return [tuple(float(v) for v in b) for b in boxes[keep].tolist()], [float(s) for s in scores[keep]]
 
-    def classify(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
-        """Softmax over the systems for each box: (len(boxes), classes)."""
+    def classify(self, image: np.ndarray, boxes: list[Box]) -> tuple[np.ndarray, list[dict[str, dict[str, float]]]]:
+        """Per box: the softmax over the systems (an array (len(boxes), classes)), and the design as read,
+        attribute -> value -> probability (empty for a model that does not read it)."""
         if not boxes:
-            return np.zeros((0, len(self.spec.classes)), dtype=np.float32)
+            return np.zeros((0, len(self.spec.classes)), dtype=np.float32), []
         crops = np.stack([self._crop(image, box)[0] for box in boxes])
-        logits = self.networks.classify(network_input(crops[:, None])).astype(np.float64) / self.spec.temperature
-        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+        logits = self.networks.classify(network_input(crops[:, None])).astype(np.float64)
+        classes = len(self.spec.classes)
+        systems = _softmax(logits[:, :classes] / self.spec.temperature)
+        read = [{} for _ in boxes]
+        start = classes
+        for name, values in self.spec.attributes:
+            probabilities = _softmax(logits[:, start:start + len(values)])
+            start += len(values)
+            for design, row in zip(read, probabilities.tolist()):
+                design[name] = dict(zip(values, row))
+        return systems, read
 
     def explained(self, radiograph: Radiograph, fixtures: list[FixturePrediction]) -> list[FixturePrediction]:
         """``fixtures`` with the Grad-CAM of each named candidate (loads torch the first time)."""
@@ -258,6 +304,11 @@ class Predictor:
         class_index = self.spec.classes.index(fixture.candidates[0][0])
         heat = grad_cam(classifier, classifier.cam_layer, tensor, class_index)
         return Explanation(region=region, heat=np.asarray(heat, dtype=np.float32))
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def _torch_model(folder: str | Path) -> ImplantIdentifier:
