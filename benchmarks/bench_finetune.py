@@ -4,12 +4,13 @@
                                              [--epochs N] [--start imagenet|default]
                                              [--real-epochs 6] [--real-lr 1e-3] [--real-time-limit 1800]
 
-synthetic: 40 generated periapicals (3 systems, about 12 patients, seed A) are the lab's annotations; the
-    model trains on all 40 from the ImageNet backbones (``--start imagenet``, the default: the shipped model has
-    already seen generated images; ``--start default`` fine-tunes that one instead). After every epoch it is
-    scored on 100 generated images of other patients (seed B), and the run stops when top-1 first reaches the
-    target. Those 100 images only measure: patience is off, so they never steer training. Prints the time to
-    the target (or the best top-1 within the limit) and the share of each step spent preparing the batch.
+synthetic: 40 generated periapicals (the shipped model's 3 systems, about 12 patients, seed A) are the lab's
+    annotations; the model trains on all 40 from the ImageNet backbones (``--start imagenet``, the default: the
+    shipped model has already seen generated images; ``--start default`` fine-tunes that one instead). After
+    every epoch it is scored on 100 generated images of other patients (seed B), and the run stops when top-1
+    first reaches the target. Those 100 images only measure: patience is off, so they never steer training.
+    Prints the time to the target (or the best top-1 within the limit) and the share of each step spent
+    preparing the batch.
     Baseline, same run: the compute of one epoch with the whole network trainable against the default freeze
     depth, which is what freezing the first stages buys on a CPU.
 real: ``../shared/data/dental-xray`` (1017 real panoramic crops, "Implant" boxes), split by source radiograph
@@ -97,9 +98,11 @@ class Recorder:
 
 
 def generate(folder: Path, count: int, seed: int) -> Path:
-    from implant_desk.core.synthetic import generate_series, load_systems, write_dataset
+    """Generated periapicals of the shipped model's systems: it is fine-tuned on them, or pre-annotates them."""
+    from implant_desk.core.registry import model_systems
+    from implant_desk.core.synthetic import generate_series, write_dataset
 
-    systems = load_systems()
+    systems = model_systems()
     write_dataset(folder, generate_series(count, seed, systems), "png", seed, systems)
     return folder
 

@@ -91,11 +91,13 @@ def untrained_model(folder: Path) -> Path:
     return folder
 
 
-def radiographs(count: int, seed: int):
+def radiographs(count: int, seed: int, classes: tuple[str, ...]):
+    """Generated periapicals of the systems a model names (its ``classes``)."""
+    from implant_desk.core.catalogue import shipped_catalogue
     from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph
-    from implant_desk.core.synthetic import generate_series, load_systems
+    from implant_desk.core.synthetic import generate_series
 
-    for index, image in enumerate(generate_series(count, seed, load_systems())):
+    for index, image in enumerate(generate_series(count, seed, shipped_catalogue().named(classes))):
         yield Radiograph(path=f"generated-{index}.png", format="PNG", pixels=image.pixels, bits=16,
                          photometric="MONOCHROME2", window=DisplayWindow(32768, 65535),
                          spacing_mm=(image.spacing_mm, image.spacing_mm), spacing_source="generated")
@@ -170,8 +172,8 @@ def main() -> None:
     from implant_desk.app.identify.panel import IdentifyPanel
     from implant_desk.app.identify.worker import PredictorProvider
 
-    images = list(radiographs(args.images, args.seed))
     predictor, source = load_predictor(args.model)
+    images = list(radiographs(args.images, args.seed, predictor.spec.classes))
     import torch
 
     if args.torch_threads:

@@ -61,14 +61,16 @@ def main() -> int:
     from implant_desk.core.models.predictor import Predictor
     from implant_desk.core.models.preprocess import grey8
     from implant_desk.core.models.spec import ModelSpec
+    from implant_desk.core.registry import model_systems
     from implant_desk.core.synthetic import generate_series, load_systems, write_dataset
 
-    systems = load_systems()
+    trained = (args.model / "card.json").exists()
+    systems = model_systems(args.model) if trained else load_systems()  # fixtures of systems the model names
     with tempfile.TemporaryDirectory() as tmp:
         write_dataset(Path(tmp), generate_series(1, 7, systems), "png", 7, systems)
         image_path = next(Path(tmp).glob("*.png"))
         radiograph = load_radiograph(image_path)
-        if (args.model / "card.json").exists():
+        if trained:
             predictor, weights = Predictor.from_folder(args.model, device="cpu", threads=args.threads), f"trained ({args.model.name})"
         else:
             spec = ModelSpec(classes=tuple(s.name for s in systems))

@@ -160,9 +160,12 @@ def main() -> None:
         b, o = statistics.median(bare), statistics.median(ours)
         print(f"window visible (median of {args.runs}): bare PySide6 {b * 1000:.0f} ms, implant_desk {o * 1000:.0f} ms,"
               f" ratio {o / b:.2f}; torch imported at start-up: {any(torch_loaded)}")
+        from implant_desk.core.registry import model_systems
+        from implant_desk.core.synthetic import generate_series, write_dataset
+
         films = Path(home) / "films"
-        subprocess.run([sys.executable, "-m", "implant_desk", "synth", str(films), "--images", "1", "--seed", "3"],
-                       check=True, capture_output=True, env=env)
+        systems = model_systems()  # the shipped model answers: a fixture of a system it knows
+        write_dataset(films, generate_series(1, 3, systems), "dicom", 3, systems)
         film = next(films.rglob("*.dcm"))
         window, answer, heat, pause, pause_after, torch_at_answer = [], [], [], [], [], []
         for _ in range(args.runs):

@@ -72,13 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     from implant_desk.core.learning.orchestrator import TrainingData
     from implant_desk.core.models.predictor import Predictor
     from implant_desk.core.models.weights import load_model, save_model
-    from implant_desk.core.synthetic import generate_series, load_systems, write_dataset
+    from implant_desk.core.registry import model_systems
+    from implant_desk.core.synthetic import generate_series, write_dataset
 
     if not args.real.is_dir():
         print(f"the real radiographs are not at {args.real}: the default model needs them", file=sys.stderr)
         return 1
     torch.set_num_threads(args.threads)
-    systems = load_systems()
+    systems = model_systems()  # the shipped model's three systems of the catalogue, whose images it names
     classes = tuple(system.name for system in systems)
     seeds = {"train": args.seed, "val": args.seed + 1, "test": args.seed + 2}
     counts = {"train": args.train_images, "val": args.val_images, "test": args.test_images}

@@ -51,10 +51,11 @@ def main() -> None:
         from implant_desk.app.finetune.controller import FinetuneOptions
         from implant_desk.app.finetune.dialog import FinetuneDialog
         from implant_desk.app.finetune.session import FINISHED
-        from implant_desk.core.synthetic import generate_series, load_systems, write_dataset
+        from implant_desk.core.registry import model_systems
+        from implant_desk.core.synthetic import generate_series, write_dataset
 
         folder = Path(tmp) / "lab"
-        systems = load_systems()
+        systems = model_systems()  # fine-tuned from the shipped model, on the systems it names
         write_dataset(folder, generate_series(args.images, args.seed, systems), "dicom", args.seed, systems)
         activate_shipped_model()
         options = FinetuneOptions(epochs=args.epochs, patience=0, device="cpu", fit_overrides={"head_epochs": 2})

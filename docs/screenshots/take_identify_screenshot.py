@@ -58,7 +58,8 @@ def main() -> None:
         from implant_desk.app.launch import load_image
         from implant_desk.app.main_window import MainWindow
         from implant_desk.app.settings import Settings
-        from implant_desk.core.synthetic import generate_series, load_systems, write_dataset
+        from implant_desk.core.registry import model_systems
+        from implant_desk.core.synthetic import generate_series, write_dataset
 
         if args.model.resolve() != (HERE.parents[1] / "models" / "default").resolve():
             publish(args.model.resolve())  # the shipped default is version 1 of every registry already
@@ -67,7 +68,7 @@ def main() -> None:
             folder.mkdir()
             shutil.copy(args.film, folder / args.film.name)
         else:
-            systems = load_systems()
+            systems = model_systems(args.model)  # fixtures of systems the model names
             write_dataset(folder, generate_series(2, args.seed, systems), "dicom", args.seed, systems)
             for xml in folder.glob("*.xml"):
                 xml.unlink()  # not annotated yet: the panel's boxes are the only ones on screen

@@ -31,13 +31,13 @@ def main() -> None:
         from implant_desk.app.settings import Settings
         from implant_desk.core.annotations import voc
         from implant_desk.core.models.predictor import Predictor
+        from implant_desk.core.registry import model_systems
         from implant_desk.core.review.propose import propose_folder
         from implant_desk.core.synthetic.generator import generate_series
-        from implant_desk.core.catalogue.systems import load_systems
         from implant_desk.core.synthetic.writer import write_dataset
 
         folder = Path(tmp) / "radiographs"
-        systems = load_systems()
+        systems = model_systems()  # the shipped model pre-annotates them
         write_dataset(folder, generate_series(14, 5, systems), "dicom", 5, systems)
         for xml in sorted(folder.glob("image_*.xml"))[8:]:
             xml.unlink()  # not annotated yet

@@ -566,7 +566,7 @@ class MainWindow(QMainWindow):
         self.display.set_toggles(invert, self.display.clahe.isChecked())
 
     def _edit_taxonomy(self) -> None:
-        from implant_desk.app.controllers.taxonomy import ensure_lab_copy
+        from implant_desk.core.catalogue.store import ensure_lab_copy
 
         try:
             path = ensure_lab_copy()

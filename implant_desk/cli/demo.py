@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from implant_desk.core.registry import model_systems
 from implant_desk.core.synthetic import make_demo_folder
 
 HELP = "open about 40 generated radiographs of 12 patients in the annotation window (made once, then reused)"
@@ -14,7 +15,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    folder = make_demo_folder()
+    folder = make_demo_folder(model_systems())  # the systems the shipped model names
     print(folder)
     if args.no_gui:
         return 0

@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from implant_desk.cli.catalogue import catalogue_in_use
 from implant_desk.core.errors import FileProblem
-from implant_desk.core.synthetic import FORMATS, generate_series, load_systems, write_dataset
+from implant_desk.core.synthetic import FORMATS, generate_series, write_dataset
 from implant_desk.core.wording import counted
 
 HELP = "generate radiographs with exact truth: images, VOC boxes, parts, patients.csv and truth.json"
@@ -19,14 +20,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_at_least(0), default=0, metavar="S", help="same seed, same files (default 0)")
     parser.add_argument("--format", choices=FORMATS, default="dicom", help="image file format (default dicom)")
     parser.add_argument("--systems", type=Path, metavar="FILE",
-                        help="implant systems CSV (default: the built-in implant_systems.csv)")
+                        help="implant systems CSV (default: the catalogue in use, the lab's copy when there is one: "
+                             "`implant-desk catalogue list`)")
 
 
 def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise FileProblem(out, "is not an empty folder; choose a new or empty one so no file is overwritten")
-    systems = load_systems(args.systems)
+    systems = list(catalogue_in_use(args.systems).systems)
     interactive = sys.stderr.isatty()
 
     def progress(done: int) -> None:

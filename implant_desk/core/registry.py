@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from implant_desk.core.atomic import atomic_write_bytes, atomic_write_text
+from implant_desk.core.catalogue import ImplantSystem, shipped_catalogue
 from implant_desk.core.errors import ImplantDeskError, ModelFileError
 from implant_desk.core.models.card import (
     CARD_NAME,
@@ -286,6 +287,13 @@ def model_folder(version: str | None = None) -> Path:
     if version is None:
         return registry.get("active").folder
     return registry.get(DEFAULT_VERSION if str(version).strip().lower() == "default" else version).folder
+
+
+def model_systems(folder: Path = DEFAULT_MODEL_DIR) -> list[ImplantSystem]:
+    """The shipped catalogue's systems that the model in ``folder`` names (its card's classes), in its order.
+    Whatever generates images for that model to name (the demo folder, the shipped model's training, benchmarks)
+    draws from these alone: a fixture of a system the model does not know is one it can never name right."""
+    return shipped_catalogue().named(read_card(folder).classes)
 
 
 def _extract_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limit: int, source: Path) -> None:

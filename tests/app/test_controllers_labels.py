@@ -3,9 +3,10 @@
 import pytest
 
 from implant_desk.app.controllers import taxonomy
-from implant_desk.app.controllers.labels import LabelPolicy
+from implant_desk.app.controllers.labels import LabelPolicy, label_matches
 from implant_desk.app.controllers.shortcuts import BY_ACTION, SHORTCUTS, clashes
 from implant_desk.app.settings import Settings
+from implant_desk.core.catalogue.store import ensure_lab_copy
 
 
 def test_new_box_asks_then_single_class_mode_repeats_the_label():
@@ -60,7 +61,7 @@ def test_taxonomy_offers_systems_and_design_parts_and_a_lab_can_edit_it():
     system = shipped.systems[0]
     assert "thread" in shipped.describe(system.name)
     assert system.name in shipped.describe(system.part_label("coronal"))
-    path = taxonomy.ensure_lab_copy()
+    path = ensure_lab_copy()
     rows = path.read_text().splitlines()
     path.write_text("\n".join(rows + [rows[1].replace(system.name, "lab-system-x", 1)]) + "\n")
     lab, problem = taxonomy.load_taxonomy()
@@ -68,3 +69,25 @@ def test_taxonomy_offers_systems_and_design_parts_and_a_lab_can_edit_it():
     path.write_text("name\nbroken\n")
     fallback, problem = taxonomy.load_taxonomy()
     assert problem and "built-in" in problem and fallback.labels() == labels
+
+
+def test_a_label_filter_finds_every_word_in_any_order():
+    assert label_matches("tapered-V-bone-level-external-hex-flat-apex", "hex  TAPERED")
+    assert label_matches("anything", "  ")
+    assert not label_matches("tapered-V-bone-level", "hex tapered")
+
+
+def test_the_taxonomy_sorts_part_labels_by_third_and_describes_every_attribute():
+    shipped, _ = taxonomy.load_taxonomy()
+    labels = shipped.labels()
+    systems = [s.name for s in shipped.systems]
+    assert labels[:len(systems)] == systems
+    parts = labels[len(systems):]
+    assert [label.split(":")[0] for label in parts] == sorted((label.split(":")[0] for label in parts),
+                                                             key=["coronal", "middle", "apical"].index)
+    apical = [label for label in parts if label.startswith("apical:")]
+    assert apical == sorted(apical) and len(apical) == len(set(apical))
+    assert "coronal:bone-level+no-microthreads+external-hex" in parts
+    text = shipped.describe("tapered-V-bone-level-external-hex-flat-apex")
+    assert text.startswith("Implant system tapered-V-bone-level-external-hex-flat-apex: tapered body, V thread")
+    assert "external connection" in text and "oval apical hole" in text

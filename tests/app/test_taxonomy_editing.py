@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QDesktopServices
 
-from implant_desk.app.controllers.taxonomy import lab_taxonomy_path
+from implant_desk.core.catalogue.store import lab_catalogue_path
 
 
 def test_without_an_application_for_csv_the_window_says_where_the_taxonomy_is(window, answers, monkeypatch):
@@ -12,7 +12,7 @@ def test_without_an_application_for_csv_the_window_says_where_the_taxonomy_is(wi
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or False)
     answers.confirmations.append(False)  # "Show that folder?" No
     window.actions["edit_taxonomy"].trigger()
-    path = lab_taxonomy_path()
+    path = lab_catalogue_path()
     assert path.is_file() and opened == [str(path)]
     assert "No application opened the implant taxonomy" in answers.asked[0]
     assert window.statusBar().currentMessage().startswith(f"The implant taxonomy was not opened; it is at {path}")

@@ -161,14 +161,15 @@ def test_predictor_loads_from_a_model_folder(tmp_path):
 
 def test_default_model_finds_and_names_generated_fixtures():
     from implant_desk.core.paths import REPO_MODELS_DIR
-    from implant_desk.core.synthetic import generate_series, load_systems
+    from implant_desk.core.registry import model_systems
+    from implant_desk.core.synthetic import generate_series
 
     folder = REPO_MODELS_DIR / "default"
     if not (folder / "card.json").exists():
         pytest.skip("the default model has not been trained into models/default")
     predictor = Predictor.from_folder(folder, device="cpu")
     found = right = total = 0
-    for image in generate_series(12, 99_999, load_systems()):  # about 4 patients from a seed never trained on
+    for image in generate_series(12, 99_999, model_systems(folder)):  # about 4 patients, a seed never trained on
         radiograph = Radiograph(path="g.png", format="PNG", pixels=image.pixels, bits=16, photometric="MONOCHROME2",
                                 window=DisplayWindow(32768, 65536), spacing_mm=(image.spacing_mm,) * 2,
                                 spacing_source="test")

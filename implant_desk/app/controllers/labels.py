@@ -56,3 +56,11 @@ class LabelPolicy:
     def remember(self, label: str) -> None:
         self.add_classes([label])
         self.last_label = label
+
+
+def label_matches(label: str, query: str) -> bool:
+    """Whether a label is shown for what was typed in a label filter: every word of it, in any order, ignoring
+    case ("hex tapered" finds tapered-V-bone-level-external-hex-flat-apex; "apical oval" the apical parts with an
+    oval hole)."""
+    text = label.lower()
+    return all(word in text for word in query.lower().split())

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QDockWidget, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget)
+
+from implant_desk.app.controllers.labels import label_matches
 
 
 class LabelPickerDock(QDockWidget):
@@ -23,10 +25,13 @@ class LabelPickerDock(QDockWidget):
         self.default_label = QLineEdit()
         self.default_label.setPlaceholderText("default label")
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Filter labels")
+        self.search.setPlaceholderText("Filter labels (words in any order)")
         self.search.setClearButtonEnabled(True)
         self.list = QListWidget()
         self.list.setToolTip("Double-click: give the selected box this label")
+        # Designs' names differ at their end (...-round-apex, ...-pointed-apex): a narrow dock elides the middle.
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         default_row = QHBoxLayout()
         default_row.addWidget(self.use_default)
         default_row.addWidget(self.default_label)
@@ -62,10 +67,9 @@ class LabelPickerDock(QDockWidget):
             widget.blockSignals(False)
 
     def _filter(self, text: str) -> None:
-        needle = text.strip().lower()
         for row in range(self.list.count()):
             item = self.list.item(row)
-            item.setHidden(bool(needle) and needle not in item.text().lower())
+            item.setHidden(not label_matches(item.text(), text))
 
     def _default_changed(self) -> None:
         self.defaultLabelChanged.emit(self.use_default.isChecked(), self.default_label.text().strip())

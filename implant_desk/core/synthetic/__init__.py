@@ -2,7 +2,7 @@
 
 Pure numpy/OpenCV and deterministic from a seed: ``generate_series(count, seed, load_systems())`` yields
 ``SyntheticImage`` objects; ``write_dataset`` writes them with VOC files and ``truth.json``; the demo folder comes
-from ``make_demo_folder()``. Implant systems are rows of ``implant_desk/resources/implant_systems.csv``.
+from ``make_demo_folder(systems)``. Implant systems are rows of the catalogue (``implant_desk.core.catalogue``).
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
 A fixture is described in its own frame: ``v`` runs along the axis from the platform (v = 0) to the apex
 (v = length), ``u`` across it. The outline is a radius profile ``R(v)`` per side; the right side's thread is
 half a pitch behind the left one, as a helix projects. Each pixel gets the projected metal thickness
-``2 * sqrt(R(v)^2 - u^2)`` minus hollows (internal connection, apical hole, groove), which attenuates the
-fluence, so the edges fade the way a cylinder does on film and the centre saturates. The mask of the fixture
-is where that thickness is positive with ``0 <= v <= length``, warped with the same transform as the metal: it
-defines the truth box, so truth and pixels cannot disagree.
+``2 * sqrt(R(v)^2 - u^2)`` minus hollows (connection channel, apical hole, groove), which attenuates the
+fluence, so the edges fade the way a cylinder does on film and the centre saturates. An external connection
+is a short hexagonal boss standing on the platform (``v`` from ``-hex_mm`` to 0), under whatever sits on it.
+The mask of the fixture is where that thickness is positive with ``-hex_mm <= v <= length``, warped with the
+same transform as the metal: it defines the truth box, so truth and pixels cannot disagree.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ METAL_DENSITY_PER_MM = 0.9  # density units per mm of titanium: 4 mm of metal sa
 # What sits on the platform at a visit, and how far it reaches above it (a crown's abutment is under the crown).
 ABUTMENT_HEIGHT_MM = {"cover-screw": 0.4, "healing-abutment": 3.5, "crown": 5.0}
 PROSTHESES = tuple(ABUTMENT_HEIGHT_MM)
+# An external hex: its height, and its width across the flats as a fraction of the fixture's diameter.
+HEX_HEIGHT_MM = 0.8
+HEX_ACROSS_FLATS = 0.66
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class FixturePlacement:
     platform_px: tuple[float, float]  # (x, y) centre of the platform
     angle_deg: float  # tilt of the axis from image-vertical; positive leans the apex to the right
     prosthesis: str  # one of PROSTHESES
-    abutment_mm: float  # height above the platform of what sits on it
+    abutment_mm: float  # height of what sits on the platform (on the hex, for an external connection)
     groove_side: int  # +1 or -1: which side the apical cutting groove faces
 
     @property
@@ -49,9 +53,14 @@ class FixturePlacement:
         length_px = self.length_mm / spacing_mm
         return self.platform_px[0] + dx * length_px, self.platform_px[1] + dy * length_px
 
+    @property
+    def hex_mm(self) -> float:
+        """Height of the external hex above the platform; 0 for an internal connection."""
+        return HEX_HEIGHT_MM if self.system.connection == "external" else 0.0
+
     def abutment_top_px(self, spacing_mm: float) -> tuple[float, float]:
         dx, dy = self.direction
-        up = self.abutment_mm / spacing_mm
+        up = (self.hex_mm + self.abutment_mm) / spacing_mm
         return self.platform_px[0] - dx * up, self.platform_px[1] - dy * up
 
 
@@ -122,10 +131,12 @@ def radius_profiles(placement: FixturePlacement, v: np.ndarray) -> tuple[np.ndar
         else:
             left = np.where(flute, np.minimum(left, cut), left)
 
-    above = (v < 0) & (v >= -placement.abutment_mm)
-    abutment = _abutment_radius(placement, -v)
-    left = np.where(above, abutment, left)
-    right = np.where(above, abutment, right)
+    hex_top = -placement.hex_mm
+    above = (v < hex_top) & (v >= hex_top - placement.abutment_mm)
+    abutment = _abutment_radius(placement, hex_top - v)
+    hex_boss = (v < 0) & (v >= hex_top)
+    left = np.where(above, abutment, np.where(hex_boss, _hex_corner_mm(placement), left))
+    right = np.where(above, abutment, np.where(hex_boss, _hex_corner_mm(placement), right))
     return left.astype(np.float32), right.astype(np.float32)
 
 
@@ -161,7 +172,7 @@ def render_fixture(fluence: np.ndarray, placement: FixturePlacement, spacing_mm:
     and the hollows are cheap row and column operations, then rotated into place by one affine warp.
     """
     radius = placement.diameter_mm / 2
-    first = -math.ceil(placement.abutment_mm / spacing_mm) - 2  # row 0 of the patch; row -first is v = 0
+    first = -math.ceil((placement.hex_mm + placement.abutment_mm) / spacing_mm) - 2  # row -first is v = 0
     v = np.arange(first, math.ceil(placement.length_mm / spacing_mm) + 3) * spacing_mm
     columns = int(math.ceil(2 * radius / spacing_mm)) + 5
     centre = (columns - 1) / 2
@@ -176,8 +187,10 @@ def render_fixture(fluence: np.ndarray, placement: FixturePlacement, spacing_mm:
     np.maximum(thickness, 0.0, out=thickness)
     np.sqrt(thickness, out=thickness)
     thickness *= 2.0
-    third = np.clip(np.floor(v * 3 / placement.length_mm), 0, 2).astype(np.uint8) + 1
-    third[(v < 0) | (v > placement.length_mm)] = 0
+    if placement.hex_mm:
+        _shape_hex(thickness, placement, u, v)
+    third = np.clip(np.floor(v * 3 / placement.length_mm), 0, 2).astype(np.uint8) + 1  # the hex is coronal
+    third[(v < -placement.hex_mm) | (v > placement.length_mm)] = 0
     labels = (thickness > 0) * third[:, None]  # 1..3: the fixture's thirds, 0 elsewhere
     _subtract_hollows(thickness, placement, u, v)
     thickness *= -METAL_DENSITY_PER_MM
@@ -218,6 +231,20 @@ def render_fixture(fluence: np.ndarray, placement: FixturePlacement, spacing_mm:
     return RenderedFixture(placement, box, _touches_clipped_edge(mask, clipped), tuple(parts), mask, (x0, y0))
 
 
+def _shape_hex(thickness: np.ndarray, placement: FixturePlacement, u: np.ndarray, v: np.ndarray) -> None:
+    """The hex boss's rows: the chord of a hexagon seen with a corner to each side (flat-topped in the middle,
+    falling straight to the corners), not the round chord of a cylinder that an abutment has."""
+    rows = (v < 0) & (v >= -placement.hex_mm)
+    corner = _hex_corner_mm(placement)
+    chord = np.clip(np.minimum(math.sqrt(3) * corner, 2 * math.sqrt(3) * (corner - np.abs(u))), 0.0, None)
+    thickness[rows] = chord
+
+
+def _hex_corner_mm(placement: FixturePlacement) -> float:
+    """Half the hex's width across its corners."""
+    return HEX_ACROSS_FLATS * placement.diameter_mm / math.sqrt(3)
+
+
 def _subtract_hollows(thickness: np.ndarray, placement: FixturePlacement, u: np.ndarray, v: np.ndarray) -> None:
     """Remove the metal that is not there: connection channel, apical hole, cutting groove (rows touched only)."""
     system = placement.system
@@ -227,12 +254,16 @@ def _subtract_hollows(thickness: np.ndarray, placement: FixturePlacement, u: np.
     def rows(v_from: float, v_to: float) -> slice:
         return slice(int(np.searchsorted(v, v_from)), int(np.searchsorted(v, v_to, side="right")))
 
-    # Internal connection: a conical channel below the platform, partly filled when a screw sits in it.
-    depth = 0.6 * radius + 1.8
-    band = rows(-0.05, depth)
-    vv = v[band, None]
-    channel_r = np.clip(0.42 * radius * (1.0 - 0.35 * vv / depth), 0.0, None)
-    fill = 0.45 if placement.prosthesis == "cover-screw" else 0.7
+    if system.connection == "internal":  # a conical channel below the platform, partly filled by a screw
+        depth = 0.6 * radius + 1.8
+        band = rows(-0.05, depth)
+        vv = v[band, None]
+        channel_r = np.clip(0.42 * radius * (1.0 - 0.35 * vv / depth), 0.0, None)
+        fill = 0.45 if placement.prosthesis == "cover-screw" else 0.7
+    else:  # external: a narrow, straight screw hole from the top of the hex, deeper, the screw filling most of it
+        band = rows(-placement.hex_mm - 0.05, 0.6 * radius + 2.4)
+        channel_r = np.full((band.stop - band.start, 1), 0.26 * radius)
+        fill = 0.6
     thickness[band] -= (1 - fill) * 2 * np.sqrt(np.maximum(channel_r ** 2 - u * u, 0.0))
 
     if system.apical_hole != "none":

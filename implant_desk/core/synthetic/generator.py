@@ -219,7 +219,7 @@ def render_image(patient: Patient, visit: int) -> SyntheticImage:
         placements.append(placement)
         if stage == "crown":
             dx, dy = placement.direction
-            lift = 0.3 / spacing
+            lift = (placement.hex_mm + 0.3) / spacing  # the crown's abutment stands on the hex, if any
             base = (placement.platform_px[0] - dx * lift, placement.platform_px[1] - dy * lift)
             crowns.append(ImplantCrown(base_px=base, angle_deg=placement.angle_deg, width_mm=site.slot_mm - 0.5,
                                        height_mm=float(rng.uniform(7.0, 8.0)), density=crown_density))

@@ -7,7 +7,8 @@ Layout of ``OUT``:
   default: the XML next to the image);
 - ``parts/<stem>.xml``: the same for the coronal, middle and apical thirds, labelled with design attributes;
 - ``patients.csv`` (file, patient): the patient of each image, for formats without a PatientID;
-- ``truth.json``: everything, including each fixture's size in mm, axis and parts (see ``truth_record``).
+- ``truth.json``: everything: the catalogue the images were drawn from (every system with its design
+  attributes), and each fixture's system, size in mm, axis and parts (see ``truth_record``).
 Every file is written atomically, and the bytes depend on the seed alone (no clocks, deterministic UIDs).
 """
 
@@ -17,7 +18,6 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -73,7 +73,7 @@ def write_dataset(out: Path, images: Iterable[SyntheticImage], image_format: str
         "generator": GENERATOR, "seed": seed, "format": image_format,
         "coordinates": COORDINATES,
         "annotations": {"fixtures": "<stem>.xml beside each image", "parts": f"{PARTS_FOLDER}/<stem>.xml"},
-        "systems": [asdict(system) for system in systems],
+        "systems": [system.to_json() for system in systems],
         "images": records,
     }
     atomic_write_text(out / TRUTH_FILE, json.dumps(truth, indent=1) + "\n")
