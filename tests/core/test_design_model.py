@@ -118,9 +118,28 @@ def test_the_predictor_reads_the_design_with_the_graphs_as_with_torch(tmp_path):
                for name, values in read.items())
     design = fixtures[0].to_json()["attributes"]
     assert set(design) == set(VOCABULARY) and all(0 < d["p"] <= 1 for d in design.values())
-    parts = graphs.detect_parts(image)
+    parts = [part for fixture in fixtures for part in fixture.parts]
     assert parts and {part.name for part in parts} <= set(PART_KINDS)
-    assert Predictor.from_network(ImplantIdentifier(TINY_SPEC, pretrained=False)).detect_parts(image) == []
+    assert all(len(f.to_json()["parts"]) == len(f.parts) for f in fixtures)
+    ranked = fixtures[0].ranking.candidates
+    assert len(ranked) == len(load_systems()) and abs(sum(c.probability for c in ranked) - 1) < 1e-6
+    assert [name for name, _ in fixtures[0].candidates] == [c.system.name for c in ranked[:3]]
+    plain = Predictor.from_network(ImplantIdentifier(TINY_SPEC, pretrained=False)).identify(image)
+    assert all(not f.parts and f.ranking is None and f.to_json()["attributes"] == {} for f in plain)
+
+
+def test_a_corrected_attribute_ranks_the_design_again():
+    torch.manual_seed(0)
+    predictor = Predictor.from_network(ImplantIdentifier(DESIGN_SPEC, pretrained=False))
+    image = np.random.default_rng(1).integers(0, 255, (96, 80), dtype=np.uint8)
+    fixture = predictor.identify(image, threshold=0.0)[0]
+    catalogue = load_systems()
+    target = catalogue[-1]
+    for name, value in target.attributes().items():
+        fixture = fixture.with_attribute(name, value, threshold=0.0)
+    assert fixture.candidates[0][0] == target.name  # every attribute set as it reads: that design first
+    assert fixture.known_from_catalogue(target.name) == (target.name not in SYSTEMS)
+    assert set(fixture.ranking.readings.set_by_user) == set(target.attributes())
 
 
 def _close(a, b) -> bool:

@@ -121,14 +121,15 @@ def prepare_images(samples: Sequence[Sample], spec) -> list[PreparedImage]:
 
 def design_truth(spec) -> dict[str, tuple[int, ...]]:
     """System name -> its value index of each attribute ``spec`` reads (-1 where the catalogue's value is not
-    one the model knows), for every system of the implant catalogue: what the attribute heads learn from."""
+    one the model knows), for every system of the catalogue in use (the lab's own, else the shipped one): what
+    the attribute heads learn from."""
     if not spec.attributes:
         return {}
-    from implant_desk.core.catalogue import load_systems
+    from implant_desk.core.catalogue import load_catalogue
 
     return {system.name: tuple(values.index(value) if (value := system.attributes().get(name)) in values else -1
                                for name, values in spec.attributes)
-            for system in load_systems()}
+            for system in load_catalogue().systems}
 
 
 def _box_array(boxes) -> np.ndarray:
