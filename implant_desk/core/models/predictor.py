@@ -83,6 +83,9 @@ class FixturePrediction:
     # its first TOP_CANDIDATES. ``direct``: the classifier's own probabilities over the systems it was trained on.
     ranking: Ranking | None = field(default=None, compare=False)
     direct: dict[str, float] = field(default_factory=dict, compare=False)
+    # The systems that may be named on this film: None on a generated film (any), on a real film those the model
+    # learnt from real films. Kept so that a ranking changed by the user's correction is named by the same rule.
+    nameable_here: frozenset[str] | None = field(default=None, compare=False)
 
     @property
     def confidence(self) -> float:
@@ -123,7 +126,7 @@ class FixturePrediction:
             raise ValueError("this model does not read the design")
         ranking = rank_systems(corrected(self.ranking.readings, attribute, value),
                                [candidate.system for candidate in self.ranking.candidates], direct=self.direct)
-        return _ranked(self, ranking, threshold)
+        return _named(_ranked(self, ranking, threshold))
 
     def to_json(self) -> dict:
         """The ``implant-desk predict --json`` form of one fixture (null where unknown)."""
@@ -263,14 +266,15 @@ class Predictor:
                 fixtures.append(fixture)
                 continue
             direct = dict(zip(self.spec.classes, probabilities[index].tolist()))
-            fixture = replace(fixture, direct=direct, attributes=attributes[index])
+            fixture = replace(fixture, direct=direct, attributes=attributes[index],
+                              nameable_here=None if generated_film else self.real_systems)
             if self.spec.attributes:
                 fixture = _ranked(fixture, rank_systems(attributes[index], self.catalogue, direct=direct), threshold)
             else:
                 order = np.argsort(-probabilities[index])[:TOP_CANDIDATES]
                 candidates = tuple((self.spec.classes[i], float(probabilities[index][i])) for i in order)
                 fixture = replace(fixture, candidates=candidates, uncertain=candidates[0][1] < threshold)
-            fixtures.append(replace(fixture, nameable=generated_film or fixture.candidates[0][0] in self.real_systems))
+            fixtures.append(_named(fixture))
         return fixtures
 
     def find(self, image: np.ndarray, min_score: float | None = None) -> list[FixturePrediction]:
@@ -379,6 +383,12 @@ def _ranked(fixture: FixturePrediction, ranking: Ranking, threshold: float) -> F
     candidates = tuple((candidate.system.name, candidate.probability)
                        for candidate in ranking.candidates[:TOP_CANDIDATES])
     return replace(fixture, ranking=ranking, candidates=candidates, uncertain=candidates[0][1] < threshold)
+
+
+def _named(fixture: FixturePrediction) -> FixturePrediction:
+    """Whether its top system may be named on this film (see the module's docstring)."""
+    here = fixture.nameable_here
+    return replace(fixture, nameable=here is None or fixture.candidates[0][0] in here)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
