@@ -103,6 +103,25 @@ def test_training_batches_carry_the_parts_and_the_catalogue_attributes_of_each_f
     assert network.classifier.attributes.weight.grad.abs().sum() > 0
 
 
+def test_a_lab_s_part_labels_teach_the_attributes_of_implants_it_does_not_name(tmp_path):
+    system = load_systems()[0]
+    samples = _design_samples(tmp_path)
+    sample = samples[0]
+    box = sample.annotation.boxes[0]
+    third = (box.ymax - box.ymin) / 3
+    parts = tuple(Box(system.part_label(kind), box.xmin, box.ymin + k * third, box.xmax, box.ymin + (k + 1) * third)
+                  for k, kind in enumerate(PART_KINDS))
+    unnamed = ImageAnnotation(sample.annotation.filename, 80, 96, 1, [Box("implant", box.xmin, box.ymin, box.xmax,
+                                                                          box.ymax)])
+    prepared = fitting.prepare_images([Sample(sample.image_path, unnamed, "P", "x", parts=parts,
+                                              implant_labels=frozenset({"implant"}))], DESIGN_SPEC)[0]
+    stated = [values.index(system.attributes()[name]) if name != "pitch" else -1
+              for name, values in DESIGN_SPEC.attributes]  # a part label does not state the pitch
+    assert prepared.labels.tolist() == [-1] and prepared.attributes.tolist() == [stated]
+    batch = fitting._make_batch([prepared], DESIGN_SPEC, None, np.random.default_rng(0))
+    assert batch.crops.shape[0] == 1 and batch.labels.tolist() == [-1]  # cropped to teach attributes only
+
+
 def test_the_predictor_reads_the_design_with_the_graphs_as_with_torch(tmp_path):
     torch.manual_seed(0)
     network = ImplantIdentifier(DESIGN_SPEC, pretrained=False).eval()

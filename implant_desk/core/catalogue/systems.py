@@ -113,6 +113,35 @@ def design_part_label(part: str, design: Mapping[str, str]) -> str:
     raise ValueError(f"unknown part {part!r}")
 
 
+def attributes_from_part_label(label: str) -> dict[str, str]:
+    """The design attributes a part label states (the reverse of ``design_part_label``), e.g.
+    ``middle:tapered+V`` -> body tapered, thread V. Words it does not know, and attributes stated twice over, are
+    left out, so a lab's own wording teaches what it can. A coronal label without ``external-hex`` states an
+    internal connection."""
+    part, _, rest = label.partition(":")
+    words = set(rest.split("+"))
+    read: dict[str, str] = {}
+
+    def one_of(attribute: str, words_for: dict[str, str]) -> None:
+        found = [value for word, value in words_for.items() if word in words]
+        if len(found) == 1:
+            read[attribute] = found[0]
+
+    if part == "coronal":
+        one_of("coronal", {value: value for value in CORONALS})
+        one_of("microthreads", {"microthreads": "yes", "no-microthreads": "no"})
+        if read:
+            read["connection"] = "external" if "external-hex" in words else "internal"
+    elif part == "middle":
+        one_of("body", {value: value for value in BODIES})
+        one_of("thread", {value: value for value in THREADS})
+    elif part == "apical":
+        one_of("apical_groove", {"groove": "yes", "no-groove": "no"})
+        one_of("apical_hole", {f"hole-{value}": value for value in HOLES})
+        one_of("apex", {f"apex-{value}": value for value in APEXES})
+    return read
+
+
 def differing_attributes(first: ImplantSystem, second: ImplantSystem) -> list[str]:
     """The attributes (``ATTRIBUTES`` order) in which two systems differ: what a film must show to tell them apart."""
     a, b = first.attributes(), second.attributes()

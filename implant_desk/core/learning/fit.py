@@ -110,6 +110,8 @@ def prepare_images(samples: Sequence[Sample], spec) -> list[PreparedImage]:
             unknown = (-1,) * len(spec.attributes)
             attributes = np.array([design.get(b.label, unknown) for b in sample.annotation.boxes],
                                   dtype=np.int64).reshape(-1, len(spec.attributes))
+            from_parts = _attributes_from_parts(boxes, sample.parts, spec)
+            attributes = np.where(attributes >= 0, attributes, from_parts)
         part_boxes = ()
         if spec.parts and sample.parts:
             part_boxes = tuple(_box_array([b for b in sample.parts if b.label.split(":", 1)[0] == kind]) * scale
@@ -130,6 +132,27 @@ def design_truth(spec) -> dict[str, tuple[int, ...]]:
     return {system.name: tuple(values.index(value) if (value := system.attributes().get(name)) in values else -1
                                for name, values in spec.attributes)
             for system in load_catalogue().systems}
+
+
+def _attributes_from_parts(boxes: np.ndarray, parts, spec) -> np.ndarray:
+    """(N, attributes) value indices that the labels of each fixture's annotated parts state (-1 elsewhere): how a
+    lab that labels design parts teaches the attributes of implants whose system it does not name. A part
+    belongs to the smallest fixture box holding its centre."""
+    from implant_desk.core.catalogue.systems import attributes_from_part_label
+
+    read = np.full((len(boxes), len(spec.attributes)), -1, dtype=np.int64)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    for part in parts:
+        x, y = (part.xmin + part.xmax) / 2, (part.ymin + part.ymax) / 2
+        holding = np.flatnonzero((boxes[:, 0] <= x) & (x <= boxes[:, 2]) & (boxes[:, 1] <= y) & (y <= boxes[:, 3]))
+        if not holding.size:
+            continue
+        owner = holding[np.argmin(areas[holding])]
+        stated = attributes_from_part_label(part.label)
+        for k, (name, values) in enumerate(spec.attributes):
+            if stated.get(name) in values:
+                read[owner, k] = values.index(stated[name])
+    return read
 
 
 def _box_array(boxes) -> np.ndarray:
