@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the predictor module imports torch
+    from implant_desk.core.catalogue.ranking import Candidate
     from implant_desk.core.models.predictor import FixturePrediction
+
+# Attribute names in words where the name alone is unclear (``coronal`` is the bone or tissue level of that third).
+ATTRIBUTE_TITLES = {"coronal": "level", "apical_hole": "apical hole", "apical_groove": "apical groove"}
+CATALOGUE_ONLY = "catalogue only"
 
 
 def fixture_title(fixture: FixturePrediction) -> str:
@@ -25,3 +30,26 @@ def size_text(fixture: FixturePrediction, spacing_known: bool) -> str:
     if fixture.length_mm is None or fixture.diameter_mm is None:
         return "size: outline not found"
     return f"length {fixture.length_mm:.1f} mm, diameter {fixture.diameter_mm:.1f} mm"
+
+
+def candidate_text(fixture: FixturePrediction, system: str, probability: float) -> str:
+    """"System 41%", marked when the model knows the system from the catalogue only (never trained on it)."""
+    marked = f" ({CATALOGUE_ONLY})" if fixture.known_from_catalogue(system) else ""
+    return f"{system} {probability:.0%}{marked}"
+
+
+def attribute_title(name: str) -> str:
+    return ATTRIBUTE_TITLES.get(name, name.replace("_", " "))
+
+
+def agreement_text(candidate: Candidate) -> str:
+    """Which attributes read agree with the candidate's catalogue design and which differ, e.g.
+    "agrees: body, thread, apex; differs: apical hole (read oval, catalogue none)"."""
+    said = []
+    if candidate.agree:
+        said.append("agrees: " + ", ".join(attribute_title(check.attribute) for check in candidate.agree))
+    if candidate.disagree:
+        said.append("differs: " + ", ".join(
+            f"{attribute_title(check.attribute)} ({'set' if check.set_by_user else 'read'} {check.read}, "
+            f"catalogue {check.system_value})" for check in candidate.disagree))
+    return "; ".join(said)
