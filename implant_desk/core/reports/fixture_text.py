@@ -9,7 +9,7 @@ if TYPE_CHECKING:  # the predictor module imports torch
     from implant_desk.core.models.predictor import FixturePrediction
 
 # Attribute names in words where the name alone is unclear (``coronal`` is the bone or tissue level of that third).
-ATTRIBUTE_TITLES = {"coronal": "level", "apical_hole": "apical hole", "apical_groove": "apical groove"}
+ATTRIBUTE_TITLES = {"coronal": "level", "apical_hole": "apical hole", "apical_groove": "groove"}
 CATALOGUE_ONLY = "catalogue only"
 
 
@@ -43,13 +43,13 @@ def attribute_title(name: str) -> str:
 
 
 def agreement_text(candidate: Candidate) -> str:
-    """Which attributes read agree with the candidate's catalogue design and which differ, e.g.
-    "agrees: body, thread, apex; differs: apical hole (read oval, catalogue none)"."""
+    """Which attributes read differ from the candidate's catalogue design (what to look at first) and which agree,
+    e.g. "differs: apical hole (read oval, catalogue none); agrees: body, thread, apex"."""
     said = []
-    if candidate.agree:
-        said.append("agrees: " + ", ".join(attribute_title(check.attribute) for check in candidate.agree))
     if candidate.disagree:
         said.append("differs: " + ", ".join(
             f"{attribute_title(check.attribute)} ({'set' if check.set_by_user else 'read'} {check.read}, "
             f"catalogue {check.system_value})" for check in candidate.disagree))
+    if candidate.agree:
+        said.append("agrees: " + ", ".join(attribute_title(check.attribute) for check in candidate.agree))
     return "; ".join(said)
