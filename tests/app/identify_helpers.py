@@ -64,9 +64,10 @@ DESIGN_TARGET = 5  # the shipped catalogue's tapered-square-bone-level-microthre
 DESIGN_TRAINED = 3  # the model was trained on the catalogue's first three systems
 
 
-def design_fixture(threshold: float = 0.5, *, inferred: bool = False) -> FixturePrediction:
+def design_fixture(threshold: float = 0.5, *, inferred: bool = False,
+                   box: tuple[float, float, float, float] = (80.0, 60.0, 110.0, 200.0)) -> FixturePrediction:
     """A fixture of a model that reads the design, ranked against the shipped catalogue: read as the design of
-    ``DESIGN_TARGET`` except its apex (read round, 55 %; it is pointed), with its three thirds found."""
+    ``DESIGN_TARGET`` except its apex (read round, 55 %; it is pointed), with its three thirds found in ``box``."""
     catalogue = load_systems()
     design = catalogue[DESIGN_TARGET].attributes()
     read = {name: {value: 0.9 if value == design[name] else 0.1 / (len(values) - 1) for value in values}
@@ -75,7 +76,7 @@ def design_fixture(threshold: float = 0.5, *, inferred: bool = False) -> Fixture
     direct = dict(zip((system.name for system in catalogue[:DESIGN_TRAINED]), (0.6, 0.3, 0.1)))
     ranking = rank_systems(read, catalogue, direct=direct)
     candidates = tuple((candidate.system.name, candidate.probability) for candidate in ranking.candidates[:3])
-    x1, y1, x2, y2 = 80.0, 60.0, 110.0, 200.0
+    x1, y1, x2, y2 = box
     third = (y2 - y1) / 3
     parts = tuple(PartDetection(name, (x1, y1 + k * third, x2, y1 + (k + 1) * third), 0.8)
                   for k, name in enumerate(PART_NAMES))

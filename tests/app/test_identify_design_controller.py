@@ -109,7 +109,7 @@ def test_a_value_the_attribute_lacks_is_refused_and_changes_nothing():
 
 
 def test_the_overlay_draws_the_thirds_in_their_zone_colours_and_says_which_box_comes_from_parts():
-    controller = delivered([design_fixture(), replace(design_fixture(inferred=True), box=(200.0, 50.0, 228.0, 180.0))])
+    controller = delivered([design_fixture(), design_fixture(inferred=True, box=(200.0, 50.0, 228.0, 180.0))])
     first, second = controller.overlay()
     assert [color for _, color in first.parts] == [ZONE_COLORS[name] for name in ("coronal", "middle", "apical")]
     assert first.parts[0][0] == controller.fixtures[0].parts[0].box

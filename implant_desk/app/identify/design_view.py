@@ -112,7 +112,7 @@ class DesignEditor(QWidget):
             column.addWidget(widget)
         column.addLayout(self._grid)
         self._layout_of: tuple[tuple[str, tuple[str, ...]], ...] = ()  # zones and attributes the rows are built for
-        self._rows: dict[str, tuple[QLabel, QComboBox, QToolButton]] = {}
+        self._rows: dict[str, tuple[QComboBox, QToolButton]] = {}  # attribute -> its values and reset button
 
     def show_design(self, zones: tuple[ZoneView, ...]) -> None:
         self.setVisible(bool(zones))
@@ -122,7 +122,7 @@ class DesignEditor(QWidget):
             self._layout_of = layout
         for zone in zones:
             for view in zone.attributes:
-                title, values, reset = self._rows[view.attribute]
+                values, reset = self._rows[view.attribute]
                 values.blockSignals(True)
                 values.clear()
                 for value, p in view.values:
@@ -143,19 +143,19 @@ class DesignEditor(QWidget):
 
     def values_shown(self) -> dict[str, str]:
         """Attribute -> the value shown (for tests)."""
-        return {attribute: values.currentData() for attribute, (_, values, _) in self._rows.items()}
+        return {attribute: values.currentData() for attribute, (values, _) in self._rows.items()}
 
     def set_by_user(self) -> set[str]:
-        return {attribute for attribute, (_, _, reset) in self._rows.items() if not reset.isHidden()}
+        return {attribute for attribute, (_, reset) in self._rows.items() if not reset.isHidden()}
 
     def choose(self, attribute: str, value: str) -> None:
         """Choose a value as the user does (for tests)."""
-        values = self._rows[attribute][1]
+        values = self._rows[attribute][0]
         values.setCurrentIndex(values.findData(value))
         values.activated.emit(values.currentIndex())
 
     def reset(self, attribute: str) -> None:
-        self._rows[attribute][2].click()
+        self._rows[attribute][1].click()
 
     def _build(self, zones: tuple[ZoneView, ...]) -> None:
         while self._grid.count():
@@ -182,5 +182,5 @@ class DesignEditor(QWidget):
                 self._grid.addWidget(title, row, 0)
                 self._grid.addWidget(values, row, 1)
                 self._grid.addWidget(reset, row, 2)
-                self._rows[view.attribute] = (title, values, reset)
+                self._rows[view.attribute] = (values, reset)
                 row += 1
