@@ -4,7 +4,8 @@ catalogue's systems the model was never trained on, as ``identify-design.png`` f
 
     xvfb-run -a python docs/screenshots/take_identify_screenshot.py [--model DIR] [--out DIR]
     xvfb-run -a python docs/screenshots/take_identify_screenshot.py --film ../shared/data/dental-xray/images/X.jpg
-    xvfb-run -a python docs/screenshots/take_identify_screenshot.py --model DESIGN_MODEL --unseen --correct apex=round
+    xvfb-run -a python docs/screenshots/take_identify_screenshot.py --model DESIGN_MODEL --unseen --size 1500x1000 \
+        --correct thread=buttress --correct body=tapered
 
 The model (default: the shipped ``models/default``, version 1; another one is published into a temporary
 registry and activated) is loaded by the panel exactly as it loads the active model for a user. The image is
@@ -90,7 +91,7 @@ def main() -> None:
         panel.show()
         panel.raise_()
         window.resizeDocks([panel], [400], Qt.Orientation.Horizontal)
-        window.resizeDocks([panel], [620], Qt.Orientation.Vertical)
+        window.resizeDocks([panel], [820 if args.unseen else 620], Qt.Orientation.Vertical)  # room for the design
         for _ in range(5):
             app.processEvents()
         panel.threshold.setValue(args.threshold)

@@ -4,6 +4,7 @@ ranked candidates in the dock, a correction by a click, the thirds on the canvas
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -50,7 +51,7 @@ def test_the_dock_shows_the_design_read_and_candidates_marked_by_where_the_model
     first, second, _ = panel.bars.texts()
     assert first.startswith(f"{TARGET.name} ") and first.endswith("% (catalogue only)")
     assert not second.endswith("(catalogue only)")  # a system the model was trained on
-    assert panel.bars.agreements()[0].startswith("differs: apex (read round, catalogue pointed); agrees: level")
+    assert panel.bars.agreements()[0] == "differs: apex (read round, catalogue pointed); agrees on the other 8"
     assert panel.design.isVisibleTo(panel) and panel.design.values_shown()["apex"] == "round"
     assert panel.design.set_by_user() == set()
 
@@ -60,7 +61,7 @@ def test_choosing_a_value_ranks_again_at_once_and_reset_brings_back_the_reading(
     before = panel.bars.texts()
     panel.design.choose("apex", "pointed")
     assert panel.design.set_by_user() == {"apex"} and panel.design.values_shown()["apex"] == "pointed"
-    assert panel.bars.texts() != before and panel.bars.agreements()[0].startswith("agrees: ")  # nothing differs now
+    assert panel.bars.texts() != before and panel.bars.agreements()[0] == "agrees on all 9 attributes read"
     panel.design.reset("apex")
     assert panel.design.set_by_user() == set() and panel.bars.texts() == before
     panel.threshold.setValue(20)  # a correction is kept while the threshold moves
@@ -87,6 +88,26 @@ def test_accept_writes_each_fixture_and_its_parts_with_the_corrected_design_in_o
     assert len(labels) == 8 and "Added 8 boxes (one undo step)" in panel.message.text()
     document.undo()
     assert document.boxes == ()
+
+
+def test_on_a_real_film_the_design_read_is_shown_and_correctable_but_no_system_is_offered(qtbot):
+    canvas = Canvas()
+    qtbot.addWidget(canvas)
+    document = AnnotationDocument()
+    unnamed = FakePredictor(fixtures=lambda threshold: [replace(design_fixture(threshold), nameable=False)])
+    panel = IdentifyPanel(canvas, lambda: document, PredictorProvider(lambda: unnamed))
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.image_changed(make_radiograph())
+    with qtbot.waitSignal(panel.worker.finished, timeout=60_000):
+        panel.identify_button.click()
+    assert panel.bars.texts() == [] and "not identified by this model" in panel.claim_label.text()
+    assert panel.design.isVisibleTo(panel) and "No system is named on this film" in panel.design.hint.text()
+    panel.design.choose("apex", "pointed")
+    panel.accept_button.click()
+    assert [box.label for box in document.boxes] == ["implant", "coronal:bone-level+microthreads",
+                                                      "middle:tapered+square", "apical:groove+hole-round+apex-pointed"]
+    panel.shutdown()
 
 
 def test_a_model_that_names_its_systems_only_shows_no_design(qtbot):

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 from implant_desk.core.annotations.model import Box
 from implant_desk.core.catalogue.ranking import CATALOGUE
 from implant_desk.core.catalogue.systems import ATTRIBUTES, PART_NAMES, design_part_label
-from implant_desk.core.reports.fixture_text import agreement_text, attribute_title, candidate_text
+from implant_desk.core.reports.fixture_text import (
+    agreeing_text, agreement_text, attribute_title, candidate_text,
+)
 
 if TYPE_CHECKING:
     from implant_desk.core.models.predictor import FixturePrediction
@@ -50,7 +52,8 @@ class CandidateView:
     system: str
     probability: float
     from_catalogue: bool  # the model never trained on it: ranked by its design alone
-    agreement: str  # which attributes read agree with its catalogue design ("" for a model that reads none)
+    agreement: str  # what differs from its catalogue design, how many agree ("" for a model that reads none)
+    agreeing: str  # which attributes agree
     text: str  # "System 41%", marked when known from the catalogue only (as predict prints it)
 
 
@@ -76,10 +79,10 @@ def candidate_views(fixture: FixturePrediction) -> tuple[CandidateView, ...]:
     if not fixture.nameable:
         return ()
     if fixture.ranking is None:
-        return tuple(CandidateView(system, p, False, "", candidate_text(fixture, system, p))
+        return tuple(CandidateView(system, p, False, "", "", candidate_text(fixture, system, p))
                      for system, p in fixture.candidates)
     return tuple(CandidateView(candidate.system.name, candidate.probability, candidate.known_from == CATALOGUE,
-                               agreement_text(candidate),
+                               agreement_text(candidate), agreeing_text(candidate),
                                candidate_text(fixture, candidate.system.name, candidate.probability))
                  for candidate in fixture.ranking.candidates[:len(fixture.candidates)])
 

@@ -19,12 +19,15 @@ MUTED_STYLE = "color: #5f6368;"  # as the fine-tune dialog's notes: quieter than
 BADGE_STYLE = "background-color: #5c6bc0; color: white;"  # the "catalogue" badge beside a candidate's name
 LOW_CONFIDENCE = 0.6  # a value read with less confidence is shown in the warning colour: worth a look
 WARNING_COLOR = "#b26a00"
+HINT = "Choose a value to correct it; the systems are ranked again."
+HINT_UNNAMED = "Choose a value to correct it; Accept writes it in the part labels. No system is named on this film."
 
 
 class CandidateBars(QWidget):
     """The selected fixture's ranked systems, each name on its own line (a long design name wraps after its
     hyphens, never cut) above a bar as long as its probability; for a model that reads the design, a badge on
-    the systems it knows from the catalogue only, and a line saying which attributes agree with each design."""
+    the systems it knows from the catalogue only, and a line saying what differs from each design (the attributes
+    that agree in its tooltip)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -54,6 +57,7 @@ class CandidateBars(QWidget):
             bar.setAccessibleName(candidate.text)
             percent.setText(f"{candidate.probability:.0%}")
             agreement.setText(candidate.agreement)
+            agreement.setToolTip(candidate.agreeing)
 
     def texts(self) -> list[str]:
         """What the bars say, top to bottom (for tests and accessibility)."""
@@ -101,21 +105,24 @@ class DesignEditor(QWidget):
         title.setToolTip("What the model reads on each third of the fixture. If you see a part better, choose its "
                          "value: the systems are ranked again at once, and Accept writes your value in the part "
                          "labels.")
-        hint = QLabel("Choose a value to correct it; the systems are ranked again.")
-        hint.setWordWrap(True)
-        hint.setStyleSheet(MUTED_STYLE)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet(MUTED_STYLE)
         self._grid = QGridLayout()
         self._grid.setHorizontalSpacing(6)
         self._grid.setVerticalSpacing(2)
         self._grid.setColumnStretch(1, 1)
-        for widget in (title, hint):
+        for widget in (title, self.hint):
             column.addWidget(widget)
         column.addLayout(self._grid)
         self._layout_of: tuple[tuple[str, tuple[str, ...]], ...] = ()  # zones and attributes the rows are built for
         self._rows: dict[str, tuple[QComboBox, QToolButton]] = {}  # attribute -> its values and reset button
 
-    def show_design(self, zones: tuple[ZoneView, ...]) -> None:
+    def show_design(self, zones: tuple[ZoneView, ...], names_systems: bool = True) -> None:
+        """``names_systems``: False where no system is named on this film (a real one): a correction then changes
+        the part labels Accept writes, and no ranking is shown."""
         self.setVisible(bool(zones))
+        self.hint.setText(HINT if names_systems else HINT_UNNAMED)
         layout = tuple((zone.zone, tuple(view.attribute for view in zone.attributes)) for zone in zones)
         if layout != self._layout_of:
             self._build(zones)

@@ -288,7 +288,7 @@ class IdentifyPanel(QDockWidget):
         self.details_title.setToolTip("No whole-fixture detection, or a weak one: its box (dotted on the image) "
                                       "is inferred from the thirds found" if fixture.inferred else "")
         self.bars.set_candidates(candidate_views(fixture))
-        self.design.show_design(design_views(fixture))
+        self.design.show_design(design_views(fixture), fixture.nameable)
         self.size_label.setText(controller.size_text(fixture))
         self.claim_label.setText(claim_text(fixture))
 

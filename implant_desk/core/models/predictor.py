@@ -83,8 +83,9 @@ class FixturePrediction:
     # its first TOP_CANDIDATES. ``direct``: the classifier's own probabilities over the systems it was trained on.
     ranking: Ranking | None = field(default=None, compare=False)
     direct: dict[str, float] = field(default_factory=dict, compare=False)
-    # The systems that may be named on this film: None on a generated film (any), on a real film those the model
-    # learnt from real films. Kept so that a ranking changed by the user's correction is named by the same rule.
+    # On a real film, the systems that may be named there (those the model learnt from real films); None on a
+    # generated film, or where unknown: ``nameable`` stands. Kept so that a ranking changed by the user's
+    # correction is named by the same rule.
     nameable_here: frozenset[str] | None = field(default=None, compare=False)
 
     @property
@@ -388,7 +389,7 @@ def _ranked(fixture: FixturePrediction, ranking: Ranking, threshold: float) -> F
 def _named(fixture: FixturePrediction) -> FixturePrediction:
     """Whether its top system may be named on this film (see the module's docstring)."""
     here = fixture.nameable_here
-    return replace(fixture, nameable=here is None or fixture.candidates[0][0] in here)
+    return fixture if here is None else replace(fixture, nameable=fixture.candidates[0][0] in here)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

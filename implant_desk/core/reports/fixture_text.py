@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from implant_desk.core.wording import counted
+
 if TYPE_CHECKING:  # the predictor module imports torch
     from implant_desk.core.catalogue.ranking import Candidate
     from implant_desk.core.models.predictor import FixturePrediction
@@ -43,13 +45,17 @@ def attribute_title(name: str) -> str:
 
 
 def agreement_text(candidate: Candidate) -> str:
-    """Which attributes read differ from the candidate's catalogue design (what to look at first) and which agree,
-    e.g. "differs: apical hole (read oval, catalogue none); agrees: body, thread, apex"."""
-    said = []
-    if candidate.disagree:
-        said.append("differs: " + ", ".join(
-            f"{attribute_title(check.attribute)} ({'set' if check.set_by_user else 'read'} {check.read}, "
-            f"catalogue {check.system_value})" for check in candidate.disagree))
-    if candidate.agree:
-        said.append("agrees: " + ", ".join(attribute_title(check.attribute) for check in candidate.agree))
-    return "; ".join(said)
+    """What the design read says of the candidate, in one short line: the attributes that differ from its catalogue
+    design (what to look at first) and how many agree, e.g. "differs: apical hole (read oval, catalogue none);
+    agrees on the other 8" (``agreeing_text`` names them)."""
+    agree = len(candidate.agree)
+    if not candidate.disagree:
+        return f"agrees on {'all ' if agree > 1 else ''}{counted(agree, 'attribute')} read" if agree else ""
+    differs = ", ".join(f"{attribute_title(check.attribute)} ({'set' if check.set_by_user else 'read'} {check.read}, "
+                        f"catalogue {check.system_value})" for check in candidate.disagree)
+    return f"differs: {differs}" + (f"; agrees on the other {agree}" if agree else "")
+
+
+def agreeing_text(candidate: Candidate) -> str:
+    """"agrees: level, body, thread", or "" when no attribute read agrees with the candidate's design."""
+    return "agrees: " + ", ".join(attribute_title(check.attribute) for check in candidate.agree) if candidate.agree else ""
