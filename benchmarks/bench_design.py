@@ -12,6 +12,8 @@ seeds never trained on, drawn from the **whole** catalogue:
 - fixture AP50 of the detector alone (one stage) against the fixtures grouped from its parts (two stages), and
   the time of each;
 - ranking by design: top-1 and top-3 for systems trained on and for systems never trained on.
+With ``--random-designs N`` the training images also show fixtures of N random designs (each attribute drawn on
+its own; none is a held-out system), which teach the attributes apart from the trained systems' combinations.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=4100)
     parser.add_argument("--keep", type=Path, help="save the trained model here")
+    parser.add_argument("--random-designs", type=int, default=0, metavar="N",
+                        help="also train on fixtures of N random designs (core.synthetic.designs), never one of the "
+                             "held-out systems: they teach each attribute apart from the trained systems' combinations")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -53,6 +58,7 @@ def main() -> int:
     from implant_desk.core.models.spec import ModelSpec
     from implant_desk.core.models.weights import save_model
     from implant_desk.core.synthetic import generate_series, write_dataset
+    from implant_desk.core.synthetic.designs import random_designs
 
     catalogue = sorted(load_systems(), key=lambda system: system.name)
     trained = catalogue[::2]
@@ -61,10 +67,13 @@ def main() -> int:
         [s.name for s in trained], {name: values for name, (_, values) in ATTRIBUTES.items()},
         det_size=parent.det_size, det_stride=parent.det_stride, view_size=parent.view_size,
         crop_size=parent.crop_size, crop_margin=parent.crop_margin, min_fixture_score=parent.min_fixture_score)
-    print(f"catalogue: {len(catalogue)} systems; trained on {len(trained)}, never trained on {len(catalogue) - len(trained)}")
+    held_out = [system for system in catalogue if system not in trained]
+    randoms = random_designs(args.random_designs, args.seed, avoid=held_out)
+    print(f"catalogue: {len(catalogue)} systems; trained on {len(trained)}, never trained on {len(held_out)}; "
+          f"{len(randoms)} random designs")
     with tempfile.TemporaryDirectory(prefix="bench-design-") as tmp:
         folders = {}
-        for part, count, systems, seed in (("train", args.train_images, trained, args.seed),
+        for part, count, systems, seed in (("train", args.train_images, trained + randoms, args.seed),
                                            ("val", args.val_images, trained, args.seed + 1),
                                            ("test", args.test_images, catalogue, args.seed + 2)):
             folders[part] = Path(tmp) / part
@@ -73,8 +82,9 @@ def main() -> int:
         config = TrainingConfig(epochs=args.epochs, head_epochs=1, lr=args.lr, seed=args.seed, device="cpu",
                                 monitor="top1", patience=0, time_limit_s=args.time_limit * 60)
         started = time.monotonic()
-        result = fit(build_network(spec, config, args.parent), prepare_images(samples["train"], spec),
-                     prepare_images(samples["val"], spec), config, on_event=_print_epoch)
+        designs = catalogue + randoms
+        result = fit(build_network(spec, config, args.parent), prepare_images(samples["train"], spec, designs),
+                     prepare_images(samples["val"], spec, designs), config, on_event=_print_epoch)
         print(f"training: {result.stop_reason} after {result.epochs_run} epochs, best {result.best_epoch}, "
               f"{time.monotonic() - started:.0f} s")
         folder = args.keep or Path(tmp) / "model"

@@ -1,17 +1,24 @@
 """``implant-desk [IMAGE_DIR_OR_FILE] [CLASS_FILE] [SAVE_DIR]``: LabelImg's command line, opening the window.
 
-The window is shown before the folder is read and before any image codec is imported, so it appears fast; then
-the model loads in the background (on the CPU as ONNX graphs, without torch). Launched on one film (a file
-manager's double click on a .dcm), the app identifies it at once: the dentist at the chair wants that answer.
+The window is painted before the folder is read and before numpy or any image codec is imported, so it appears
+fast; then the model loads in the background (on the CPU as ONNX graphs, without torch) while a film named on the
+command line is decoded on another thread, so the window answers meanwhile. Launched on one film (a file manager's
+double click on a .dcm), the app identifies it at once: the dentist at the chair wants that answer.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
 from implant_desk.core.imaging.radiograph import Radiograph
+
+# Set (to anything), the app prints when its window is on screen and when the first answer is: how
+# benchmarks/bench_startup.py times a launch from outside, a packaged build's included.
+STARTUP_REPORT = "IMPLANT_DESK_STARTUP_REPORT"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -30,24 +37,50 @@ def load_image(path: Path) -> Radiograph:
 
 def launch(argv: list[str]) -> int:
     args = parse_args(argv)
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from implant_desk.app.main_window import MainWindow
     from implant_desk.app.settings import Settings
+    from implant_desk.app.widgets import after_first_paint
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("implant_desk")
     settings = Settings.load()
     window = MainWindow(settings, load_image)
     window.show()
-    QTimer.singleShot(0, lambda: open_from_command_line(window, args))
+    after_first_paint(window, lambda: on_screen(window, args))
     return app.exec()
+
+
+def on_screen(window, args: argparse.Namespace) -> None:
+    """The window is painted: open what the command line names. One image is decoded on the prefetcher's thread
+    first (with its codecs' imports, about half a second on 2 cores), so the window answers meanwhile."""
+    if os.environ.get(STARTUP_REPORT):
+        report_startup(window)
+    window.identify_panel.preload()  # in the background: an identification will come
+    image = Path(args.image) if args.image else None
+    if image is None or not image.is_file():
+        open_from_command_line(window, args)
+        return
+    window.canvas.set_message(f"Opening {image.name}…")
+    window.prefetcher.when_loaded(image, lambda: open_from_command_line(window, args))
+
+
+def report_startup(window) -> None:
+    """Print ``window <time>`` now and ``answer <time>`` once the Identify panel holds its first result (times in
+    seconds since the epoch, so that a process outside can subtract the moment it launched the app)."""
+    print(f"window {time.time()}", flush=True)
+    panel = window.identify_panel
+
+    def answered() -> None:
+        print(f"answer {time.time()}", flush=True)
+        panel.resultShown.disconnect(answered)
+
+    panel.resultShown.connect(answered)
 
 
 def open_from_command_line(window, args: argparse.Namespace) -> None:
     """Apply the command line (or reopen the last folder) once the window is on screen."""
-    window.identify_panel.preload()
     window.load_taxonomy()
     settings = window.settings
     if args.save_dir:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Union
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from implant_desk.core.errors import ImplantDeskError, UnreadableImageError
 from implant_desk.core.imaging.radiograph import Radiograph
@@ -41,6 +41,8 @@ class _Job(QRunnable):
 
 
 class Prefetcher(QObject):
+    loaded = Signal(object)  # the Path a background decode finished (its result is cached); on the GUI thread
+
     def __init__(self, loader: Loader, capacity: int = 5, parent: QObject | None = None):
         super().__init__(parent)
         self.loader = loader
@@ -77,6 +79,22 @@ class Prefetcher(QObject):
                 self._pending[path] = threading.Event()
             self._pool.start(_Job(self, path))
 
+    def when_loaded(self, path: Path, then: Callable[[], None]) -> None:
+        """Decode ``path`` in the background (unless it is cached); ``then`` is called on the GUI thread once
+        ``get`` has it."""
+        path = Path(path)
+        if self.is_cached(path):
+            then()
+            return
+
+        def finished(done: Path) -> None:
+            if done == path:
+                self.loaded.disconnect(finished)
+                then()
+
+        self.loaded.connect(finished)
+        self.prefetch([path])
+
     def forget(self, path: Path) -> None:
         with self._lock:
             self._cache.pop(Path(path), None)
@@ -90,6 +108,7 @@ class Prefetcher(QObject):
         with self._lock:
             done = self._pending.pop(path)
         done.set()
+        self.loaded.emit(path)
 
     def _remember(self, path: Path, result: LoadResult) -> None:
         with self._lock:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 from implant_desk.app.canvas import Canvas, OverlayItem, painting
 from implant_desk.app.canvas.captions import box_caption, ruler_caption
 from implant_desk.app.canvas.image_layer import ImageLayer, to_qimage
-from implant_desk.app.canvas.overlay import heatmap_rgba
+from implant_desk.app.canvas.heatmap import heatmap_rgba
 from implant_desk.core.annotations.model import Box
 from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph
 

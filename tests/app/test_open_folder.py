@@ -1,10 +1,11 @@
 """User story: a dentist opens a folder of radiographs and sees the files, their status and the first image."""
 
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from implant_desk.app.launch import open_from_command_line, parse_args
+from implant_desk.app.launch import load_image, on_screen, open_from_command_line, parse_args
 from implant_desk.app.settings import Settings
 
 
@@ -36,6 +37,22 @@ def test_command_line_opens_a_file_with_classes_and_save_folder_and_identifies_i
     # One film on the command line (a double-clicked .dcm): its answer comes without asking, then its heat maps.
     assert fake_model.calls == 1 and window.identify_panel.controller.radiograph is window.radiograph
     qtbot.waitUntil(lambda: window.identify_panel.controller.fixtures[0].explanation is not None)
+
+
+def test_a_film_on_the_command_line_is_decoded_while_the_window_answers(window, image_folder, fake_model, qtbot):
+    on_gui_thread = []
+
+    def loader(path):
+        on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return load_image(path)
+
+    window.prefetcher.loader = loader
+    film = image_folder / "img3.png"
+    on_screen(window, parse_args([str(film)]))  # the launch calls this once the window is painted
+    assert window.session.image_path is None  # not yet: the film (and its codecs' imports) is read on a thread
+    qtbot.waitUntil(lambda: window.identify_panel.controller.has_result, timeout=60_000)
+    assert window.session.image_path == film and fake_model.calls == 1  # then shown and identified, as before
+    assert on_gui_thread and not any(on_gui_thread)
 
 
 def test_a_folder_on_the_command_line_is_not_identified_unasked(window, image_folder, fake_model):

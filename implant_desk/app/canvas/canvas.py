@@ -8,6 +8,7 @@ Zoom, scrolling, panning and window/level come from ``RadiographView``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QCursor, QKeyEvent, QMouseEvent, QPainter
@@ -15,13 +16,17 @@ from PySide6.QtWidgets import QWidget
 
 from implant_desk.app.canvas import painting
 from implant_desk.app.canvas.captions import box_caption, ruler_caption
-from implant_desk.app.canvas.image_layer import NumpyImage, to_qimage
 from implant_desk.app.canvas.image_view import RadiographView
 from implant_desk.app.canvas.interaction import MOVE, Drag, Rect, dragged_rect, normalized, pick_box
-from implant_desk.app.canvas.overlay import COLORMAPS, OverlayItem, heatmap_rgba
+from implant_desk.app.canvas.overlay import OverlayItem
 from implant_desk.app.canvas.view import ViewGeometry
 from implant_desk.core.annotations.model import Box
 from implant_desk.core.imaging.radiograph import Radiograph
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from implant_desk.app.canvas.image_layer import NumpyImage
 
 MODES = ("edit", "create", "ruler")
 DRAW_COLOR = QColor("#7cff4f")
@@ -130,9 +135,15 @@ class Canvas(RadiographView):
     # --------------------------------------------------------------------------------------- overlay
     def set_overlay(self, items: Sequence[OverlayItem]) -> None:
         self._overlay = list(items)
-        self._heatmaps = [to_qimage(heatmap_rgba(item.heatmap, self._colormap)) if item.heatmap is not None
-                          else None for item in self._overlay]  # fmt: skip
+        self._heatmaps = [self._heatmap_image(item.heatmap) if item.heatmap is not None else None
+                          for item in self._overlay]  # fmt: skip
         self.viewport().update()
+
+    def _heatmap_image(self, heatmap: np.ndarray) -> NumpyImage:
+        from implant_desk.app.canvas.heatmap import heatmap_rgba  # numpy: not before the window's first paint
+        from implant_desk.app.canvas.image_layer import to_qimage
+
+        return to_qimage(heatmap_rgba(heatmap, self._colormap))
 
     def clear_overlay(self) -> None:
         self.set_overlay([])
@@ -152,6 +163,8 @@ class Canvas(RadiographView):
 
     def set_heatmap_colormap(self, name: str) -> None:
         """The heat maps' colours: "jet" (default, the usual saliency look) or "inferno" (perceptual)."""
+        from implant_desk.app.canvas.heatmap import COLORMAPS
+
         if name not in COLORMAPS:
             raise ValueError(f"unknown colour map {name!r}; expected one of {sorted(COLORMAPS)}")
         self._colormap = name

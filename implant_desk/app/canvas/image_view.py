@@ -7,6 +7,7 @@ of the image in ``paint_foreground`` and handle the left button.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -22,9 +23,11 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QStyle, QWidget
 
 from implant_desk.app.canvas import painting
-from implant_desk.app.canvas.image_layer import ImageLayer
 from implant_desk.app.canvas.view import ZOOM_STEP, ViewGeometry, clamp_zoom
 from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph
+
+if TYPE_CHECKING:
+    from implant_desk.app.canvas.image_layer import ImageLayer
 
 BACKGROUND = QColor("#202326")
 WINDOW_DRAG_SPAN_PX = 500.0  # dragging this far changes the window by the image's whole value range
@@ -63,7 +66,11 @@ class RadiographView(QAbstractScrollArea):
         """Show ``radiograph`` as its file says: its own window and inversion, no CLAHE (None clears)."""
         self._navigation = None
         self._message = ""
-        self._layer = ImageLayer(radiograph) if radiograph is not None else None
+        self._layer = None
+        if radiograph is not None:
+            from implant_desk.app.canvas.image_layer import ImageLayer  # numpy: not before the window's first paint
+
+            self._layer = ImageLayer(radiograph)
         self._refit_or_clamp()
         self._schedule_full_render(0)  # the first paint shows a quick viewport-sized render, then this
 

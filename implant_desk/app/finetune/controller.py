@@ -10,11 +10,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from implant_desk.core.errors import ImplantDeskError
 from implant_desk.core.learning.config import TrainingConfig, TrainingRequest
-from implant_desk.core.learning.events import Cancelled, Failed, Finished
 from implant_desk.core.wording import counted
+
+if TYPE_CHECKING:
+    from implant_desk.core.learning.events import Cancelled, Failed, Finished
 
 IMAGE_SIZES = (0, 256, 320, 384, 512)  # 0: the size of the model training starts from
 DEVICES = (("auto", "Automatic (GPU when there is one)"), ("cpu", "CPU"), ("cuda", "NVIDIA GPU (CUDA)"),
@@ -194,6 +197,8 @@ def spread(cross_validation: dict, key: str) -> str:
 
 def outcome_text(final: Finished | Cancelled | Failed) -> str:
     """The one paragraph at the end of a run."""
+    from implant_desk.core.learning.events import Cancelled, Failed  # the review tools import this module at start-up
+
     if isinstance(final, Cancelled):
         return final.text
     if isinstance(final, Failed):

@@ -25,16 +25,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
-import numpy as np
-
 from implant_desk.app.identify.design import ZONE_COLORS, part_boxes
 from implant_desk.core.annotations.model import Box
-from implant_desk.core.learning.metrics import box_iou
 from implant_desk.core.models.card import ModelCard, card_warning
 from implant_desk.core.reports.fixture_text import fixture_title, size_text
 from implant_desk.core.wording import counted
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from implant_desk.core.annotations.document import AnnotationDocument
     from implant_desk.core.models.predictor import FixturePrediction
     from implant_desk.core.imaging.radiograph import Radiograph
@@ -224,6 +223,8 @@ class IdentifyController:
 
     # ---- accept ---------------------------------------------------------------------------------------------------
     def boxes_to_accept(self, existing: Sequence[Box]) -> list[Box]:
+        from implant_desk.core.learning.metrics import box_iou  # numpy: not before the window's first paint
+
         boxes: list[Box] = []
         for fixture in self.accepted:
             for box in (Box(fixture.label, *fixture.box), *part_boxes(fixture)):
@@ -252,6 +253,8 @@ def claim_text(fixture: FixturePrediction) -> str:
 
 def heat_over_box(fixture: FixturePrediction) -> np.ndarray | None:
     """The part of the explanation map that lies over the fixture's box (the map covers a larger crop region)."""
+    import numpy as np  # loaded with the first image; not before the window's first paint
+
     explanation = fixture.explanation
     if explanation is None:
         return None

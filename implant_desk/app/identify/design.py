@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from implant_desk.core.annotations.model import Box
-from implant_desk.core.catalogue.ranking import CATALOGUE
 from implant_desk.core.catalogue.systems import ATTRIBUTES, PART_NAMES, design_part_label
 from implant_desk.core.reports.fixture_text import (
     agreeing_text, agreement_text, attribute_title, candidate_text,
@@ -81,7 +80,8 @@ def candidate_views(fixture: FixturePrediction) -> tuple[CandidateView, ...]:
     if fixture.ranking is None:
         return tuple(CandidateView(system, p, False, "", "", candidate_text(fixture, system, p))
                      for system, p in fixture.candidates)
-    return tuple(CandidateView(candidate.system.name, candidate.probability, candidate.known_from == CATALOGUE,
+    return tuple(CandidateView(candidate.system.name, candidate.probability,
+                               fixture.known_from_catalogue(candidate.system.name),
                                agreement_text(candidate), agreeing_text(candidate),
                                candidate_text(fixture, candidate.system.name, candidate.probability))
                  for candidate in fixture.ranking.candidates[:len(fixture.candidates)])

@@ -5,11 +5,10 @@ Widgets and wiring only; what is shown and what "Accept" does is decided by ``Id
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox, QDockWidget, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
@@ -23,7 +22,6 @@ from implant_desk.app.identify.controller import (
 )
 from implant_desk.app.identify.design import candidate_views, design_views
 from implant_desk.app.identify.design_view import CandidateBars, DesignEditor
-from implant_desk.app.identify.folder_job import FolderJob, FolderReport
 from implant_desk.app.identify.worker import InferenceWorker, PredictorProvider, active_model_info
 from implant_desk.app.widgets import horizontal_rule, open_with_system
 from implant_desk.core.errors import ImplantDeskError
@@ -31,6 +29,7 @@ from implant_desk.core.reports.fixture_text import fixture_title
 from implant_desk.core.wording import counted
 
 if TYPE_CHECKING:
+    from implant_desk.app.identify.folder_job import FolderJob, FolderReport
     from implant_desk.core.annotations.document import AnnotationDocument
     from implant_desk.core.models.predictor import FixturePrediction
     from implant_desk.core.imaging.radiograph import Radiograph
@@ -42,6 +41,8 @@ WARNING_STYLE = "color: #b26a00;"
 
 
 class IdentifyPanel(QDockWidget):
+    resultShown = Signal()  # the current image's answer is in the panel (its heat maps may follow)
+
     def __init__(self, canvas: Canvas, current_document: Callable[[], AnnotationDocument | None],
                  provider: PredictorProvider | None = None, parent: QWidget | None = None,
                  current_image: Callable[[], Radiograph | None] | None = None):
@@ -122,6 +123,8 @@ class IdentifyPanel(QDockWidget):
             folder = ask.folder(self, "Identify every radiograph in", start)
             if folder is None:
                 return
+        from implant_desk.app.identify.folder_job import FolderJob  # the report's code (numpy): not at start-up
+
         job = FolderJob(self.provider, folder, self.controller.threshold, self)
         job.progress.connect(self._folder_progress)
         job.finished.connect(self._folder_done)
@@ -166,6 +169,7 @@ class IdentifyPanel(QDockWidget):
         self._follow()  # an image change not yet noticed makes this result stale
         if self.controller.deliver(generation, fixtures, ms):
             self._refresh()
+            self.resultShown.emit()
 
     def _explained(self, generation: int, fixtures: list[FixturePrediction]) -> None:
         self._follow()
@@ -194,6 +198,8 @@ class IdentifyPanel(QDockWidget):
         self.folder_status.setText(f"{done} of {total}: {name}" if name else "Writing the report…")
 
     def _folder_done(self, report: FolderReport) -> None:
+        import html  # loaded with the report's code; its entity table is not worth a start-up import
+
         self.last_report = report
         unreadable = f", {report.unreadable} unreadable" if report.unreadable else ""
         self._folder_ended(f"{counted(report.images, 'image')}, {counted(report.fixtures, 'fixture')}{unreadable}. "

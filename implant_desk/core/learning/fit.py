@@ -93,12 +93,13 @@ class PreparedImage:
     part_boxes: tuple[np.ndarray, ...] = ()
 
 
-def prepare_images(samples: Sequence[Sample], spec) -> list[PreparedImage]:
-    """Read annotated images (``image_path`` and ``annotation``) once, for every epoch and the pre-training."""
+def prepare_images(samples: Sequence[Sample], spec, designs: Sequence | None = None) -> list[PreparedImage]:
+    """Read annotated images (``image_path`` and ``annotation``) once, for every epoch and the pre-training.
+    ``designs``: the systems whose names in the labels state their design (default: the catalogue in use)."""
     from implant_desk.core.imaging.loading import load_radiograph
 
     index = {name: i for i, name in enumerate(spec.classes)}
-    design = design_truth(spec)
+    design = design_truth(spec, designs)
     prepared = []
     for sample in samples:
         image = grey8(load_radiograph(sample.image_path))
@@ -121,17 +122,19 @@ def prepare_images(samples: Sequence[Sample], spec) -> list[PreparedImage]:
     return prepared
 
 
-def design_truth(spec) -> dict[str, tuple[int, ...]]:
-    """System name -> its value index of each attribute ``spec`` reads (-1 where the catalogue's value is not
-    one the model knows), for every system of the catalogue in use (the lab's own, else the shipped one): what
-    the attribute heads learn from."""
+def design_truth(spec, designs: Sequence | None = None) -> dict[str, tuple[int, ...]]:
+    """System name -> its value index of each attribute ``spec`` reads (-1 where the system's value is not one
+    the model knows), for every system of ``designs`` (default: the catalogue in use, the lab's own else the
+    shipped one): what the attribute heads learn from."""
     if not spec.attributes:
         return {}
-    from implant_desk.core.catalogue import load_catalogue
+    if designs is None:
+        from implant_desk.core.catalogue import load_catalogue
 
+        designs = load_catalogue().systems
     return {system.name: tuple(values.index(value) if (value := system.attributes().get(name)) in values else -1
                                for name, values in spec.attributes)
-            for system in load_catalogue().systems}
+            for system in designs}
 
 
 def _attributes_from_parts(boxes: np.ndarray, parts, spec) -> np.ndarray:
