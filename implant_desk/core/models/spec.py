@@ -76,7 +76,10 @@ class ModelSpec:
         data = asdict(self)
         data["classes"] = list(self.classes)
         data["crop_size"] = list(self.crop_size)
-        data["attributes"] = {name: list(values) for name, values in self.attributes}
+        if self.attributes or self.parts:
+            data["attributes"] = {name: list(values) for name, values in self.attributes}
+        else:  # a model that names its systems only: its card as before the design (it round-trips unchanged)
+            del data["attributes"], data["parts"]
         return data
 
     @classmethod
