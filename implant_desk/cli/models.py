@@ -7,6 +7,7 @@ import json
 import sys
 
 from implant_desk.core.registry import ModelVersion, Registry, compare, normalise_version
+from implant_desk.core.wording import counted
 
 HELP = "list, show, compare, activate, roll back, delete, export and import model versions"
 
@@ -44,6 +45,8 @@ def _card_text(version: ModelVersion) -> str:
     lines = [f"version {version.version}" + (" (shipped with the app, read-only)" if version.read_only else ""),
              f"folder: {version.folder}", f"created: {card.created}", f"parent version: {card.parent_version}",
              f"systems: {', '.join(card.classes)}"]
+    if card.spec.attributes:
+        lines.append(_design_line(card))
     if card.intended_use:
         lines.append(f"intended use: {card.intended_use}")
     for title, value in (("training data", card.training_data), ("training", card.training), ("metrics", card.metrics)):
@@ -51,6 +54,16 @@ def _card_text(version: ModelVersion) -> str:
             lines.append(f"{title}: {json.dumps(value, indent=2)}")
     lines.extend(f"note: {note}" for note in card.notes)
     return "\n".join(lines)
+
+
+def _design_line(card) -> str:
+    """What a model that reads the design does beyond the systems it was trained on (with the catalogue in use)."""
+    from implant_desk.core.catalogue import load_catalogue
+
+    others = [system for system in load_catalogue().systems if system.name not in card.classes]
+    read = ", ".join(name for name, _ in card.spec.attributes)
+    return (f"design: reads {read}; ranks the catalogue's {counted(len(others), 'other system')} by design "
+            "(known from the catalogue only, never trained on)")
 
 
 def _cell(value: object) -> str:

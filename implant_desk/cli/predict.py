@@ -10,6 +10,7 @@ from pathlib import Path
 
 from implant_desk.cli.options import add_model_options, check_threshold
 from implant_desk.core.errors import ImplantDeskError
+from implant_desk.core.reports.fixture_text import candidate_text
 from implant_desk.core.wording import counted
 
 HELP = ("identify implant fixtures in radiographs (files or folders); --json prints one line per image; --propose "
@@ -115,7 +116,7 @@ def _describe(path: Path, fixtures, ms: float) -> str:
     lines = [f"{path}: {counted(len(fixtures), 'fixture')} ({ms:.0f} ms)"]
     for number, fixture in enumerate(fixtures, 1):
         named = fixture.system or fixture.status
-        ranked = ", ".join(f"{system} {p:.0%}" for system, p in fixture.candidates) if fixture.nameable else "-"
+        ranked = ", ".join(candidate_text(fixture, *c) for c in fixture.candidates) if fixture.nameable else "-"
         size = (f"; {fixture.length_mm:.1f} x {fixture.diameter_mm:.1f} mm" if fixture.length_mm is not None
                 and fixture.diameter_mm is not None else "")
         lines.append(f"  {number}. {named} (fixture score {fixture.score:.2f}; {ranked}){size}")

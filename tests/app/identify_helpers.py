@@ -15,7 +15,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from implant_desk.core.catalogue import ATTRIBUTES, PART_NAMES, load_systems
+from implant_desk.core.catalogue.ranking import rank_systems
 from implant_desk.core.models.card import WEIGHTS_NAME, ModelCard, read_card, write_card
+from implant_desk.core.models.parts import PartDetection
 from implant_desk.core.models.predictor import Explanation, FixturePrediction
 from implant_desk.core.models.spec import ModelSpec
 from implant_desk.core.imaging.radiograph import DisplayWindow, Radiograph
@@ -57,13 +60,40 @@ def fixtures_for(threshold: float) -> list[FixturePrediction]:
     return [clear, doubtful]
 
 
+DESIGN_TARGET = 5  # the shipped catalogue's tapered-square-bone-level-microthread-pointed-apex, never trained on
+DESIGN_TRAINED = 3  # the model was trained on the catalogue's first three systems
+
+
+def design_fixture(threshold: float = 0.5, *, inferred: bool = False,
+                   box: tuple[float, float, float, float] = (80.0, 60.0, 110.0, 200.0)) -> FixturePrediction:
+    """A fixture of a model that reads the design, ranked against the shipped catalogue: read as the design of
+    ``DESIGN_TARGET`` except its apex (read round, 55 %; it is pointed), with its three thirds found in ``box``."""
+    catalogue = load_systems()
+    design = catalogue[DESIGN_TARGET].attributes()
+    read = {name: {value: 0.9 if value == design[name] else 0.1 / (len(values) - 1) for value in values}
+            for name, (_, values) in ATTRIBUTES.items()}
+    read["apex"] = {"round": 0.55, "pointed": 0.35, "flat": 0.1}
+    direct = dict(zip((system.name for system in catalogue[:DESIGN_TRAINED]), (0.6, 0.3, 0.1)))
+    ranking = rank_systems(read, catalogue, direct=direct)
+    candidates = tuple((candidate.system.name, candidate.probability) for candidate in ranking.candidates[:3])
+    x1, y1, x2, y2 = box
+    third = (y2 - y1) / 3
+    parts = tuple(PartDetection(name, (x1, y1 + k * third, x2, y1 + (k + 1) * third), 0.8)
+                  for k, name in enumerate(PART_NAMES))
+    return FixturePrediction(box=(x1, y1, x2, y2), score=0.9, candidates=candidates,
+                             uncertain=candidates[0][1] < threshold, length_mm=14.0, diameter_mm=3.0,
+                             attributes=read, parts=parts, inferred=inferred, ranking=ranking, direct=direct)
+
+
 class FakePredictor:
     """Counts its calls; with ``gate`` set, each call waits until the test opens the gate. Like the real one on
     the CPU, it answers first and explains when asked (``explained``)."""
 
-    def __init__(self, gate: threading.Event | None = None):
+    def __init__(self, gate: threading.Event | None = None, fixtures=fixtures_for):
+        """``fixtures``: threshold -> what each call returns (default: ``fixtures_for``)."""
         self.calls = 0
         self.gate = gate
+        self.fixtures = fixtures
         self.started = threading.Event()
         self.name = "fake-7"
         self.device = "cpu"
@@ -77,7 +107,7 @@ class FakePredictor:
         self.started.set()
         if self.gate is not None:
             assert self.gate.wait(120), "the test never released the predictor"
-        fixtures = fixtures_for(threshold)
+        fixtures = self.fixtures(threshold)
         return fixtures if explain else [replace(f, explanation=None) for f in fixtures]
 
     def explained(self, radiograph: Radiograph, fixtures: list[FixturePrediction]) -> list[FixturePrediction]:

@@ -284,6 +284,26 @@ def test_heat_map_paints_over_its_box_with_the_opacity(qtbot, canvas):
     assert rendered(canvas).pixelColor(centre) not in (hot, pale_yellow)
 
 
+def test_a_fixtures_thirds_are_tinted_in_their_zone_colours_and_an_inferred_box_is_dotted(qtbot, canvas):
+    canvas.zoom_original()
+    box = (100.0, 160.0, 140.0, 295.0)  # under the bright bar, where a tint shows
+    thirds = tuple(((100.0, 160.0 + 45 * k, 140.0, 205.0 + 45 * k), color)
+                   for k, color in enumerate(("#ff0000", "#00ff00", "#0000ff")))
+    plain = rendered(canvas)
+    canvas.set_overlay([OverlayItem(box, "", "#ffffff", parts=thirds)])
+    tinted = rendered(canvas)
+    for (x1, y1, x2, y2), channel in zip((part for part, _ in thirds), ("red", "green", "blue")):
+        point = screen_point(canvas, (x1 + x2) / 2, (y1 + y2) / 2)
+        before, after = plain.pixelColor(point), tinted.pixelColor(point)
+        assert getattr(after, channel)() > getattr(before, channel)() + 10  # its zone's colour, lightly
+        assert abs(after.lightness() - before.lightness()) < 60  # the film stays readable under it
+    edge = [screen_point(canvas, 100.0, y) for y in range(165, 290)]  # the box's left side
+    solid = sum(tinted.pixelColor(point).lightness() > 240 for point in edge)
+    canvas.set_overlay([OverlayItem(box, "", "#ffffff", inferred=True)])
+    dotted = sum(rendered(canvas).pixelColor(point).lightness() > 240 for point in edge)
+    assert dotted < solid  # dashed for a detected box, dotted (more gaps) for one inferred from its parts
+
+
 def test_a_new_image_drops_the_previous_boxes_and_predictions(qtbot, boxed):
     boxed.set_selected(1)
     boxed.set_overlay([OverlayItem((150, 20, 190, 60), "system X 0.8", "#ff0000")])

@@ -60,6 +60,25 @@ def test_activate_show_rollback(registry, capsys):
     assert capsys.readouterr().out.strip() == "active model: v1"
 
 
+def test_show_lists_the_trained_systems_and_says_a_design_model_ranks_the_catalogues_others(registry, capsys):
+    from implant_desk.core.catalogue import ATTRIBUTES, load_systems
+    from implant_desk.core.models.spec import ModelSpec
+
+    names = [system.name for system in load_systems()]
+    spec = ModelSpec.reading_design(names[:3], {name: values for name, (_, values) in ATTRIBUTES.items()})
+    with registry.staging() as staged:
+        _model(staged, b"design", classes=names[:3], spec=spec.to_dict())
+        version = registry.publish(staged).version
+    assert main(["models", "show", version]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert f"systems: {', '.join(names[:3])}" in lines
+    design = next(line for line in lines if line.startswith("design: "))
+    assert "apical_hole" in design and f"ranks the catalogue's {len(names) - 3} other systems by design" in design
+    assert main(["models", "show", "1"]) == 0  # a model that names its systems only
+    shown = capsys.readouterr().out
+    assert "systems: straight-V, tapered-V" in shown and "design" not in shown
+
+
 def test_compare_prints_both_columns(registry, capsys):
     assert main(["models", "compare", "2", "3"]) == 0
     rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import cv2
@@ -17,7 +18,8 @@ from implant_desk.core.models.weights import save_model
 from implant_desk.core.models.spec import ModelSpec
 
 SPEC = ModelSpec(classes=("a", "b"), det_size=64, crop_size=(32, 16), min_fixture_score=0.05)
-FIXTURE_KEYS = {"box", "score", "identified", "system", "status", "candidates", "uncertain", "length_mm", "diameter_mm"}
+FIXTURE_KEYS = {"box", "score", "identified", "system", "status", "candidates", "uncertain", "length_mm", "diameter_mm",
+                "attributes", "parts", "box_from_parts"}
 
 
 @pytest.fixture(autouse=True)
@@ -123,6 +125,33 @@ def test_the_text_says_what_the_card_says_the_model_is_for_and_counts_in_words(m
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "model 9: Trained on generated images only: for demonstration, not for diagnosis."
     assert "fixture(s)" not in lines[1] and ("1 fixture (" in lines[1] or " fixtures (" in lines[1])
+
+
+def test_the_text_marks_the_candidates_known_from_the_catalogue_only(tmp_path, capsys):
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    from implant_desk.core.catalogue import ATTRIBUTES, load_systems
+    from implant_desk.core.imaging.radiograph import GENERATED_BY
+
+    trained = tuple(system.name for system in load_systems()[:2])
+    spec = ModelSpec.reading_design(trained, {name: values for name, (_, values) in ATTRIBUTES.items()}, det_size=64,
+                                    crop_size=(32, 16), min_fixture_score=0.05)
+    torch.manual_seed(0)
+    network = ImplantIdentifier(spec, pretrained=False)
+    with torch.no_grad():
+        network.detector.out.bias[0] = 4.0  # random weights that still report fixtures
+    save_model(tmp_path / "model", network, ModelCard(spec=spec, version="12"))
+    film = np.random.default_rng(0).normal(12000, 1500, (90, 70)).clip(0, 65535).astype(np.uint16)
+    info = PngInfo()
+    info.add_text("Software", GENERATED_BY)  # a generated film: the systems learnt from generated images are named
+    Image.fromarray(film).save(tmp_path / "generated.png", pnginfo=info)
+    assert main(["predict", str(tmp_path / "generated.png"), "--model", str(tmp_path / "model"), "--device", "cpu"]) == 0
+    fixtures = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  1. ")]
+    candidates = re.findall(r"([\w-]+) \d+%( \(catalogue only\))?", fixtures[0])
+    assert len(candidates) == 3
+    assert all(bool(marked) == (system not in trained) for system, marked in candidates), fixtures[0]
+    assert any(marked for _, marked in candidates)  # 2 trained of 24
 
 
 def test_every_option_of_predict_is_explained(capsys):

@@ -63,7 +63,8 @@ def test_json_form_has_exactly_the_documented_keys():
                                 length_mm=None, diameter_mm=4.123)
     assert fixture.to_json() == {"box": [1.0, 2.0, 3.0, 4.0], "score": 0.9, "identified": True, "system": "a",
                                  "status": "", "candidates": [{"system": "a", "p": 0.6}],
-                                 "uncertain": False, "length_mm": None, "diameter_mm": 4.12}
+                                 "uncertain": False, "length_mm": None, "diameter_mm": 4.12, "attributes": {},
+                                 "parts": [], "box_from_parts": False}
 
 
 def test_on_a_real_film_a_system_learnt_from_generated_images_only_is_not_named():

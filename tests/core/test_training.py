@@ -129,13 +129,13 @@ def test_each_fixture_brings_several_differently_augmented_crops_per_step(data):
     prepared = data[0][:2]
     fixtures = sum(int((p.labels >= 0).sum()) for p in prepared)
     torch.manual_seed(0)
-    _, boxes, crops, labels = fitting._make_batch(prepared, TINY_SPEC, fitting._Augmenters(),
-                                                   np.random.default_rng(0), crop_views=3)
-    assert len(boxes) == 2 and crops.shape[0] == len(labels) == 3 * fixtures
+    batch = fitting._make_batch(prepared, TINY_SPEC, fitting._Augmenters(), np.random.default_rng(0), crop_views=3)
+    crops, labels = batch.crops, batch.labels.tolist()
+    assert len(batch.boxes) == 2 and crops.shape[0] == len(labels) == 3 * fixtures
     first_views = crops[:fixtures]
     assert not torch.equal(first_views, crops[fixtures:2 * fixtures])  # new jitter and augmentation each view
     assert labels[:fixtures] * 3 == labels  # the same fixtures in the same order, view after view
-    _, _, plain, _ = fitting._make_batch(prepared, TINY_SPEC, None, np.random.default_rng(0), crop_views=3)
+    plain = fitting._make_batch(prepared, TINY_SPEC, None, np.random.default_rng(0), crop_views=3).crops
     assert plain.shape[0] == fixtures  # without augmentation a second view would repeat the first
 
 

@@ -312,7 +312,10 @@ class Canvas(RadiographView):
             rect = self.screen_rect(geometry, item.box)
             if heatmap is not None and self._heatmaps_visible and self._heatmap_opacity > 0:
                 painting.paint_heatmap(painter, rect, heatmap.qimage, self._heatmap_opacity)
-            painting.paint_prediction(painter, rect, QColor(item.color), item.text, viewport, tags)
+            for box, color in item.parts:
+                painting.paint_part(painter, self.screen_rect(geometry, box), QColor(color))
+            painting.paint_prediction(painter, rect, QColor(item.color), item.text, viewport, tags,
+                                      inferred=item.inferred)
 
     def _paint_boxes(self, painter: QPainter, geometry: ViewGeometry, viewport: QRectF, tags: list[QRectF]) -> None:
         drag = self._drag

@@ -13,6 +13,7 @@ _PALETTE = ("#00c8ff", "#ffb000", "#7cff4f", "#ff4fd8", "#ff5a4f", "#b48cff", "#
 HANDLE_SIZE = 7.0
 _LABEL_PAD = 3.0
 _TAG_SHIFTS = 3  # at most this many tag heights out of the way of other tags
+PART_FILL_ALPHA, PART_LINE_ALPHA = 40, 150  # a fixture's thirds: seen, without hiding the threads under them
 
 
 def label_color(label: str, overrides: dict[str, QColor] | None = None) -> QColor:
@@ -108,13 +109,28 @@ def paint_handles(painter: QPainter, rect: QRectF, color: QColor) -> None:
 
 
 def paint_prediction(
-    painter: QPainter, rect: QRectF, color: QColor, text: str, viewport: QRectF, occupied: list[QRectF] | None = None
+    painter: QPainter, rect: QRectF, color: QColor, text: str, viewport: QRectF, occupied: list[QRectF] | None = None,
+    *, inferred: bool = False,
 ) -> None:
-    painter.setPen(_cosmetic_pen(color, 2.0, Qt.PenStyle.DashLine))
+    """Dashed; dotted when the box was inferred from the fixture's parts rather than detected whole."""
+    painter.setPen(_cosmetic_pen(color, 2.0, Qt.PenStyle.DotLine if inferred else Qt.PenStyle.DashLine))
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.drawRect(rect)
     # Below the box, so it never hides the label of an annotation drawn on the same fixture.
     paint_tag(painter, rect.bottomLeft(), text, color, viewport, above=False, occupied=occupied)
+
+
+def paint_part(painter: QPainter, rect: QRectF, color: QColor) -> None:
+    """A third of a predicted fixture: a faint fill and a hairline in its zone's colour, no caption, so that the
+    thirds of every fixture on a panoramic stay under the fixtures' own boxes and captions."""
+    fill = QColor(color)
+    fill.setAlpha(PART_FILL_ALPHA)
+    painter.fillRect(rect, fill)
+    line = QColor(color)
+    line.setAlpha(PART_LINE_ALPHA)
+    painter.setPen(_cosmetic_pen(line, 1.0))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRect(rect)
 
 
 def paint_proposal(painter: QPainter, rect: QRectF, color: QColor, text: str, viewport: QRectF, *, current: bool,

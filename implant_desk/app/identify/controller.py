@@ -9,8 +9,13 @@ Policy (issue 5):
   flight or on screen is the old model's, so it is dropped the same way, and identification runs again.
 - "Accept" adds the fixtures whose system is claimed (not the uncertain ones: nothing is claimed under the
   threshold, and a box labelled with a guess would end up in a training set), labelled with that system, and the
-  implants found on a real film whose system this model cannot name, labelled ``implant``, in ONE undoable step. A prediction that is already in the document (same label, overlapping by IoU >= 0.5) is not
+  implants found on a real film whose system this model cannot name, labelled ``implant``, in ONE undoable step.
+  For a model that reads the design, the parts it found go with their fixture, labelled with the design in force
+  (``design.part_boxes``). A box that is already in the document (same label, overlapping by IoU >= 0.5) is not
   added twice.
+- The user may set an attribute of a fixture's design (issue 12: the dentist often sees the apex better than the
+  model): its systems are ranked again at once, the attribute shows as set by the user until reset. Corrections
+  belong to the result on screen: another image, another model or another identification drops them.
 
 The predictor is only named here for type checking: the panel never loads a model on the GUI thread.
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
+from implant_desk.app.identify.design import ZONE_COLORS, part_boxes
 from implant_desk.core.annotations.model import Box
 from implant_desk.core.models.card import ModelCard, card_warning
 from implant_desk.core.reports.fixture_text import fixture_title, size_text
@@ -68,6 +74,8 @@ class OverlaySpec:
     text: str
     color: str
     heatmap: np.ndarray | None
+    parts: tuple[tuple[tuple[float, float, float, float], str], ...] = ()  # (box, zone colour) of each third found
+    inferred: bool = False  # the box comes from the parts
 
 
 class IdentifyController:
@@ -80,7 +88,8 @@ class IdentifyController:
         self.selected = -1
         self._computed: tuple[FixturePrediction, ...] | None = None  # as the model returned them
         self._explaining = False  # its heat maps are still being computed
-        self.fixtures: tuple[FixturePrediction, ...] = ()  # with the current threshold applied
+        self._corrections: dict[int, dict[str, str]] = {}  # fixture index -> attribute -> value the user set
+        self.fixtures: tuple[FixturePrediction, ...] = ()  # with the corrections and the current threshold applied
 
     # ---- the image and its result -----------------------------------------------------------------------------
     def image_changed(self, radiograph: Radiograph | None) -> None:
@@ -89,6 +98,7 @@ class IdentifyController:
         self.running = False
         self._computed, self.fixtures, self.selected, self.elapsed_ms = None, (), -1, None
         self._explaining = False
+        self._corrections = {}
 
     def model_changed(self) -> bool:
         """Another model became active. What the old one found (or is still finding) is dropped like a result for
@@ -114,6 +124,7 @@ class IdentifyController:
         self._explaining = any(f.candidates and f.explanation is None for f in fixtures)
         self.elapsed_ms = elapsed_ms
         self.selected = 0 if fixtures else -1
+        self._corrections = {}
         self._apply_threshold()
         return True
 
@@ -151,8 +162,25 @@ class IdentifyController:
     def select(self, index: int) -> None:
         self.selected = index if 0 <= index < len(self.fixtures) else -1
 
+    def set_attribute(self, index: int, attribute: str, value: str) -> None:
+        """The user sets one design attribute of fixture ``index``: its systems are ranked again with it. Raises
+        ValueError, and changes nothing, for a model that reads no design or a value the attribute does not have."""
+        self._computed[index].with_attribute(attribute, value, self.threshold)
+        self._corrections.setdefault(index, {})[attribute] = value
+        self._apply_threshold()
+
+    def reset_attribute(self, index: int, attribute: str) -> None:
+        """Back to the value the model read."""
+        self._corrections.get(index, {}).pop(attribute, None)
+        self._apply_threshold()
+
     def _apply_threshold(self) -> None:
-        self.fixtures = tuple(f.with_threshold(self.threshold) for f in self._computed or ())
+        fixtures = []
+        for index, fixture in enumerate(self._computed or ()):
+            for attribute, value in self._corrections.get(index, {}).items():
+                fixture = fixture.with_attribute(attribute, value, self.threshold)
+            fixtures.append(fixture.with_threshold(self.threshold))
+        self.fixtures = tuple(fixtures)
 
     # ---- what is shown ----------------------------------------------------------------------------------------
     @property
@@ -181,7 +209,8 @@ class IdentifyController:
         return f"{counted(found, 'fixture')}{tail}{timing}"
 
     def overlay(self) -> list[OverlaySpec]:
-        return [OverlaySpec(f.box, f"{i + 1} {fixture_title(f)}", self._color(i, f), heat_over_box(f))
+        return [OverlaySpec(f.box, f"{i + 1} {fixture_title(f)}", self._color(i, f), heat_over_box(f),
+                            tuple((part.box, ZONE_COLORS[part.name]) for part in f.parts), f.inferred)
                 for i, f in enumerate(self.fixtures)]
 
     def _color(self, index: int, fixture: FixturePrediction) -> str:
@@ -198,10 +227,10 @@ class IdentifyController:
 
         boxes: list[Box] = []
         for fixture in self.accepted:
-            box = Box(fixture.label, *fixture.box)
-            same_label = [_corners(b) for b in (*existing, *boxes) if b.label == box.label]
-            if not same_label or box_iou([_corners(box)], same_label).max() < DUPLICATE_IOU:
-                boxes.append(box)
+            for box in (Box(fixture.label, *fixture.box), *part_boxes(fixture)):
+                same_label = [_corners(b) for b in (*existing, *boxes) if b.label == box.label]
+                if not same_label or box_iou([_corners(box)], same_label).max() < DUPLICATE_IOU:
+                    boxes.append(box)
         return boxes
 
     def accept(self, document: AnnotationDocument) -> int:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Callable
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox, QDockWidget, QFrame, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar,
-    QPushButton, QScrollArea, QSlider, QVBoxLayout, QWidget,
+    QCheckBox, QDockWidget, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
+    QScrollArea, QSlider, QVBoxLayout, QWidget,
 )
 
 from implant_desk.app.canvas import Canvas, OverlayItem
@@ -20,6 +20,8 @@ from implant_desk.app.dialogs import ask
 from implant_desk.app.identify.controller import (
     SELECTED_COLOR, UNCERTAIN_COLOR, IdentifyController, ModelInfo, claim_text,
 )
+from implant_desk.app.identify.design import candidate_views, design_views
+from implant_desk.app.identify.design_view import CandidateBars, DesignEditor
 from implant_desk.app.identify.worker import InferenceWorker, PredictorProvider, active_model_info
 from implant_desk.app.widgets import horizontal_rule, open_with_system
 from implant_desk.core.errors import ImplantDeskError
@@ -36,57 +38,6 @@ DEFAULT_OPACITY = 0.45
 LIST_ROWS = 5
 MIN_SCROLL_HEIGHT = 200  # the scrolling part; with the actions below it, the dock fits under two others at 800 px
 WARNING_STYLE = "color: #b26a00;"
-MUTED_STYLE = "color: palette(mid);"
-
-
-class CandidateBars(QWidget):
-    """The selected fixture's ranked systems, each name on its own line (a long design name wraps after its
-    hyphens, never cut) above a bar as long as its probability."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self._grid = QGridLayout(self)
-        self._grid.setContentsMargins(0, 0, 0, 0)
-        self._grid.setHorizontalSpacing(8)
-        self._grid.setVerticalSpacing(2)
-        self._grid.setColumnStretch(0, 1)
-        self._rows: list[tuple[QLabel, QProgressBar, QLabel]] = []  # reused: no flicker when the selection moves
-
-    def set_candidates(self, candidates: tuple[tuple[str, float], ...]) -> None:
-        while len(self._rows) < len(candidates):
-            self._add_row()
-        for row, (name, bar, percent) in enumerate(self._rows):
-            shown = row < len(candidates)
-            for widget in (name, bar, percent):
-                widget.setVisible(shown)
-            if shown:
-                system, p = candidates[row]
-                name.setText(system)
-                name.setToolTip(system)
-                bar.setValue(round(p * 1000))
-                bar.setAccessibleName(f"{system} {p:.0%}")
-                percent.setText(f"{p:.0%}")
-
-    def texts(self) -> list[str]:
-        """What the bars say, top to bottom (for tests and accessibility)."""
-        return [bar.accessibleName() for _, bar, _ in self._rows if not bar.isHidden()]
-
-    def _add_row(self) -> None:
-        bar = QProgressBar()
-        bar.setRange(0, 1000)
-        bar.setTextVisible(False)
-        bar.setFixedHeight(8)
-        bar.setMinimumWidth(60)
-        percent = QLabel()
-        percent.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        percent.setMinimumWidth(34)
-        name = QLabel()
-        name.setWordWrap(True)
-        row = 2 * len(self._rows)
-        self._grid.addWidget(name, row, 0, 1, 2)
-        self._grid.addWidget(bar, row + 1, 0)
-        self._grid.addWidget(percent, row + 1, 1)
-        self._rows.append((name, bar, percent))
 
 
 class IdentifyPanel(QDockWidget):
@@ -283,6 +234,14 @@ class IdentifyPanel(QDockWidget):
         self.controller.select(index)
         self._refresh()
 
+    def _attribute_set(self, attribute: str, value: str) -> None:
+        self.controller.set_attribute(self.controller.selected, attribute, value)
+        self._refresh()
+
+    def _attribute_reset(self, attribute: str) -> None:
+        self.controller.reset_attribute(self.controller.selected, attribute)
+        self._refresh()
+
     def _heat_toggled(self, on: bool) -> None:
         self.canvas.set_heatmaps_visible(on)
         self.opacity.setEnabled(on)
@@ -301,7 +260,8 @@ class IdentifyPanel(QDockWidget):
         self.accept_button.setEnabled(accepted > 0 and self.current_document() is not None)
         self.accept_button.setText(f"Accept {accepted} as annotation{'s' if accepted != 1 else ''}" if accepted
                                    else "Accept as annotations")
-        self.canvas.set_overlay([OverlayItem(s.box, s.text, s.color, s.heatmap) for s in controller.overlay()])
+        self.canvas.set_overlay([OverlayItem(s.box, s.text, s.color, s.heatmap, s.parts, s.inferred)
+                                 for s in controller.overlay()])
 
     def _fill_list(self) -> None:
         self.fixture_list.blockSignals(True)
@@ -328,9 +288,13 @@ class IdentifyPanel(QDockWidget):
         if not has:
             return
         fixture = controller.fixtures[index]
+        inferred = ", box from its parts" if fixture.inferred else ""
         self.details_title.setText(f"<b style='color:{SELECTED_COLOR}'>■</b> <b>Fixture {index + 1}</b> "
-                                   f"(fixture score {fixture.score:.2f})")
-        self.bars.set_candidates(fixture.candidates if fixture.nameable else ())
+                                   f"(fixture score {fixture.score:.2f}{inferred})")
+        self.details_title.setToolTip("No whole-fixture detection, or a weak one: its box (dotted on the image) "
+                                      "is inferred from the thirds found" if fixture.inferred else "")
+        self.bars.set_candidates(candidate_views(fixture))
+        self.design.show_design(design_views(fixture), fixture.nameable)
         self.size_label.setText(controller.size_text(fixture))
         self.claim_label.setText(claim_text(fixture))
 
@@ -391,7 +355,10 @@ class IdentifyPanel(QDockWidget):
         details.setContentsMargins(0, 0, 0, 0)
         self.details_title, self.claim_label, self.size_label = QLabel(), QLabel(), QLabel()
         self.bars = CandidateBars()
-        for widget in (self.details_title, self.claim_label, self.bars, self.size_label):
+        self.design = DesignEditor()
+        self.design.attributeSet.connect(self._attribute_set)
+        self.design.attributeReset.connect(self._attribute_reset)
+        for widget in (self.details_title, self.claim_label, self.bars, self.size_label, self.design):
             details.addWidget(widget)
         for label in (self.summary, self.model_label, self.details_title, self.claim_label, self.size_label):
             label.setWordWrap(True)  # long system names wrap instead of widening the dock
@@ -405,7 +372,8 @@ class IdentifyPanel(QDockWidget):
         self.accept_button = QPushButton()
         self.accept_button.setToolTip("Add the fixtures with a claimed system as boxes labelled with it, and "
                                       "implants whose system this model cannot name as 'implant' (uncertain ones "
-                                      "are left out); one undo step")
+                                      "are left out), with the thirds a design model found, labelled with their "
+                                      "design; one undo step")
         self.accept_button.clicked.connect(self.accept)
         layout.addWidget(self.accept_button)
         layout.addWidget(horizontal_rule())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -79,15 +80,7 @@ class ImplantSystem:
 
     def part_label(self, part: str) -> str:
         """The design attributes of one third, e.g. ``middle:tapered+V``, used as the part box's label."""
-        if part == "coronal":
-            hex_boss = "+external-hex" if self.connection == "external" else ""
-            return f"coronal:{self.coronal}+{'microthreads' if self.microthreads else 'no-microthreads'}{hex_boss}"
-        if part == "middle":
-            return f"middle:{self.body}+{self.thread}"
-        if part == "apical":
-            groove = "groove" if self.apical_groove else "no-groove"
-            return f"apical:{groove}+hole-{self.apical_hole}+apex-{self.apex}"
-        raise ValueError(f"unknown part {part!r}")
+        return design_part_label(part, self.attributes())
 
     def to_json(self) -> dict:
         """Every field, and the design attributes as read on a film (truth.json, ``catalogue list --json``)."""
@@ -102,6 +95,51 @@ class ImplantSystem:
                 "diameter_min_mm": f"{self.diameter_mm[0]:g}", "diameter_max_mm": f"{self.diameter_mm[1]:g}",
                 "length_min_mm": f"{self.length_mm[0]:g}", "length_max_mm": f"{self.length_mm[1]:g}",
                 "connection": self.connection, "reference": self.reference}
+
+
+def design_part_label(part: str, design: Mapping[str, str]) -> str:
+    """The label of one third's box from design attribute values (``ATTRIBUTES`` names -> values, as a system
+    has them or as read on a film), e.g. ``middle:tapered+V``: the label picker's part labels and what Accept
+    writes. Raises KeyError when a value of that third is missing."""
+    if part == "coronal":
+        microthreads = "microthreads" if design["microthreads"] == "yes" else "no-microthreads"
+        hex_boss = "+external-hex" if design["connection"] == "external" else ""
+        return f"coronal:{design['coronal']}+{microthreads}{hex_boss}"
+    if part == "middle":
+        return f"middle:{design['body']}+{design['thread']}"
+    if part == "apical":
+        groove = "groove" if design["apical_groove"] == "yes" else "no-groove"
+        return f"apical:{groove}+hole-{design['apical_hole']}+apex-{design['apex']}"
+    raise ValueError(f"unknown part {part!r}")
+
+
+def attributes_from_part_label(label: str) -> dict[str, str]:
+    """The design attributes a part label states (the reverse of ``design_part_label``), e.g.
+    ``middle:tapered+V`` -> body tapered, thread V. Words it does not know, and attributes stated twice over, are
+    left out, so a lab's own wording teaches what it can. A coronal label without ``external-hex`` states an
+    internal connection."""
+    part, _, rest = label.partition(":")
+    words = set(rest.split("+"))
+    read: dict[str, str] = {}
+
+    def one_of(attribute: str, words_for: dict[str, str]) -> None:
+        found = [value for word, value in words_for.items() if word in words]
+        if len(found) == 1:
+            read[attribute] = found[0]
+
+    if part == "coronal":
+        one_of("coronal", {value: value for value in CORONALS})
+        one_of("microthreads", {"microthreads": "yes", "no-microthreads": "no"})
+        if read:
+            read["connection"] = "external" if "external-hex" in words else "internal"
+    elif part == "middle":
+        one_of("body", {value: value for value in BODIES})
+        one_of("thread", {value: value for value in THREADS})
+    elif part == "apical":
+        one_of("apical_groove", {"groove": "yes", "no-groove": "no"})
+        one_of("apical_hole", {f"hole-{value}": value for value in HOLES})
+        one_of("apex", {f"apex-{value}": value for value in APEXES})
+    return read
 
 
 def differing_attributes(first: ImplantSystem, second: ImplantSystem) -> list[str]:

@@ -13,7 +13,9 @@ Where the patient comes from, per image, first that applies:
 5. nothing: the image is its own patient, and a warning says the split is then per image.
 
 Labels (implant_desk.core.learning.labels): implant systems become the model's classes; implants whose system the
-data does not say train the detector only; design parts and other findings are left out of the fixtures.
+data does not say train the detector only; other findings are left out. Design parts (coronal, middle, apical
+thirds) are kept apart from the fixtures, for a model that finds them: in the image's own annotation, or, for
+generated images, in their ``parts/`` folder (the generator keeps them there so LabelImg shows fixtures only).
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ from implant_desk.core.annotations.model import ImageAnnotation
 from implant_desk.core.annotations.store import load_annotation
 from implant_desk.core.errors import FileProblem, ImplantDeskError
 from implant_desk.core.imaging import loading as imaging
-from implant_desk.core.learning.labels import IMPLANT, SYSTEM, LabelRoles
-from implant_desk.core.synthetic.writer import GENERATOR, TRUTH_FILE
+from implant_desk.core.annotations.model import Box
+from implant_desk.core.learning.labels import IMPLANT, PART, SYSTEM, LabelRoles
+from implant_desk.core.synthetic.writer import GENERATOR, PARTS_FOLDER, TRUTH_FILE
 from implant_desk.core.wording import counted
 
 PATIENTS_CSV = "patients.csv"
@@ -62,6 +65,7 @@ class Sample:
     generated: bool = False  # one of implant_desk's generated radiographs (its folder's truth.json says so)
     # Box labels that mean an implant whose system is not given: it teaches the detector, not the classifier.
     implant_labels: frozenset[str] = frozenset()
+    parts: tuple[Box, ...] = ()  # the fixtures' design parts, labelled "coronal:...", "middle:...", "apical:..."
 
     @property
     def systems(self) -> list[str]:
@@ -251,12 +255,15 @@ def load_dataset(folders: Sequence[str | os.PathLike], only: Sequence[str] | Non
             role_of = {label: roles.role(label) for label in {b.label for b in annotation.boxes}}
             ignored.update(b.label for b in annotation.boxes if role_of[b.label] not in (SYSTEM, IMPLANT))
             implants.update(b.label for b in annotation.boxes if role_of[b.label] == IMPLANT)
+            parts = tuple(b for b in annotation.boxes if role_of[b.label] == PART)
             annotation = replace(annotation, boxes=[b for b in annotation.boxes if role_of[b.label] in (SYSTEM, IMPLANT)])
             patient, source = rule.patient(relative, header)
             if image.parent not in generated_folders:
                 generated_folders[image.parent] = _holds_generated_images(image.parent)
+            if generated_folders[image.parent] and not parts:
+                parts = _generated_parts(image, annotation, notes)
             samples.append(Sample(image, annotation, patient, f"{root.name}/{relative}", generated_folders[image.parent],
-                                  frozenset(label for label, role in role_of.items() if role == IMPLANT)))
+                                  frozenset(label for label, role in role_of.items() if role == IMPLANT), parts))
             sources[source] += 1
     if not samples:
         where = ", ".join(str(f) for f in folders) + (f" (annotations in {annotations})" if annotations else "")
@@ -272,6 +279,19 @@ def _holds_generated_images(folder: Path) -> bool:
         return json.loads((folder / TRUTH_FILE).read_text(encoding="utf-8")).get("generator") == GENERATOR
     except (OSError, ValueError, AttributeError):
         return False
+
+
+def _generated_parts(image: Path, annotation: ImageAnnotation, notes: list[str]) -> tuple[Box, ...]:
+    """The design parts the generator wrote for ``image`` (none when the file is absent or damaged)."""
+    path = image.parent / PARTS_FOLDER / f"{image.stem}.xml"
+    if not path.is_file():
+        return ()
+    try:
+        loaded = load_annotation(image, path.parent, (annotation.width, annotation.height))
+        return tuple(loaded.annotation.boxes) if loaded is not None else ()
+    except FileProblem as problem:
+        notes.append(f"design parts skipped: {problem}")
+        return ()
 
 
 _Loaded = tuple[str, Path, ImageAnnotation, object]  # path relative to its data folder, image, annotation, header

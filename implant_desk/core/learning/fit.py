@@ -36,6 +36,7 @@ from implant_desk.core.learning.dataset import Sample
 from implant_desk.core.learning.events import EpochEnded, OnEvent, TrainStep, ignore
 from implant_desk.core.learning.schedule import set_scheduled_lr
 from implant_desk.core.models.backbones import normalize_uint8
+from implant_desk.core.models.decoding import CHANNELS_PER_KIND, PART_KINDS
 from implant_desk.core.models.detector import detection_loss, make_targets
 from implant_desk.core.models.device import resolve_device
 from implant_desk.core.models.identifier import ImplantIdentifier
@@ -85,23 +86,80 @@ class PreparedImage:
     image: np.ndarray  # 8-bit grey, full resolution
     boxes: np.ndarray  # (N, 4) image pixels
     labels: np.ndarray  # (N,) class index, -1 for a system the model does not know
+    # (N, attributes): each fixture's value index per design attribute the model reads, -1 where unknown
+    attributes: np.ndarray | None = None
+    # Per PART_KINDS, the thirds' boxes (M, 4) in det_image pixels; () for an image without part truth, which
+    # then teaches nothing about parts (rather than that there are none).
+    part_boxes: tuple[np.ndarray, ...] = ()
 
 
-def prepare_images(samples: Sequence[Sample], spec) -> list[PreparedImage]:
-    """Read annotated images (``image_path`` and ``annotation``) once, for every epoch and the pre-training."""
+def prepare_images(samples: Sequence[Sample], spec, designs: Sequence | None = None) -> list[PreparedImage]:
+    """Read annotated images (``image_path`` and ``annotation``) once, for every epoch and the pre-training.
+    ``designs``: the systems whose names in the labels state their design (default: the catalogue in use)."""
     from implant_desk.core.imaging.loading import load_radiograph
 
     index = {name: i for i, name in enumerate(spec.classes)}
+    design = design_truth(spec, designs)
     prepared = []
     for sample in samples:
         image = grey8(load_radiograph(sample.image_path))
         det_image, scale = detector_input(image, spec.det_size, square=True)
-        boxes = np.array([[b.xmin, b.ymin, b.xmax, b.ymax] for b in sample.annotation.boxes], dtype=np.float32)
-        boxes = boxes.reshape(-1, 4)
+        boxes = _box_array(sample.annotation.boxes)
         labels = np.array([index.get(b.label, -1) for b in sample.annotation.boxes], dtype=np.int64)
+        attributes = None
+        if spec.attributes:
+            unknown = (-1,) * len(spec.attributes)
+            attributes = np.array([design.get(b.label, unknown) for b in sample.annotation.boxes],
+                                  dtype=np.int64).reshape(-1, len(spec.attributes))
+            from_parts = _attributes_from_parts(boxes, sample.parts, spec)
+            attributes = np.where(attributes >= 0, attributes, from_parts)
+        part_boxes = ()
+        if spec.parts and sample.parts:
+            part_boxes = tuple(_box_array([b for b in sample.parts if b.label.split(":", 1)[0] == kind]) * scale
+                               for kind in PART_KINDS)
         prepared.append(PreparedImage(det_image=det_image, det_boxes=boxes * scale, image=image, boxes=boxes,
-                                      labels=labels))
+                                      labels=labels, attributes=attributes, part_boxes=part_boxes))
     return prepared
+
+
+def design_truth(spec, designs: Sequence | None = None) -> dict[str, tuple[int, ...]]:
+    """System name -> its value index of each attribute ``spec`` reads (-1 where the system's value is not one
+    the model knows), for every system of ``designs`` (default: the catalogue in use, the lab's own else the
+    shipped one): what the attribute heads learn from."""
+    if not spec.attributes:
+        return {}
+    if designs is None:
+        from implant_desk.core.catalogue import load_catalogue
+
+        designs = load_catalogue().systems
+    return {system.name: tuple(values.index(value) if (value := system.attributes().get(name)) in values else -1
+                               for name, values in spec.attributes)
+            for system in designs}
+
+
+def _attributes_from_parts(boxes: np.ndarray, parts, spec) -> np.ndarray:
+    """(N, attributes) value indices that the labels of each fixture's annotated parts state (-1 elsewhere): how a
+    lab that labels design parts teaches the attributes of implants whose system it does not name. A part
+    belongs to the smallest fixture box holding its centre."""
+    from implant_desk.core.catalogue.systems import attributes_from_part_label
+
+    read = np.full((len(boxes), len(spec.attributes)), -1, dtype=np.int64)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    for part in parts:
+        x, y = (part.xmin + part.xmax) / 2, (part.ymin + part.ymax) / 2
+        holding = np.flatnonzero((boxes[:, 0] <= x) & (x <= boxes[:, 2]) & (boxes[:, 1] <= y) & (y <= boxes[:, 3]))
+        if not holding.size:
+            continue
+        owner = holding[np.argmin(areas[holding])]
+        stated = attributes_from_part_label(part.label)
+        for k, (name, values) in enumerate(spec.attributes):
+            if stated.get(name) in values:
+                read[owner, k] = values.index(stated[name])
+    return read
+
+
+def _box_array(boxes) -> np.ndarray:
+    return np.array([[b.xmin, b.ymin, b.xmax, b.ymax] for b in boxes], dtype=np.float32).reshape(-1, 4)
 
 
 def resumes(config: TrainingConfig) -> bool:
@@ -302,24 +360,45 @@ class _Augmenters:
         self.crop = build_augmentation(CROP_AUGMENTATION, boxes=False)
 
 
+@dataclass
+class _Batch:
+    images: torch.Tensor  # B x 1 x H x W, uint8
+    boxes: list[torch.Tensor]  # per image, the fixtures' boxes in its pixels
+    # per image, one tensor of boxes per PART_KINDS, or None for an image without part truth
+    parts: list[tuple[torch.Tensor, ...] | None]
+    crops: torch.Tensor | None  # C x 1 x h x w, uint8: fixtures with a known system or design attribute
+    labels: torch.Tensor  # (C,) class index, -1 where only attributes are known
+    attributes: torch.Tensor  # (C, attributes) value index, -1 where unknown
+
+
 def _make_batch(batch: list[PreparedImage], spec, augmenters: _Augmenters | None, rng: np.random.Generator,
-                crop_views: int = 1) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor | None, list[int]]:
-    """Detector images (B x 1 x H x W, uint8) with their boxes, and the fixture crops with their labels."""
-    images, boxes, crops, labels = [], [], [], []
+                crop_views: int = 1) -> _Batch:
+    """Detector images with their fixture and part boxes (moved together by the augmentation), and the crops
+    of the fixtures that teach the classifier."""
+    images, boxes, parts, crops, labels, attributes = [], [], [], [], [], []
     for item in batch:
-        image, item_boxes = torch.from_numpy(item.det_image)[None], torch.from_numpy(item.det_boxes)
-        if augmenters is not None:
-            image, item_boxes, _ = augment(augmenters.detector, image, item_boxes, torch.arange(len(item_boxes)))
+        kinds = [item.det_boxes, *item.part_boxes]
+        kind_of = torch.repeat_interleave(torch.arange(len(kinds)), torch.tensor([len(k) for k in kinds]))
+        image, item_boxes = torch.from_numpy(item.det_image)[None], torch.from_numpy(np.concatenate(kinds))
+        if augmenters is not None:  # boxes pushed out of the image are dropped, with their kinds
+            image, item_boxes, kind_of = augment(augmenters.detector, image, item_boxes, kind_of)
         images.append(image)
-        boxes.append(item_boxes)
+        boxes.append(item_boxes[kind_of == 0])
+        parts.append(tuple(item_boxes[kind_of == k] for k in range(1, len(kinds))) if item.part_boxes else None)
+        known = (item.attributes if item.attributes is not None
+                 else np.full((len(item.boxes), len(spec.attributes)), -1, dtype=np.int64))
+        teaching = [(b, l, a) for b, l, a in zip(item.boxes, item.labels, known) if l >= 0 or (a >= 0).any()]
         views = crop_views if augmenters is not None else 1  # without augmentation every view is the same
-        for box, label in [(b, l) for b, l in zip(item.boxes, item.labels) if l >= 0] * views:
+        for box, label, values in teaching * views:
             crop_box = _jitter(box, rng) if augmenters is not None else tuple(box)
             crop, _ = fixture_crop(item.image, crop_box, spec.crop_size, spec.crop_margin)
             crop = torch.from_numpy(crop)[None]
             crops.append(augment_image(augmenters.crop, crop) if augmenters is not None else crop)
             labels.append(int(label))
-    return torch.stack(images), boxes, torch.stack(crops) if crops else None, labels
+            attributes.append(torch.from_numpy(np.asarray(values, dtype=np.int64)))
+    return _Batch(torch.stack(images), boxes, parts, torch.stack(crops) if crops else None,
+                  torch.tensor(labels, dtype=torch.int64),
+                  torch.stack(attributes) if attributes else torch.zeros(0, len(spec.attributes), dtype=torch.int64))
 
 
 def _train_step(network, optimizer, batch: list[PreparedImage], spec, config: TrainingConfig, class_weights,
@@ -327,17 +406,15 @@ def _train_step(network, optimizer, batch: list[PreparedImage], spec, config: Tr
     """One optimiser step; returns the two losses and the seconds spent preparing the batch (augmenting,
     cropping), so a benchmark can tell data time from compute time."""
     started = time.perf_counter()
-    images, boxes, crops, labels = _make_batch(batch, spec, augmenters, rng, config.crop_views)
-    det_input = normalize_uint8(images).to(device)
-    crop_input = None if crops is None else normalize_uint8(crops).to(device)
+    data = _make_batch(batch, spec, augmenters, rng, config.crop_views)
+    det_input = normalize_uint8(data.images).to(device)
+    crop_input = None if data.crops is None else normalize_uint8(data.crops).to(device)
     data_s = time.perf_counter() - started
     det_output, logits = network(det_input, crop_input)
-    targets = make_targets(boxes, tuple(det_output.shape[-2:]), spec.det_stride)
-    det_loss = detection_loss(det_output, {k: v.to(device) for k, v in targets.items()})
+    det_loss = _detection_loss(det_output, data, spec, device)
     cls_loss = torch.zeros((), device=device)
     if logits is not None:
-        cls_loss = F.cross_entropy(logits, torch.tensor(labels, device=device), weight=class_weights,
-                                   label_smoothing=config.label_smoothing)
+        cls_loss = _classification_loss(logits, data, spec, config, class_weights, device)
     loss = det_loss + cls_loss
     if not distributed.on_every_rank(bool(torch.isfinite(loss))):  # one rank raising alone would hang the rest
         raise TrainingError(f"training diverged at epoch {epoch}, step {step}: the loss is no longer a finite "
@@ -347,6 +424,47 @@ def _train_step(network, optimizer, batch: list[PreparedImage], spec, config: Tr
     torch.nn.utils.clip_grad_norm_([p for p in network.parameters() if p.grad is not None], config.grad_clip)
     optimizer.step()
     return det_loss.item(), cls_loss.item(), data_s
+
+
+def _detection_loss(output: torch.Tensor, data: _Batch, spec, device) -> torch.Tensor:
+    """The fixtures' loss, plus the mean of the three parts' losses over the images that have part truth."""
+    shape = tuple(output.shape[-2:])
+
+    def loss(channels: torch.Tensor, boxes: list[torch.Tensor]) -> torch.Tensor:
+        targets = make_targets(boxes, shape, spec.det_stride)
+        return detection_loss(channels, {k: v.to(device) for k, v in targets.items()})
+
+    total = loss(output[:, :CHANNELS_PER_KIND], data.boxes)
+    with_parts = [i for i, parts in enumerate(data.parts) if parts is not None]
+    if spec.parts and with_parts:
+        for k in range(len(PART_KINDS)):
+            first = CHANNELS_PER_KIND * (k + 1)
+            channels = output[with_parts, first:first + CHANNELS_PER_KIND]
+            total = total + loss(channels, [data.parts[i][k] for i in with_parts]) / len(PART_KINDS)
+    return total
+
+
+def _classification_loss(logits: torch.Tensor, data: _Batch, spec, config: TrainingConfig, class_weights,
+                         device) -> torch.Tensor:
+    """Cross-entropy over the systems (crops of a known system), plus the mean over the design attributes of
+    their cross-entropies (crops whose value is known)."""
+    classes = len(spec.classes)
+    labels, attributes = data.labels.to(device), data.attributes.to(device)
+    total = torch.zeros((), device=device)
+    named = labels >= 0
+    if named.any():
+        total = total + F.cross_entropy(logits[named, :classes], labels[named], weight=class_weights,
+                                        label_smoothing=config.label_smoothing)
+    start, terms = classes, []
+    for k, size in enumerate(spec.attribute_sizes):
+        known = attributes[:, k] >= 0
+        if known.any():
+            terms.append(F.cross_entropy(logits[known, start:start + size], attributes[known, k],
+                                         label_smoothing=config.label_smoothing))
+        start += size
+    if terms:
+        total = total + torch.stack(terms).mean()
+    return total
 
 
 def _jitter(box: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float, float]:
@@ -402,7 +520,7 @@ def classifier_logits(network: ImplantIdentifier, images: Sequence[PreparedImage
                       for image, box, _ in named])
     network.eval()
     batches = normalize_uint8(torch.from_numpy(crops)[:, None]).split(64)
-    logits = torch.cat([network.classifier(batch) for batch in batches]).float().numpy()
+    logits = torch.cat([network.classifier(batch) for batch in batches])[:, :len(spec.classes)].float().numpy()
     return logits, np.array([label for *_, label in named], dtype=np.int64)
 
 

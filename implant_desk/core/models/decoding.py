@@ -13,6 +13,10 @@ import cv2
 import numpy as np
 
 MAX_PEAKS = 16
+# The detector's output, per kind of object: a centre logit, then log distances to the left, top, right and bottom
+# edges. The fixture's 5 channels come first; a detector that finds parts adds 5 per third, in this order.
+CHANNELS_PER_KIND = 5
+PART_KINDS = ("coronal", "middle", "apical")
 NMS_IOU = 0.45
 
 

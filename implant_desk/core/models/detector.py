@@ -17,13 +17,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from implant_desk.core.models.backbones import make_lite0
+from implant_desk.core.models.decoding import CHANNELS_PER_KIND, PART_KINDS
 
 STRIDES = (8, 4)
 _HEAT_PRIOR = 0.05
 
 
 class FixtureDetector(nn.Module):
-    def __init__(self, pretrained: bool = True, width: int = 64, stride: int = 8):
+    def __init__(self, pretrained: bool = True, width: int = 64, stride: int = 8, parts: bool = False):
         super().__init__()
         if stride not in STRIDES:
             raise ValueError(f"the detector's output stride is one of {STRIDES}")
@@ -40,10 +41,10 @@ class FixtureDetector(nn.Module):
             nn.Conv2d(width, width, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True),
         )
         # Per cell: fixture-centre logit, then log distances (in cells) to the left, top, right, bottom edges.
-        self.out = nn.Conv2d(width, 5, 1)
-        with torch.no_grad():
-            self.out.bias.zero_()
-            self.out.bias[0] = -torch.log(torch.tensor((1 - _HEAT_PRIOR) / _HEAT_PRIOR))
+        self.out = _output_layer(width, 1)
+        # The thirds in their own layer, so a model that finds fixtures only gives its weights to one that also
+        # finds parts (the new layer starts fresh).
+        self.parts_out = _output_layer(width, len(PART_KINDS)) if parts else None
 
     @property
     def backbone_stages(self) -> list[nn.Module]:
@@ -61,12 +62,25 @@ class FixtureDetector(nn.Module):
         return maps[0], maps[1], x
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """(N, 1, H, W) normalised, H and W multiples of 32 -> (N, 5, H/stride, W/stride)."""
+        """(N, 1, H, W) normalised, H and W multiples of 32 -> (N, 5 or 20, H/stride, W/stride): the fixture's
+        5 channels, then 5 for each of the ``PART_KINDS`` when the detector finds parts."""
         at4, at8, at16 = self.backbone_features(images)
         fused = self.lateral8(at8) + F.interpolate(self.lateral16(at16), size=at8.shape[-2:], mode="nearest")
         if self.lateral4 is not None:
             fused = self.lateral4(at4) + F.interpolate(fused, size=at4.shape[-2:], mode="nearest")
-        return self.out(self.head(fused))
+        features = self.head(fused)
+        if self.parts_out is None:
+            return self.out(features)
+        return torch.cat([self.out(features), self.parts_out(features)], dim=1)
+
+
+def _output_layer(width: int, kinds: int) -> nn.Conv2d:
+    """A 1x1 layer with ``CHANNELS_PER_KIND`` outputs per kind; centre logits start at the prior's."""
+    layer = nn.Conv2d(width, CHANNELS_PER_KIND * kinds, 1)
+    with torch.no_grad():
+        layer.bias.zero_()
+        layer.bias[::CHANNELS_PER_KIND] = -torch.log(torch.tensor((1 - _HEAT_PRIOR) / _HEAT_PRIOR))
+    return layer
 
 
 def make_targets(boxes: list[torch.Tensor], shape: tuple[int, int], stride: int) -> dict[str, torch.Tensor]:
@@ -98,7 +112,8 @@ def make_targets(boxes: list[torch.Tensor], shape: tuple[int, int], stride: int)
 
 
 def detection_loss(output: torch.Tensor, targets: dict[str, torch.Tensor]) -> torch.Tensor:
-    """CenterNet's penalty-reduced focal loss on the heat map plus Gaussian-weighted L1 on the edge distances."""
+    """CenterNet's penalty-reduced focal loss on the heat map plus Gaussian-weighted L1 on the edge distances
+    (``output``: one kind's 5 channels)."""
     logits = output[:, 0]
     heat = targets["heat"]
     positive = targets["mask"].float()

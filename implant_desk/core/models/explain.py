@@ -7,7 +7,8 @@ Two methods, both returning an (H, W) float32 map in 0..1 at the input's size:
   absolute gradient of the class score with respect to each input pixel, maximum over the colour
   channels. Sharp, pixel-level.
 
-The class score is the raw logit (before softmax), so other classes do not leak into the map.
+The class score is the raw logit (before softmax), so other classes do not leak into the map; given several
+indices (a design read as one value per attribute), the sum of their logits.
 Gradients are taken with ``torch.autograd.grad`` on the needed tensors only: parameters' ``.grad`` is
 never touched, a hook lives only for the duration of one call, and grad mode is enabled locally so the
 functions work under ``torch.no_grad()``. The model's train/eval mode is left as the caller set it.
@@ -21,7 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def grad_cam(model: nn.Module, target_layer: nn.Module, input_tensor: torch.Tensor, class_index: int) -> np.ndarray:
+def grad_cam(model: nn.Module, target_layer: nn.Module, input_tensor: torch.Tensor,
+             class_index: int | tuple[int, ...]) -> np.ndarray:
     """Grad-CAM map of ``class_index`` from ``target_layer`` (a convolutional block of ``model``).
 
     When the layer runs more than once in a forward pass, its last output is explained.
@@ -68,13 +70,14 @@ def _single_image(input_tensor: torch.Tensor) -> torch.Tensor:
     raise ValueError(f"expected one image shaped (C, H, W) or (1, C, H, W), got {tuple(input_tensor.shape)}")
 
 
-def _class_score(model: nn.Module, image: torch.Tensor, class_index: int) -> torch.Tensor:
+def _class_score(model: nn.Module, image: torch.Tensor, class_index: int | tuple[int, ...]) -> torch.Tensor:
     logits = model(image)
     if not isinstance(logits, torch.Tensor) or logits.dim() != 2:
         raise ValueError("the model must return class logits shaped (batch, classes)")
-    if not 0 <= class_index < logits.shape[1]:
+    indices = (class_index,) if isinstance(class_index, int) else tuple(class_index)
+    if not indices or not all(0 <= index < logits.shape[1] for index in indices):
         raise ValueError(f"class index {class_index} is outside the model's {logits.shape[1]} classes")
-    return logits[0, class_index]
+    return logits[0, list(indices)].sum()
 
 
 def _unit_range(values: torch.Tensor) -> np.ndarray:

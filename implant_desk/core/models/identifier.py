@@ -17,8 +17,9 @@ class ImplantIdentifier(nn.Module):
         super().__init__()
         avoid_denormals()
         self.spec = spec
-        self.detector = FixtureDetector(pretrained=pretrained, stride=spec.det_stride)
-        self.classifier = FixtureClassifier(len(spec.classes), pretrained=pretrained)
+        self.detector = FixtureDetector(pretrained=pretrained, stride=spec.det_stride, parts=spec.parts)
+        self.classifier = FixtureClassifier(len(spec.classes), pretrained=pretrained,
+                                            attribute_sizes=spec.attribute_sizes)
 
     def forward(self, det_input: torch.Tensor,
                 crops: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -1,5 +1,11 @@
 """Radiograph in, fixtures out: box, fixture score, ranked systems, uncertainty, size in mm, explanation.
 
+A model that reads the design (``ModelSpec.attributes``) works in two stages: the detector finds whole fixtures and
+their thirds, which ``models.parts`` assembles into fixtures (a fixture seen only in parts gets its box from them);
+the classifier reads each design attribute, and every system of the catalogue is ranked by that design
+(``catalogue.ranking``), the classifier's own scores joining for the systems it was trained on. Systems it never
+saw are ranked too; they are "known from the catalogue".
+
 The predictor loads a model once and is then called per image (from the GUI's worker thread, the CLI, the
 evaluation). It never raises for an image with no fixture: it returns an empty list.
 
@@ -17,17 +23,20 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
+from implant_desk.core.catalogue import ATTRIBUTES
+from implant_desk.core.catalogue.ranking import Ranking, corrected, rank_systems
 from implant_desk.core.imaging.radiograph import Radiograph
 from implant_desk.core.models.card import ModelCard, read_card
-from implant_desk.core.models.decoding import decode
+from implant_desk.core.models.decoding import CHANNELS_PER_KIND, PART_KINDS, decode
 from implant_desk.core.models.device import accelerator_possible
 from implant_desk.core.models.graphs import Graphs, load_graphs
+from implant_desk.core.models.parts import PartDetection, assemble_fixtures
 from implant_desk.core.models.preprocess import Box, detector_input, fixture_crop, grey8, network_input
 from implant_desk.core.models.spec import ModelSpec
 
@@ -66,6 +75,18 @@ class FixturePrediction:
     diameter_mm: float | None = None
     measurement: object | None = None  # implant_desk.core.measure.FixtureMeasurement (axis, outline) or None
     explanation: Explanation | None = None
+    # The design as read, for a model that reads it: attribute -> value -> probability (ModelSpec.attributes)
+    attributes: dict[str, dict[str, float]] = field(default_factory=dict)
+    parts: tuple[PartDetection, ...] = ()  # its thirds as the detector found them, coronal first
+    inferred: bool = False  # its box comes from its parts (no whole-fixture detection, or a weak one)
+    # Every catalogue system ranked by the design read (None for a model that reads none); ``candidates`` are
+    # its first TOP_CANDIDATES. ``direct``: the classifier's own probabilities over the systems it was trained on.
+    ranking: Ranking | None = field(default=None, compare=False)
+    direct: dict[str, float] = field(default_factory=dict, compare=False)
+    # On a real film, the systems that may be named there (those the model learnt from real films); None on a
+    # generated film, or where unknown: ``nameable`` stands. Kept so that a ranking changed by the user's
+    # correction is named by the same rule.
+    nameable_here: frozenset[str] | None = field(default=None, compare=False)
 
     @property
     def confidence(self) -> float:
@@ -95,14 +116,40 @@ class FixturePrediction:
     def with_threshold(self, threshold: float) -> FixturePrediction:
         return replace(self, uncertain=self.confidence < threshold)
 
+    def known_from_catalogue(self, system: str) -> bool:
+        """Whether ``system`` is ranked by its design alone (the model never trained on it)."""
+        return self.ranking is not None and system not in self.direct
+
+    def with_attribute(self, attribute: str, value: str, threshold: float) -> FixturePrediction:
+        """The prediction once the user has set one attribute (the dentist sees the apex better): the design
+        ranked again with that attribute certain. Only for a model that reads the design."""
+        if self.ranking is None:
+            raise ValueError("this model does not read the design")
+        ranking = rank_systems(corrected(self.ranking.readings, attribute, value),
+                               [candidate.system for candidate in self.ranking.candidates], direct=self.direct)
+        return _named(_ranked(self, ranking, threshold))
+
     def to_json(self) -> dict:
         """The ``implant-desk predict --json`` form of one fixture (null where unknown)."""
         candidates = self.candidates if self.nameable else ()
         return {"box": [round(v, 1) for v in self.box], "score": round(self.score, 4), "identified": self.identified,
                 "system": self.system, "status": self.status,
-                "candidates": [{"system": s, "p": round(p, 4)} for s, p in candidates],
+                "candidates": [{"system": s, "p": round(p, 4)}
+                               | ({"known_from": "catalogue" if self.known_from_catalogue(s) else "training"}
+                                  if self.ranking is not None else {}) for s, p in candidates],
                 "uncertain": self.uncertain, "length_mm": _rounded(self.length_mm),
-                "diameter_mm": _rounded(self.diameter_mm)}
+                "diameter_mm": _rounded(self.diameter_mm), "attributes": self.design(),
+                "parts": [self._part_json(part) for part in self.parts], "box_from_parts": self.inferred}
+
+    def _part_json(self, part: PartDetection) -> dict:
+        design = self.design()
+        return {"name": part.name, "box": [round(v, 1) for v in part.box], "score": round(part.score, 4),
+                "attributes": {name: read for name, read in design.items() if ATTRIBUTES.get(name, ("",))[0] == part.name}}
+
+    def design(self) -> dict[str, dict]:
+        """Each design attribute's most likely value and its probability ({} for a model that reads none)."""
+        read = {name: max(values.items(), key=lambda item: item[1]) for name, values in self.attributes.items()}
+        return {name: {"value": value, "p": round(p, 4)} for name, (value, p) in read.items()}
 
 
 def _rounded(value: float | None) -> float | None:
@@ -125,8 +172,9 @@ class Predictor:
     even be imported (about 3 s on 2 cores). torch loads only to explain (Grad-CAM needs gradients)."""
 
     def __init__(self, spec: ModelSpec, networks: Networks, *, card: ModelCard | None = None, name: str = "",
-                 device: str = "cpu", torch_network: Callable[[], ImplantIdentifier]):
-        """``torch_network``: the same model in torch, called the first time an explanation is asked for."""
+                 device: str = "cpu", torch_network: Callable[[], ImplantIdentifier], catalogue=None):
+        """``torch_network``: the same model in torch, called the first time an explanation is asked for.
+        ``catalogue``: the systems a model that reads the design ranks (default: the catalogue in use)."""
         self.spec = spec
         self.networks = networks
         self.card = card
@@ -136,6 +184,19 @@ class Predictor:
         self._torch_network = torch_network
         self._network: ImplantIdentifier | None = None
         self._network_lock = threading.Lock()
+        self._catalogue = tuple(catalogue) if catalogue is not None else None
+
+    @property
+    def catalogue(self) -> tuple:
+        """What a fixture's design is ranked against: the catalogue's systems, and the model's own systems that
+        it lacks (ranked by the classifier alone, neutral on every attribute)."""
+        if self._catalogue is None:
+            from implant_desk.core.catalogue import load_catalogue
+
+            systems = load_catalogue().systems
+            listed = {system.name for system in systems}
+            self._catalogue = (*systems, *(_Unlisted(name) for name in self.spec.classes if name not in listed))
+        return self._catalogue
 
     @classmethod
     def from_folder(cls, folder: str | Path, device: str | None = "auto", threads: int = 0) -> Predictor:
@@ -197,27 +258,54 @@ class Predictor:
         model learnt from generated images may be named. ``min_score``: the lowest fixture score kept (None: the
         card's ``min_fixture_score``; evaluation asks for lower ones to rank every detection). Detections under
         the card's floor are never shown as fixtures, so they are not classified: no candidates, uncertain."""
-        boxes, scores = self.detect(image, min_score)
-        shown = sum(score >= self.spec.min_fixture_score for score in scores)  # scores come best first
-        probabilities = self.classify(image, boxes[:shown])
+        found = self.find(image, min_score)
+        shown = sum(fixture.score >= self.spec.min_fixture_score for fixture in found)  # best first
+        probabilities, attributes = self.classify(image, [fixture.box for fixture in found[:shown]])
         fixtures = []
-        for index, (box, score) in enumerate(zip(boxes, scores)):
-            candidates = ()
-            if index < shown:
+        for index, fixture in enumerate(found):
+            if index >= shown:
+                fixtures.append(fixture)
+                continue
+            direct = dict(zip(self.spec.classes, probabilities[index].tolist()))
+            fixture = replace(fixture, direct=direct, attributes=attributes[index],
+                              nameable_here=None if generated_film else self.real_systems)
+            if self.spec.attributes:
+                fixture = _ranked(fixture, rank_systems(attributes[index], self.catalogue, direct=direct), threshold)
+            else:
                 order = np.argsort(-probabilities[index])[:TOP_CANDIDATES]
                 candidates = tuple((self.spec.classes[i], float(probabilities[index][i])) for i in order)
-            fixtures.append(FixturePrediction(box=box, score=score, candidates=candidates,
-                                              uncertain=not candidates or candidates[0][1] < threshold,
-                                              nameable=generated_film or bool(candidates)
-                                              and candidates[0][0] in self.real_systems))
+                fixture = replace(fixture, candidates=candidates, uncertain=candidates[0][1] < threshold)
+            fixtures.append(_named(fixture))
         return fixtures
+
+    def find(self, image: np.ndarray, min_score: float | None = None) -> list[FixturePrediction]:
+        """The fixtures found, best first, not yet classified: the detector's, or for a model that finds parts,
+        those assembled from whole-fixture detections and parts (models.parts)."""
+        maps, scale = self._detector_maps(image)
+        boxes, scores = self._decoded(image, maps, scale, kind=0, min_score=min_score)
+        if not self.spec.parts:
+            return [FixturePrediction(box, score, (), True) for box, score in zip(boxes, scores)]
+        parts = [PartDetection(kind, box, score) for k, kind in enumerate(PART_KINDS, start=1)
+                 for box, score in zip(*self._decoded(image, maps, scale, kind=k, min_score=min_score))]
+        assembled = assemble_fixtures(list(zip(boxes, scores)), parts, weak_below=self.spec.min_fixture_score,
+                                      image_size=(image.shape[1], image.shape[0]))
+        return [FixturePrediction(fixture.box, fixture.score, (), True, parts=fixture.parts, inferred=fixture.inferred)
+                for fixture in assembled]
 
     def detect(self, image: np.ndarray, min_score: float | None = None) -> tuple[list[Box], list[float]]:
         """Fixture boxes in image pixels (clipped to the image) and their scores, best first."""
+        return self._decoded(image, *self._detector_maps(image), kind=0, min_score=min_score)
+
+    def _detector_maps(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         padded, scale = detector_input(image, detection_side(*image.shape[:2], self.spec))
-        maps = self.networks.detect(network_input(padded[None, None]))
+        return self.networks.detect(network_input(padded[None, None]))[0], scale
+
+    def _decoded(self, image: np.ndarray, maps: np.ndarray, scale: float, kind: int,
+                 min_score: float | None) -> tuple[list[Box], list[float]]:
+        """Boxes of one kind (0: fixtures, then PART_KINDS) in image pixels, clipped to it, and their scores."""
         floor = self.spec.min_fixture_score if min_score is None else min_score
-        boxes, scores = decode(maps[0], floor, self.spec.det_stride)
+        first = CHANNELS_PER_KIND * kind
+        boxes, scores = decode(maps[first:first + CHANNELS_PER_KIND], floor, self.spec.det_stride)
         h, w = image.shape[:2]
         boxes = boxes / scale
         boxes[:, 0::2] = boxes[:, 0::2].clip(0, w)
@@ -225,14 +313,23 @@ class Predictor:
         keep = ((boxes[:, 2] - boxes[:, 0]) >= 2) & ((boxes[:, 3] - boxes[:, 1]) >= 2)
         return [tuple(float(v) for v in b) for b in boxes[keep].tolist()], [float(s) for s in scores[keep]]
 
-    def classify(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
-        """Softmax over the systems for each box: (len(boxes), classes)."""
+    def classify(self, image: np.ndarray, boxes: list[Box]) -> tuple[np.ndarray, list[dict[str, dict[str, float]]]]:
+        """Per box: the softmax over the systems (an array (len(boxes), classes)), and the design as read,
+        attribute -> value -> probability (empty for a model that does not read it)."""
         if not boxes:
-            return np.zeros((0, len(self.spec.classes)), dtype=np.float32)
+            return np.zeros((0, len(self.spec.classes)), dtype=np.float32), []
         crops = np.stack([self._crop(image, box)[0] for box in boxes])
-        logits = self.networks.classify(network_input(crops[:, None])).astype(np.float64) / self.spec.temperature
-        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+        logits = self.networks.classify(network_input(crops[:, None])).astype(np.float64)
+        classes = len(self.spec.classes)
+        systems = _softmax(logits[:, :classes] / self.spec.temperature)
+        read = [{} for _ in boxes]
+        start = classes
+        for name, values in self.spec.attributes:
+            probabilities = _softmax(logits[:, start:start + len(values)])
+            start += len(values)
+            for design, row in zip(read, probabilities.tolist()):
+                design[name] = dict(zip(values, row))
+        return systems, read
 
     def explained(self, radiograph: Radiograph, fixtures: list[FixturePrediction]) -> list[FixturePrediction]:
         """``fixtures`` with the Grad-CAM of each named candidate (loads torch the first time)."""
@@ -255,9 +352,49 @@ class Predictor:
         classifier = self.network.classifier
         device = next(classifier.parameters()).device
         tensor = torch.from_numpy(network_input(crop[None, None])).to(device)
-        class_index = self.spec.classes.index(fixture.candidates[0][0])
-        heat = grad_cam(classifier, classifier.cam_layer, tensor, class_index)
+        heat = grad_cam(classifier, classifier.cam_layer, tensor, self._explained_outputs(fixture))
         return Explanation(region=region, heat=np.asarray(heat, dtype=np.float32))
+
+
+    def _explained_outputs(self, fixture: FixturePrediction) -> int | tuple[int, ...]:
+        """The classifier output a heat map explains: the top candidate's logit, or for a system known from the
+        catalogue only, the logits of the design values read (where the model read the design)."""
+        top = fixture.candidates[0][0]
+        if top in self.spec.classes:
+            return self.spec.classes.index(top)
+        indices, start = [], len(self.spec.classes)
+        for name, values in self.spec.attributes:
+            read = fixture.attributes[name]
+            indices.append(start + values.index(max(read, key=read.get)))
+            start += len(values)
+        return tuple(indices)
+
+
+@dataclass(frozen=True)
+class _Unlisted:
+    """A system the model was trained on that the catalogue lacks: no design to rank it by."""
+
+    name: str
+
+    def attributes(self) -> dict[str, str]:
+        return {}
+
+
+def _ranked(fixture: FixturePrediction, ranking: Ranking, threshold: float) -> FixturePrediction:
+    candidates = tuple((candidate.system.name, candidate.probability)
+                       for candidate in ranking.candidates[:TOP_CANDIDATES])
+    return replace(fixture, ranking=ranking, candidates=candidates, uncertain=candidates[0][1] < threshold)
+
+
+def _named(fixture: FixturePrediction) -> FixturePrediction:
+    """Whether its top system may be named on this film (see the module's docstring)."""
+    here = fixture.nameable_here
+    return fixture if here is None else replace(fixture, nameable=fixture.candidates[0][0] in here)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def _torch_model(folder: str | Path) -> ImplantIdentifier:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from implant_desk.core.errors import ImplantDeskError
-from implant_desk.core.reports.fixture_text import fixture_title, size_text
+from implant_desk.core.reports.fixture_text import candidate_text, fixture_title, size_text
 
 if TYPE_CHECKING:  # the predictor module imports torch
     from implant_desk.core.models.predictor import FixturePrediction, Predictor
@@ -129,7 +129,7 @@ def pdf_html(images: Sequence[IdentifiedImage], folder: Path, threshold: float, 
 
 def _fixture_html(number: int, fixture: FixturePrediction, spacing_known: bool) -> str:
     color = CLAIMED_PRINT_COLOR if fixture.identified else UNCERTAIN_PRINT_COLOR
-    ranked = " &middot; ".join(f"{html.escape(system)} {p:.0%}" for system, p in fixture.candidates)
+    ranked = " &middot; ".join(html.escape(candidate_text(fixture, *c)) for c in fixture.candidates)
     said = f"candidates: {ranked}" if fixture.nameable else html.escape(fixture.status)
     return (f"<b style='color:{color}'>{number}. {html.escape(fixture_title(fixture))}</b><br>"
             f"{said}<br>{size_text(fixture, spacing_known)}; fixture score {fixture.score:.2f}")

@@ -1,0 +1,166 @@
+"""A model that reads the design (issue 12): the detector also finds the coronal, middle and apical thirds, the
+classifier also reads each design attribute. Its spec, networks, graphs, training batches and losses, and what
+the predictor gives back; a model that names systems only works as before."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from implant_desk.core.annotations.model import Box, ImageAnnotation
+from implant_desk.core.catalogue import ATTRIBUTES, load_systems
+from implant_desk.core.learning import fit as fitting
+from implant_desk.core.learning.config import TrainingConfig
+from implant_desk.core.learning.dataset import Sample
+from implant_desk.core.learning.network import build_network
+from implant_desk.core.models.card import ModelCard
+from implant_desk.core.models.decoding import CHANNELS_PER_KIND, PART_KINDS
+from implant_desk.core.models.identifier import ImplantIdentifier
+from implant_desk.core.models.predictor import Predictor
+from implant_desk.core.models.spec import ARCHITECTURE, DESIGN_ARCHITECTURE, ModelSpec
+from implant_desk.core.models.weights import save_model
+
+from tiny_radiographs import TINY_SPEC, one_torch_thread, write_samples  # noqa: F401 (autouse fixture)
+
+SYSTEMS = tuple(system.name for system in load_systems()[:2])
+VOCABULARY = {name: values for name, (_, values) in ATTRIBUTES.items()}
+DESIGN_SPEC = ModelSpec.reading_design(SYSTEMS, VOCABULARY, det_size=64, crop_size=(32, 16), min_fixture_score=0.0)
+
+
+def test_a_design_spec_round_trips_through_the_card_and_plain_specs_keep_their_architecture():
+    assert DESIGN_SPEC.architecture == DESIGN_ARCHITECTURE and DESIGN_SPEC.parts
+    stored = json.loads(json.dumps(DESIGN_SPEC.to_dict()))
+    assert list(stored["attributes"]) == list(VOCABULARY)
+    assert ModelSpec.from_dict(stored) == DESIGN_SPEC
+    assert ModelSpec(("a", "b")).architecture == ARCHITECTURE
+    with pytest.raises(ValueError, match="not supported"):  # parts under the old architecture's name
+        ModelSpec.from_dict({**stored, "architecture": ARCHITECTURE})
+
+
+def test_the_networks_output_the_parts_and_the_attribute_values():
+    network = ImplantIdentifier(DESIGN_SPEC, pretrained=False).eval()
+    with torch.inference_mode():
+        maps, logits = network(torch.zeros(1, 1, 64, 96), torch.zeros(3, 1, 32, 16))
+    stride = DESIGN_SPEC.det_stride
+    assert maps.shape == (1, CHANNELS_PER_KIND * (1 + len(PART_KINDS)), 64 // stride, 96 // stride)
+    assert logits.shape == (3, len(SYSTEMS) + sum(len(values) for values in VOCABULARY.values()))
+
+
+def test_a_model_that_names_systems_only_seeds_one_that_reads_the_design(tmp_path):
+    torch.manual_seed(0)
+    plain_spec = ModelSpec(SYSTEMS, det_size=64, crop_size=(32, 16))
+    parent = ImplantIdentifier(plain_spec, pretrained=False).eval()
+    save_model(tmp_path, parent, ModelCard(spec=plain_spec, version="1"))
+    child = build_network(DESIGN_SPEC, TrainingConfig(pretrained=False, seed=1), tmp_path)
+    assert torch.equal(child.detector.out.weight, parent.detector.out.weight)
+    assert torch.equal(child.classifier.fc.weight, parent.classifier.fc.weight)
+    assert child.detector.parts_out is not None and child.classifier.attributes is not None
+
+
+def _design_samples(folder) -> list[Sample]:
+    """Tiny films whose fixtures are named after catalogue systems and cut into thirds; the last has no parts."""
+    samples = []
+    for index, tiny in enumerate(write_samples(folder, 3, seed=5)):
+        boxes = [Box(SYSTEMS[k % 2], b.xmin, b.ymin, b.xmax, b.ymax) for k, b in enumerate(tiny.annotation.boxes)]
+        parts = []
+        for box in boxes if index < 2 else ():
+            third = (box.ymax - box.ymin) / 3
+            parts += [Box(f"{kind}:x", box.xmin, box.ymin + k * third, box.xmax, box.ymin + (k + 1) * third)
+                      for k, kind in enumerate(PART_KINDS)]
+        annotation = ImageAnnotation(tiny.image_path.name, 80, 96, 1, boxes)
+        samples.append(Sample(tiny.image_path, annotation, tiny.patient_id, tiny.image_path.name, parts=tuple(parts)))
+    return samples
+
+
+def test_training_batches_carry_the_parts_and_the_catalogue_attributes_of_each_fixture(tmp_path):
+    samples = _design_samples(tmp_path)
+    prepared = fitting.prepare_images(samples, DESIGN_SPEC)
+    truth = fitting.design_truth(DESIGN_SPEC)
+    for sample, image in zip(samples, prepared):
+        assert image.attributes.tolist() == [list(truth[b.label]) for b in sample.annotation.boxes]
+        assert [len(boxes) for boxes in image.part_boxes] == ([len(sample.annotation.boxes)] * 3 if sample.parts else [])
+    assert truth[SYSTEMS[0]] != truth[SYSTEMS[1]] and min(min(v) for v in truth.values()) >= 0
+
+    torch.manual_seed(0)
+    batch = fitting._make_batch(prepared, DESIGN_SPEC, fitting._Augmenters(), np.random.default_rng(0))
+    assert batch.parts[2] is None  # no part truth: teaches nothing about parts
+    assert all(len(parts) == 3 for parts in batch.parts[:2])
+    assert batch.attributes.shape == (len(batch.labels), len(VOCABULARY))
+    named = batch.labels.tolist()
+    assert batch.attributes.tolist() == [list(truth[SYSTEMS[label]]) for label in named]
+
+    network = ImplantIdentifier(DESIGN_SPEC, pretrained=False).train()
+    config = TrainingConfig(pretrained=False)
+    output, logits = network(torch.randn(3, 1, 64, 64), torch.randn(len(named), 1, 32, 16))
+    with_parts = fitting._detection_loss(output, batch, DESIGN_SPEC, "cpu")
+    fixtures_only = fitting._detection_loss(output, batch, TINY_SPEC, "cpu")
+    assert torch.isfinite(with_parts) and with_parts > fixtures_only
+    loss = fitting._classification_loss(logits, batch, DESIGN_SPEC, config, None, "cpu")
+    loss.backward()
+    assert network.classifier.attributes.weight.grad.abs().sum() > 0
+
+
+def test_a_lab_s_part_labels_teach_the_attributes_of_implants_it_does_not_name(tmp_path):
+    system = load_systems()[0]
+    samples = _design_samples(tmp_path)
+    sample = samples[0]
+    box = sample.annotation.boxes[0]
+    third = (box.ymax - box.ymin) / 3
+    parts = tuple(Box(system.part_label(kind), box.xmin, box.ymin + k * third, box.xmax, box.ymin + (k + 1) * third)
+                  for k, kind in enumerate(PART_KINDS))
+    unnamed = ImageAnnotation(sample.annotation.filename, 80, 96, 1, [Box("implant", box.xmin, box.ymin, box.xmax,
+                                                                          box.ymax)])
+    prepared = fitting.prepare_images([Sample(sample.image_path, unnamed, "P", "x", parts=parts,
+                                              implant_labels=frozenset({"implant"}))], DESIGN_SPEC)[0]
+    stated = [values.index(system.attributes()[name]) if name != "pitch" else -1
+              for name, values in DESIGN_SPEC.attributes]  # a part label does not state the pitch
+    assert prepared.labels.tolist() == [-1] and prepared.attributes.tolist() == [stated]
+    batch = fitting._make_batch([prepared], DESIGN_SPEC, None, np.random.default_rng(0))
+    assert batch.crops.shape[0] == 1 and batch.labels.tolist() == [-1]  # cropped to teach attributes only
+
+
+def test_the_predictor_reads_the_design_with_the_graphs_as_with_torch(tmp_path):
+    torch.manual_seed(0)
+    network = ImplantIdentifier(DESIGN_SPEC, pretrained=False).eval()
+    save_model(tmp_path, network, ModelCard(spec=DESIGN_SPEC, version="1"))
+    image = np.random.default_rng(0).integers(0, 255, (96, 80), dtype=np.uint8)
+    graphs, eager = Predictor.from_folder(tmp_path, "cpu"), Predictor.from_network(network)
+    assert graphs.runtime == "ONNX Runtime"
+    fixtures = graphs.identify(image)
+    assert fixtures and _close(fixtures, eager.identify(image))
+    read = fixtures[0].attributes
+    assert list(read) == list(VOCABULARY)
+    assert all(abs(sum(values.values()) - 1) < 1e-4 and set(values) == set(VOCABULARY[name])
+               for name, values in read.items())
+    design = fixtures[0].to_json()["attributes"]
+    assert set(design) == set(VOCABULARY) and all(0 < d["p"] <= 1 for d in design.values())
+    parts = [part for fixture in fixtures for part in fixture.parts]
+    assert parts and {part.name for part in parts} <= set(PART_KINDS)
+    assert all(len(f.to_json()["parts"]) == len(f.parts) for f in fixtures)
+    ranked = fixtures[0].ranking.candidates
+    assert len(ranked) == len(load_systems()) and abs(sum(c.probability for c in ranked) - 1) < 1e-6
+    assert [name for name, _ in fixtures[0].candidates] == [c.system.name for c in ranked[:3]]
+    plain = Predictor.from_network(ImplantIdentifier(TINY_SPEC, pretrained=False)).identify(image)
+    assert all(not f.parts and f.ranking is None and f.to_json()["attributes"] == {} for f in plain)
+
+
+def test_a_corrected_attribute_ranks_the_design_again():
+    torch.manual_seed(0)
+    predictor = Predictor.from_network(ImplantIdentifier(DESIGN_SPEC, pretrained=False))
+    image = np.random.default_rng(1).integers(0, 255, (96, 80), dtype=np.uint8)
+    fixture = predictor.identify(image, threshold=0.0)[0]
+    catalogue = load_systems()
+    target = catalogue[-1]
+    for name, value in target.attributes().items():
+        fixture = fixture.with_attribute(name, value, threshold=0.0)
+    assert fixture.candidates[0][0] == target.name  # every attribute set as it reads: that design first
+    assert fixture.known_from_catalogue(target.name) == (target.name not in SYSTEMS)
+    assert set(fixture.ranking.readings.set_by_user) == set(target.attributes())
+
+
+def _close(a, b) -> bool:
+    return len(a) == len(b) and all(np.allclose(x.box, y.box, atol=0.05) and abs(x.score - y.score) < 1e-4
+                                    for x, y in zip(a, b))
