@@ -164,3 +164,21 @@ def test_a_corrected_attribute_ranks_the_design_again():
 def _close(a, b) -> bool:
     return len(a) == len(b) and all(np.allclose(x.box, y.box, atol=0.05) and abs(x.score - y.score) < 1e-4
                                     for x, y in zip(a, b))
+
+
+def test_parts_that_score_under_the_floor_together_make_no_fixture(monkeypatch):
+    """A lone third scores a third of its own score: under the card's floor it is not shown as a fixture."""
+    from dataclasses import replace as replaced
+
+    from implant_desk.core.models import predictor as predicting
+    from implant_desk.core.models.parts import AssembledFixture, PartDetection
+
+    spec = replaced(DESIGN_SPEC, min_fixture_score=0.5)
+    predictor = Predictor.from_network(ImplantIdentifier(spec, pretrained=False))
+    lone = PartDetection("apical", (10.0, 60.0, 20.0, 80.0), 0.9)
+    monkeypatch.setattr(predicting, "assemble_fixtures", lambda *a, **k: [
+        AssembledFixture((30.0, 10.0, 40.0, 80.0), 0.8, (), False, 0),
+        AssembledFixture((10.0, 60.0, 20.0, 80.0), 0.3, (lone,), True, None)])
+    image = np.zeros((96, 80), np.uint8)
+    assert [f.score for f in predictor.find(image)] == [0.8]
+    assert [f.score for f in predictor.find(image, min_score=0.05)] == [0.8, 0.3]  # evaluation ranks every one

@@ -289,8 +289,10 @@ class Predictor:
                  for box, score in zip(*self._decoded(image, maps, scale, kind=k, min_score=min_score))]
         assembled = assemble_fixtures(list(zip(boxes, scores)), parts, weak_below=self.spec.min_fixture_score,
                                       image_size=(image.shape[1], image.shape[0]))
+        # A lone part scores a third of its own score: under the floor it is no fixture, as a weak detection is not.
+        floor = self.spec.min_fixture_score if min_score is None else min_score
         return [FixturePrediction(fixture.box, fixture.score, (), True, parts=fixture.parts, inferred=fixture.inferred)
-                for fixture in assembled]
+                for fixture in assembled if fixture.score >= floor]
 
     def detect(self, image: np.ndarray, min_score: float | None = None) -> tuple[list[Box], list[float]]:
         """Fixture boxes in image pixels (clipped to the image) and their scores, best first."""
