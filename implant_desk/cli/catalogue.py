@@ -15,7 +15,7 @@ from implant_desk.core.catalogue.store import (
     Catalogue, add_system, catalogue_in_use_path, ensure_lab_copy, lab_catalogue_path, load_catalogue)
 from implant_desk.core.catalogue.systems import (
     APEXES, ATTRIBUTES, BODIES, CONNECTIONS, CORONALS, HOLES, MIN_DIFFERENCES, PART_NAMES, THREADS, ImplantSystem,
-    close_pairs, load_systems, read_systems)
+    close_pairs, load_systems, read_systems, zone_of)
 from implant_desk.core.wording import counted
 
 HELP = "list, show, add and check the implant systems (by design) that identification ranks"
@@ -124,7 +124,7 @@ def _token(attribute: str, value: str) -> str:
 def _attributes_text(system: ImplantSystem) -> str:
     """The design attributes by third: ``bone-level microthreads internal | tapered V-thread ... | ...``."""
     values = system.attributes()
-    return " | ".join(" ".join(_token(name, values[name]) for name, (zone, _) in ATTRIBUTES.items() if zone == part)
+    return " | ".join(" ".join(_token(name, values[name]) for name in ATTRIBUTES if zone_of(name) == part)
                       for part in PART_NAMES)
 
 

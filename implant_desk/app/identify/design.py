@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from implant_desk.core.annotations.model import Box
-from implant_desk.core.catalogue.systems import ATTRIBUTES, PART_NAMES, design_part_label
+from implant_desk.core.catalogue.systems import PART_NAMES, design_part_label, zone_of
 from implant_desk.core.reports.fixture_text import (
     agreeing_text, agreement_text, attribute_title, candidate_text,
 )
@@ -67,7 +67,7 @@ def design_views(fixture: FixturePrediction) -> tuple[ZoneView, ...]:
         attributes = tuple(
             AttributeView(name, attribute_title(name), tuple(read.items()), values[name], read.get(values[name], 0.0),
                           name in set_by_user)
-            for name, read in fixture.attributes.items() if ATTRIBUTES[name][0] == zone)
+            for name, read in fixture.attributes.items() if zone_of(name) == zone)
         if attributes:
             zones.append(ZoneView(zone, ZONE_COLORS[zone], attributes))
     return tuple(zones)

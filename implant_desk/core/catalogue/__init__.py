@@ -3,7 +3,7 @@ attribute vocabulary, and the ranking of systems by the attributes read on a fil
 
 from implant_desk.core.catalogue.store import Catalogue, load_catalogue, shipped_catalogue
 from implant_desk.core.catalogue.systems import (
-    ATTRIBUTES, PART_NAMES, ImplantSystem, SystemsFileError, default_systems_path, design_part_label, load_systems)
+    ATTRIBUTES, PART_NAMES, ImplantSystem, SystemsFileError, default_systems_path, design_part_label, load_systems, zone_of)
 
 __all__ = ["ATTRIBUTES", "PART_NAMES", "Catalogue", "ImplantSystem", "SystemsFileError", "default_systems_path",
-           "design_part_label", "load_catalogue", "load_systems", "shipped_catalogue"]
+           "design_part_label", "load_catalogue", "load_systems", "shipped_catalogue", "zone_of"]

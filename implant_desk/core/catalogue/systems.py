@@ -47,6 +47,12 @@ ATTRIBUTES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+def zone_of(attribute: str) -> str | None:
+    """The third (``PART_NAMES``) a design attribute is read in; None for an attribute this version does not know."""
+    known = ATTRIBUTES.get(attribute)
+    return known[0] if known else None
+
+
 def pitch_class(pitch_mm: float) -> str:
     return "fine" if pitch_mm < 0.8 else "regular" if pitch_mm <= 1.1 else "coarse"
 

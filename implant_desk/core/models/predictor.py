@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
-from implant_desk.core.catalogue import ATTRIBUTES
+from implant_desk.core.catalogue import zone_of
 from implant_desk.core.catalogue.ranking import Ranking, corrected, rank_systems
 from implant_desk.core.imaging.radiograph import Radiograph
 from implant_desk.core.models.card import ModelCard, read_card
@@ -132,19 +132,20 @@ class FixturePrediction:
     def to_json(self) -> dict:
         """The ``implant-desk predict --json`` form of one fixture (null where unknown)."""
         candidates = self.candidates if self.nameable else ()
+        design = self.design()
         return {"box": [round(v, 1) for v in self.box], "score": round(self.score, 4), "identified": self.identified,
                 "system": self.system, "status": self.status,
                 "candidates": [{"system": s, "p": round(p, 4)}
                                | ({"known_from": "catalogue" if self.known_from_catalogue(s) else "training"}
                                   if self.ranking is not None else {}) for s, p in candidates],
                 "uncertain": self.uncertain, "length_mm": _rounded(self.length_mm),
-                "diameter_mm": _rounded(self.diameter_mm), "attributes": self.design(),
-                "parts": [self._part_json(part) for part in self.parts], "box_from_parts": self.inferred}
+                "diameter_mm": _rounded(self.diameter_mm), "attributes": design,
+                "parts": [self._part_json(part, design) for part in self.parts], "box_from_parts": self.inferred}
 
-    def _part_json(self, part: PartDetection) -> dict:
-        design = self.design()
+    @staticmethod
+    def _part_json(part: PartDetection, design: dict[str, dict]) -> dict:
         return {"name": part.name, "box": [round(v, 1) for v in part.box], "score": round(part.score, 4),
-                "attributes": {name: read for name, read in design.items() if ATTRIBUTES.get(name, ("",))[0] == part.name}}
+                "attributes": {name: read for name, read in design.items() if zone_of(name) == part.name}}
 
     def design(self) -> dict[str, dict]:
         """Each design attribute's most likely value and its probability ({} for a model that reads none)."""
