@@ -50,7 +50,7 @@ class Actions:
     total: int = 0
 
 
-def actions_from_scratch(truth: list[tuple[tuple[float, float, float, float], str | None]], tally: Actions) -> None:
+def actions_from_scratch(truth: list, tally: Actions) -> None:
     tally.drawn += len(truth)
     tally.images += 1
     tally.total += 2 * len(truth) + 1
@@ -64,14 +64,14 @@ def actions_with_proposals(truth, proposals, tally: Actions) -> None:
     tally.total += 1  # Space: reviewed
     unmatched_truth = set(range(len(truth)))
     for proposal in sorted(proposals, key=lambda p: -p.score):
-        ious = box_iou([proposal.box], [box for box, _ in truth])[0] if truth else []
+        ious = box_iou([proposal.box], [t.box for t in truth])[0] if truth else []
         best = max(unmatched_truth, key=lambda i: ious[i], default=None)
         if best is None or ious[best] < 0.5:
             tally.rejected += 1
             tally.total += 1
             continue
         unmatched_truth.discard(best)
-        system = truth[best][1]
+        system = truth[best].system
         ranked = [name for name, _ in proposal.candidates]
         if proposal.label == system:
             tally.accepted += 1

@@ -22,6 +22,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +117,7 @@ def report(predictor, samples, trained: set[str], catalogue) -> None:
     times = {"one stage (fixture detections)": [], "two stages (with parts)": [], "identify (parts, design, ranking)": []}
     for sample in samples:
         image = grey8(load_radiograph(sample.image_path))
-        truth = [TrueFixture(box, None) for box, _ in sample.truth()]
+        truth = [replace(f, system=None) for f in sample.truth()]
         began = time.perf_counter()
         boxes, scores = predictor.detect(image, min_score=0.05)
         times["one stage (fixture detections)"].append(time.perf_counter() - began)
@@ -136,12 +137,12 @@ def report(predictor, samples, trained: set[str], catalogue) -> None:
         named = sample.truth()
         if not fixtures or not named:
             continue
-        overlaps = box_iou(np.array([f.box for f in fixtures]), np.array([box for box, _ in named]))
+        overlaps = box_iou(np.array([f.box for f in fixtures]), np.array([f.box for f in named]))
         for i, fixture in enumerate(fixtures):
             j = int(overlaps[i].argmax())
             if overlaps[i, j] < 0.5:
                 continue
-            system = named[j][1]
+            system = named[j].system
             actual = by_name[system].attributes()
             for name, values in fixture.attributes.items():
                 correct[name].append(max(values, key=values.get) == actual[name])

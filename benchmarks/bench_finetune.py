@@ -3,6 +3,7 @@
     nice python benchmarks/bench_finetune.py [--part synthetic|real|both] [--threads 2] [--time-limit 360]
                                              [--epochs N] [--start imagenet|default]
                                              [--real-epochs 6] [--real-lr 1e-3] [--real-time-limit 1800]
+                                             [--clean-labels]
 
 synthetic: 40 generated periapicals (the shipped model's 3 systems, about 12 patients, seed A) are the lab's
     annotations; the model trains on all 40 from the ImageNet backbones (``--start imagenet``, the default: the
@@ -17,7 +18,9 @@ real: ``../shared/data/dental-xray`` (1017 real panoramic crops, "Implant" boxes
     as the shipped model's training was, so its held-out crops are radiographs it never saw. A lab's fine-tune
     from the shipped model on the training crops as exported (the whole network, from the first epoch: its
     heads already find implants), for at most 30 minutes of training; the held-out implant AP50 after every
-    epoch, as a table against minutes (scoring passes not counted).
+    epoch, as a table against minutes (scoring passes not counted). With ``--clean-labels``, the lab has checked
+    its labels first: the training boxes ``implant-desk audit`` doubts (little metal: root-filled teeth, posts,
+    crowns) are deleted, and the held-out crops are scored against the audit in ``benchmarks/data``.
 
 ``fit`` is called directly with no checkpoint file: a benchmark must neither resume a stale run from the
 user's cache nor leave one there.
@@ -187,7 +190,22 @@ def real(args: argparse.Namespace, tmp: Path) -> None:
     train, held = data.split.train, data.split.test
     print(f"real: {data.describe()}; split by source radiograph as the shipped model's: training {len(train)} "
           f"images, held out {len(held)} images of {len({s.patient_id for s in held})} source radiographs")
-    print("  note: some 'Implant' boxes sit on root-filled teeth (../shared/data/README.md): the labels are noisy")
+    if args.clean_labels:
+        import sys
+
+        sys.path.insert(0, str(REPO / "scripts"))
+        from train_default_model import audited
+
+        from implant_desk.core.learning.label_audit import doubted_labels, without_doubted
+
+        doubted = doubted_labels(train)
+        print(f"  clean labels: {len(doubted)} of {sum(len(s.annotation.boxes) for s in train)} training 'Implant' "
+              "boxes doubted by the label audit and deleted; held-out crops scored against the audit "
+              "(benchmarks/data/dental-xray-test-audit.csv)")
+        train, held = without_doubted(train, doubted), audited(held)
+    else:
+        print("  note: most 'Implant' boxes of some sources sit on root-filled teeth (benchmarks/data): the labels "
+              "are noisy; --clean-labels checks them first")
     parent = Registry(root=tmp / "registry").get("1")
     spec = training_spec(data.dataset.classes, parent)
     before = evaluate_samples(Predictor.from_folder(parent.folder, "cpu"), held, parent.card.spec.classes, 0.0)
@@ -225,6 +243,8 @@ def main() -> int:
     parser.add_argument("--real-epochs", type=int, default=6, help="the fine-tune's schedule (warm-up, cosine decay)")
     parser.add_argument("--real-lr", type=float, default=1e-3, help="heads' learning rate; the backbone's is 0.1x")
     parser.add_argument("--real-time-limit", type=float, default=1800.0, help="seconds of real fine-tuning")
+    parser.add_argument("--clean-labels", action="store_true",
+                        help="real: delete the training boxes the label audit doubts; score against the held-out audit")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads; the machine may be shared: times are upper bounds")

@@ -52,3 +52,18 @@ def _draw(rng: np.random.Generator, system: str, size: tuple[int, int] = (96, 80
         image[y1:y1 + fh, x1:x1 + fw] = stripes
         boxes.append(Box(system, float(x1), float(y1), float(x1 + fw), float(y1 + fh)))
     return image.astype(np.uint16), boxes
+
+
+# A film with a fixture (metal from top to bottom), a root-filled tooth (a crown on top, a thin canal filling
+# below) and a second tooth, for the label audit (core.learning.label_audit, ``implant-desk audit``).
+FIXTURE, TOOTH = (20, 10, 40, 90), (60, 10, 80, 90)
+
+
+def write_audit_film(path: Path) -> np.ndarray:
+    image = np.full((100, 140), 60, np.uint8)
+    image[10:90, 22:38] = 250
+    for left in (60, 100):
+        image[10:35, left:left + 20] = 250  # crown
+        image[35:90, left + 9:left + 11] = 250  # canal filling
+    cv2.imwrite(str(path), image)
+    return image

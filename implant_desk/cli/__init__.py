@@ -14,7 +14,8 @@ import sys
 from implant_desk import __version__
 from implant_desk.core.errors import ImplantDeskError
 
-COMMAND_NAMES = ("info", "convert", "synth", "demo", "predict", "review", "train", "evaluate", "models", "catalogue")
+COMMAND_NAMES = ("info", "convert", "synth", "demo", "predict", "review", "train", "evaluate", "audit", "models",
+                 "catalogue")
 
 
 def available_commands() -> list[str]:

@@ -45,7 +45,7 @@ def test_other_findings_never_count_as_implants_and_unnamed_implants_train_the_d
     assert dataset.ignored_labels == {"Fillings": 2, "Cavity": 1, "coronal:x": 1}
     assert dataset.implant_labels == {"Implant": 1, "Titanium screw": 1}
     first = next(s for s in dataset.samples if s.image_path.name == "a.png")
-    assert first.systems == ["Alpha BL"] and [system for _, system in first.truth()] == [None, "Alpha BL"]
+    assert first.systems == ["Alpha BL"] and [f.system for f in first.truth()] == [None, "Alpha BL"]
     assert len(dataset.samples) == 3  # an image of fillings only stays, as a negative
 
 

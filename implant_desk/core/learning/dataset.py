@@ -39,6 +39,7 @@ from implant_desk.core.errors import FileProblem, ImplantDeskError
 from implant_desk.core.imaging import loading as imaging
 from implant_desk.core.annotations.model import Box
 from implant_desk.core.learning.labels import IMPLANT, PART, SYSTEM, LabelRoles
+from implant_desk.core.learning.metrics import TrueFixture
 from implant_desk.core.synthetic.writer import GENERATOR, PARTS_FOLDER, TRUTH_FILE
 from implant_desk.core.wording import counted
 
@@ -72,10 +73,11 @@ class Sample:
         """The named systems of its fixtures (implants without a system left out)."""
         return [box.label for box in self.annotation.boxes if box.label not in self.implant_labels]
 
-    def truth(self) -> list[tuple[tuple[float, float, float, float], str | None]]:
-        """Every fixture's box and system (None: an implant whose system the data does not say)."""
-        return [((b.xmin, b.ymin, b.xmax, b.ymax), None if b.label in self.implant_labels else b.label)
-                for b in self.annotation.boxes]
+    def truth(self) -> list[TrueFixture]:
+        """Every fixture's box, system (None: an implant whose system the data does not say) and difficult
+        flag."""
+        return [TrueFixture((b.xmin, b.ymin, b.xmax, b.ymax), None if b.label in self.implant_labels else b.label,
+                            b.difficult) for b in self.annotation.boxes]
 
 
 @dataclass
@@ -453,7 +455,7 @@ def summarize(parts: Mapping[str, Sequence[Sample]]) -> dict:
     splits = {}
     for name, samples in parts.items():
         systems = Counter(label for s in samples for label in s.systems)
-        unnamed = sum(system is None for s in samples for _, system in s.truth())
+        unnamed = sum(fixture.system is None for s in samples for fixture in s.truth())
         splits[name] = {"images": len(samples), "fixtures": sum(systems.values()) + unnamed,
                         "patients": len({s.patient_id for s in samples}), "systems": dict(sorted(systems.items())),
                         "implants_without_system": unnamed,

@@ -91,6 +91,14 @@ class PreparedImage:
     # Per PART_KINDS, the thirds' boxes (M, 4) in det_image pixels; () for an image without part truth, which
     # then teaches nothing about parts (rather than that there are none).
     part_boxes: tuple[np.ndarray, ...] = ()
+    # (N,) True for a fixture marked difficult (its annotator unsure it is one): the detector learns neither
+    # that it is a fixture nor that it is background, and the classifier does not learn from it.
+    difficult: np.ndarray | None = None
+
+    @property
+    def certain(self) -> np.ndarray:
+        """(N,) True for the fixtures not marked difficult."""
+        return np.ones(len(self.boxes), bool) if self.difficult is None else ~self.difficult
 
 
 def prepare_images(samples: Sequence[Sample], spec, designs: Sequence | None = None) -> list[PreparedImage]:
@@ -117,8 +125,10 @@ def prepare_images(samples: Sequence[Sample], spec, designs: Sequence | None = N
         if spec.parts and sample.parts:
             part_boxes = tuple(_box_array([b for b in sample.parts if b.label.split(":", 1)[0] == kind]) * scale
                                for kind in PART_KINDS)
+        difficult = np.array([b.difficult for b in sample.annotation.boxes], dtype=bool)
         prepared.append(PreparedImage(det_image=det_image, det_boxes=boxes * scale, image=image, boxes=boxes,
-                                      labels=labels, attributes=attributes, part_boxes=part_boxes))
+                                      labels=labels, attributes=attributes, part_boxes=part_boxes,
+                                      difficult=difficult))
     return prepared
 
 
@@ -364,6 +374,7 @@ class _Augmenters:
 class _Batch:
     images: torch.Tensor  # B x 1 x H x W, uint8
     boxes: list[torch.Tensor]  # per image, the fixtures' boxes in its pixels
+    ignored: list[torch.Tensor]  # per image, the difficult fixtures' boxes: neither fixture nor background
     # per image, one tensor of boxes per PART_KINDS, or None for an image without part truth
     parts: list[tuple[torch.Tensor, ...] | None]
     crops: torch.Tensor | None  # C x 1 x h x w, uint8: fixtures with a known system or design attribute
@@ -375,19 +386,22 @@ def _make_batch(batch: list[PreparedImage], spec, augmenters: _Augmenters | None
                 crop_views: int = 1) -> _Batch:
     """Detector images with their fixture and part boxes (moved together by the augmentation), and the crops
     of the fixtures that teach the classifier."""
-    images, boxes, parts, crops, labels, attributes = [], [], [], [], [], []
+    images, boxes, ignored, parts, crops, labels, attributes = [], [], [], [], [], [], []
     for item in batch:
-        kinds = [item.det_boxes, *item.part_boxes]
+        certain = item.certain
+        kinds = [item.det_boxes[certain], item.det_boxes[~certain], *item.part_boxes]
         kind_of = torch.repeat_interleave(torch.arange(len(kinds)), torch.tensor([len(k) for k in kinds]))
         image, item_boxes = torch.from_numpy(item.det_image)[None], torch.from_numpy(np.concatenate(kinds))
         if augmenters is not None:  # boxes pushed out of the image are dropped, with their kinds
             image, item_boxes, kind_of = augment(augmenters.detector, image, item_boxes, kind_of)
         images.append(image)
         boxes.append(item_boxes[kind_of == 0])
-        parts.append(tuple(item_boxes[kind_of == k] for k in range(1, len(kinds))) if item.part_boxes else None)
+        ignored.append(item_boxes[kind_of == 1])
+        parts.append(tuple(item_boxes[kind_of == k] for k in range(2, len(kinds))) if item.part_boxes else None)
         known = (item.attributes if item.attributes is not None
                  else np.full((len(item.boxes), len(spec.attributes)), -1, dtype=np.int64))
-        teaching = [(b, l, a) for b, l, a in zip(item.boxes, item.labels, known) if l >= 0 or (a >= 0).any()]
+        teaching = [(b, l, a) for b, l, a, sure in zip(item.boxes, item.labels, known, certain)
+                    if sure and (l >= 0 or (a >= 0).any())]
         views = crop_views if augmenters is not None else 1  # without augmentation every view is the same
         for box, label, values in teaching * views:
             crop_box = _jitter(box, rng) if augmenters is not None else tuple(box)
@@ -396,7 +410,7 @@ def _make_batch(batch: list[PreparedImage], spec, augmenters: _Augmenters | None
             crops.append(augment_image(augmenters.crop, crop) if augmenters is not None else crop)
             labels.append(int(label))
             attributes.append(torch.from_numpy(np.asarray(values, dtype=np.int64)))
-    return _Batch(torch.stack(images), boxes, parts, torch.stack(crops) if crops else None,
+    return _Batch(torch.stack(images), boxes, ignored, parts, torch.stack(crops) if crops else None,
                   torch.tensor(labels, dtype=torch.int64),
                   torch.stack(attributes) if attributes else torch.zeros(0, len(spec.attributes), dtype=torch.int64))
 
@@ -430,11 +444,11 @@ def _detection_loss(output: torch.Tensor, data: _Batch, spec, device) -> torch.T
     """The fixtures' loss, plus the mean of the three parts' losses over the images that have part truth."""
     shape = tuple(output.shape[-2:])
 
-    def loss(channels: torch.Tensor, boxes: list[torch.Tensor]) -> torch.Tensor:
-        targets = make_targets(boxes, shape, spec.det_stride)
+    def loss(channels: torch.Tensor, boxes: list[torch.Tensor], ignored: list[torch.Tensor] | None = None) -> torch.Tensor:
+        targets = make_targets(boxes, shape, spec.det_stride, ignored)
         return detection_loss(channels, {k: v.to(device) for k, v in targets.items()})
 
-    total = loss(output[:, :CHANNELS_PER_KIND], data.boxes)
+    total = loss(output[:, :CHANNELS_PER_KIND], data.boxes, data.ignored)
     with_parts = [i for i, parts in enumerate(data.parts) if parts is not None]
     if spec.parts and with_parts:
         for k in range(len(PART_KINDS)):
@@ -487,8 +501,8 @@ def validate(network: ImplantIdentifier, val: Sequence[PreparedImage], device) -
     for item in val:
         fixtures = predictor.identify(item.image, threshold=0.0, min_score=SCORING_FLOOR)
         predictions = [PredictedFixture(box=f.box, score=f.score, candidates=f.candidates) for f in fixtures]
-        truth = [TrueFixture(box=tuple(map(float, b)), system=classes[label] if label >= 0 else None)
-                 for b, label in zip(item.boxes, item.labels)]
+        truth = [TrueFixture(box=tuple(map(float, b)), system=classes[label] if label >= 0 else None,
+                             difficult=not sure) for b, label, sure in zip(item.boxes, item.labels, item.certain)]
         results.append(ImageResult(predictions=predictions, truth=truth))
     evaluation = evaluate(results, classes=classes, floor=network.spec.min_fixture_score)
     return {name: float(getattr(evaluation, name)) if not math.isnan(getattr(evaluation, name)) else 0.0

@@ -14,6 +14,10 @@ Two families of figures:
   sensitivity TP/(TP+FN), specificity TN/(TN+FP), accuracy (TP+TN)/N, and the mean confidence of the
   correct classifications. The study's overall figures are the same counts pooled over systems.
   Detections that match no true fixture do not enter these per-fixture figures; they lower the AP.
+
+A true fixture marked *difficult* (VOC's flag: a box its annotator is unsure of) is ignored, as PASCAL VOC and
+pycocotools' ``ignore`` do: it is not counted among the fixtures to find, and a detection on it is neither a hit
+nor a false find.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class PredictedFixture:
 class TrueFixture:
     box: tuple[float, float, float, float]
     system: str | None  # None: an implant whose system the data does not say (counts for detection only)
+    difficult: bool = False  # ignored: neither to be found nor a false find when found
 
 
 @dataclass(frozen=True)
@@ -155,22 +160,42 @@ def _ranked(predictions: Sequence[PredictedFixture]) -> list[PredictedFixture]:
 
 
 def _match(ranked: Sequence[PredictedFixture], truth: Sequence[TrueFixture], iou_threshold: float) -> list[int]:
-    """For each ranked detection, the index of the true fixture it finds, or -1 (greedy, as pycocotools)."""
+    """For each ranked detection, the index of the true fixture it finds, or -1 (greedy, as pycocotools): a
+    fixture not yet found first; else a difficult one, which takes any number of detections (all ignored)."""
     matched_truth: set[int] = set()
     result = []
     if not ranked or not truth:
         return [-1] * len(ranked)
     ious = box_iou(np.array([p.box for p in ranked]), np.array([t.box for t in truth]))
+    ignored = np.array([t.difficult for t in truth])
     for row in ious:
-        best, best_iou = -1, min(iou_threshold, 1 - 1e-10)
-        for j, iou in enumerate(row):
-            if j in matched_truth or iou < best_iou:
-                continue
-            best, best_iou = j, iou
-        if best >= 0:
+        best = _best_over(row, iou_threshold, ~ignored & ~np.isin(np.arange(len(truth)), list(matched_truth)))
+        if best < 0:
+            best = _best_over(row, iou_threshold, ignored)
+        elif not ignored[best]:
             matched_truth.add(best)
         result.append(best)
     return result
+
+
+def _best_over(ious: np.ndarray, iou_threshold: float, allowed: np.ndarray) -> int:
+    """The allowed fixture overlapping most, at ``iou_threshold`` or more (the last on ties, as pycocotools), or
+    -1."""
+    candidates = np.where(allowed & (ious >= min(iou_threshold, 1 - 1e-10)), ious, -1.0)
+    best = len(candidates) - 1 - int(np.argmax(candidates[::-1]))
+    return best if candidates[best] >= 0 else -1
+
+
+def _outcomes(result: ImageResult, ranked: Sequence[PredictedFixture], iou_threshold: float) -> list[bool | None]:
+    """Per ranked detection: True when it finds a fixture, False when it is a false find, None when it lies on
+    a difficult fixture (ignored)."""
+    return [None if index >= 0 and result.truth[index].difficult else index >= 0
+            for index in _match(ranked, result.truth, iou_threshold)]
+
+
+def _to_find(result: ImageResult) -> int:
+    """The true fixtures a model should find on the image (difficult ones are not counted)."""
+    return sum(not t.difficult for t in result.truth)
 
 
 def at_score(results: Sequence[ImageResult], floor: float) -> list[ImageResult]:
@@ -186,9 +211,11 @@ def average_precision(results: Sequence[ImageResult], iou_threshold: float = 0.5
     positives = 0
     for result in results:
         ranked = _ranked(result.predictions)
-        positives += len(result.truth)
-        scores.extend(p.score for p in ranked)
-        hits.extend(index >= 0 for index in _match(ranked, result.truth, iou_threshold))
+        positives += _to_find(result)
+        for prediction, hit in zip(ranked, _outcomes(result, ranked, iou_threshold)):
+            if hit is not None:
+                scores.append(prediction.score)
+                hits.append(hit)
     if positives == 0:
         return math.nan
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="mergesort")
@@ -217,7 +244,7 @@ def fixture_outcomes(results: Iterable[ImageResult], threshold: float = 0.0,
         found = {truth_index: ranked[i] for i, truth_index in enumerate(_match(ranked, result.truth, iou_threshold))
                  if truth_index >= 0}
         for index, fixture in enumerate(result.truth):
-            if fixture.system is None:
+            if fixture.system is None or fixture.difficult:
                 continue
             detection = found.get(index)
             if detection is None:
@@ -283,16 +310,16 @@ def evaluate(results: Sequence[ImageResult], classes: Sequence[str] = (), thresh
     seen = {o.truth for o in outcomes} | {o.predicted for o in outcomes if o.predicted is not None}
     labels = list(dict.fromkeys(classes)) + sorted(seen - set(classes))
     per_class, overall = class_metrics(outcomes, labels)
-    true_fixtures = sum(len(r.truth) for r in shown)
-    found = sum(index >= 0 for r in shown for index in _match(_ranked(r.predictions), r.truth, 0.5))
-    detections = sum(min(len(r.predictions), MAX_DETECTIONS) for r in shown)
+    true_fixtures = sum(_to_find(r) for r in shown)
+    hits = [hit for r in shown for hit in _outcomes(r, _ranked(r.predictions), 0.5)]
+    found, false_detections = hits.count(True), hits.count(False)
     classified = [o for o in outcomes if o.detected and o.candidates]
     return Evaluation(
         images=len(results), fixtures=true_fixtures,
         top1=top_k_accuracy(outcomes, 1), top3=top_k_accuracy(outcomes, 3),
         ap50=average_precision(results, 0.5), map=mean_average_precision(results),
         per_class=per_class, overall=overall, confusion_labels=labels,
-        confusion=confusion_matrix(outcomes, labels), false_detections=detections - found,
+        confusion=confusion_matrix(outcomes, labels), false_detections=false_detections,
         recall=_ratio(found, true_fixtures),
         calibration_error=expected_calibration_error([o.confidence for o in classified],
                                                      [o.candidates[0] == o.truth for o in classified]),

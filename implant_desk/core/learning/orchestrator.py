@@ -55,7 +55,6 @@ from implant_desk.core.learning.metrics import (
     Evaluation,
     ImageResult,
     PredictedFixture,
-    TrueFixture,
     evaluate,
     fold_statistics,
 )
@@ -308,7 +307,7 @@ def predict_samples(predictor, samples: Sequence[Sample],
                                      min_score=SCORING_FLOOR)
         results.append(ImageResult(
             [PredictedFixture(tuple(f.box), f.score, tuple(f.candidates)) for f in fixtures],
-            [TrueFixture(box, system) for box, system in sample.truth()]))
+            sample.truth()))
         if on_image is not None:
             on_image(number, len(samples))
     return results

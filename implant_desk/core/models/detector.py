@@ -12,6 +12,8 @@ still gives the right box, which the measurement of the fixture relies on.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -83,11 +85,17 @@ def _output_layer(width: int, kinds: int) -> nn.Conv2d:
     return layer
 
 
-def make_targets(boxes: list[torch.Tensor], shape: tuple[int, int], stride: int) -> dict[str, torch.Tensor]:
+def make_targets(boxes: list[torch.Tensor], shape: tuple[int, int], stride: int,
+                 ignored: list[torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
     """Boxes (x1, y1, x2, y2 in input pixels) per image -> heat map, centre mask, edge distances and their
-    weights on the grid. A cell near two fixtures learns the one whose Gaussian is stronger there."""
+    weights on the grid. A cell near two fixtures learns the one whose Gaussian is stronger there. ``ignored``
+    (per image, difficult fixtures' boxes): the cells inside them are not taught to be background either."""
     h, w = shape
     n = len(boxes)
+    ignore = torch.zeros(n, h, w)
+    for i, image_boxes in enumerate(ignored or ()):
+        for x1, y1, x2, y2 in (image_boxes / stride).tolist():
+            ignore[i, max(int(y1), 0):max(math.ceil(y2), 0), max(int(x1), 0):max(math.ceil(x2), 0)] = 1.0
     heat = torch.zeros(n, h, w)
     distances = torch.zeros(n, 4, h, w)
     weight = torch.zeros(n, h, w)
@@ -108,7 +116,7 @@ def make_targets(boxes: list[torch.Tensor], shape: tuple[int, int], stride: int)
             weight[i] = torch.where(owned, gauss, weight[i])
             heat[i] = torch.maximum(heat[i], gauss)
             mask[i, iy, ix] = True
-    return {"heat": heat, "mask": mask, "distances": distances, "weight": weight}
+    return {"heat": heat, "mask": mask, "distances": distances, "weight": weight, "ignore": ignore}
 
 
 def detection_loss(output: torch.Tensor, targets: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -119,7 +127,8 @@ def detection_loss(output: torch.Tensor, targets: dict[str, torch.Tensor]) -> to
     positive = targets["mask"].float()
     prob = torch.sigmoid(logits).clamp(1e-4, 1 - 1e-4)
     pos_loss = -(torch.log(prob) * (1 - prob) ** 2 * positive).sum()
-    neg_loss = -(torch.log(1 - prob) * prob**2 * (1 - heat) ** 4 * (1 - positive)).sum()
+    background = (1 - positive) * (1 - targets["ignore"])
+    neg_loss = -(torch.log(1 - prob) * prob**2 * (1 - heat) ** 4 * background).sum()
     count = positive.sum().clamp(min=1)
     weight = targets["weight"]
     box_error = (output[:, 1:5] - targets["distances"]).abs().sum(dim=1)
