@@ -21,6 +21,9 @@ import numpy as np
 from implant_desk.core.learning.dataset import Sample
 
 METAL_SHARE_FLOOR = 0.3
+# At or above it, an implant with little doubt: on the same 78 boxes, 12 of the 19 implants and 1 of the 59 others.
+# Between the two a box may be either; training can leave it out altogether (ignored) rather than guess.
+METAL_SHARE_SURE = 0.4
 _METAL = 0.85  # of the image's 99th percentile: metal brightness, whatever the exposure
 _MIDDLE = (1 / 3, 2 / 3)  # of the box's height (fixtures stand upright on these films)
 

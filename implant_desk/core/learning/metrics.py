@@ -162,18 +162,18 @@ def _ranked(predictions: Sequence[PredictedFixture]) -> list[PredictedFixture]:
 def _match(ranked: Sequence[PredictedFixture], truth: Sequence[TrueFixture], iou_threshold: float) -> list[int]:
     """For each ranked detection, the index of the true fixture it finds, or -1 (greedy, as pycocotools): a
     fixture not yet found first; else a difficult one, which takes any number of detections (all ignored)."""
-    matched_truth: set[int] = set()
-    result = []
     if not ranked or not truth:
         return [-1] * len(ranked)
     ious = box_iou(np.array([p.box for p in ranked]), np.array([t.box for t in truth]))
     ignored = np.array([t.difficult for t in truth])
+    found = np.zeros(len(truth), bool)
+    result = []
     for row in ious:
-        best = _best_over(row, iou_threshold, ~ignored & ~np.isin(np.arange(len(truth)), list(matched_truth)))
-        if best < 0:
+        best = _best_over(row, iou_threshold, ~ignored & ~found)
+        if best >= 0:
+            found[best] = True
+        else:
             best = _best_over(row, iou_threshold, ignored)
-        elif not ignored[best]:
-            matched_truth.add(best)
         result.append(best)
     return result
 

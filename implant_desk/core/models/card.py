@@ -55,9 +55,12 @@ class ModelCard:
 
     @property
     def real_film_figures(self) -> dict:
-        """Its held-out figures on real radiographs (metrics.Evaluation.to_dict()); {} when never measured on any."""
-        if "real_films" in self.metrics:
-            return dict(self.metrics["real_films"])
+        """Its held-out figures on real radiographs (metrics.Evaluation.to_dict()); {} when never measured on any.
+        Against labels checked box by box where the card has them (``real_films_audited``, with its ``truth``):
+        noisy labels would credit finds on teeth labelled implant."""
+        for key in ("real_films_audited", "real_films"):
+            if key in self.metrics:
+                return dict(self.metrics[key])
         held_out = (self.training_data.get("splits") or {}).get(self.metrics.get("split", ""), {})
         return dict(self.metrics) if held_out.get("real_images") else {}
 
@@ -163,8 +166,10 @@ def card_warning(card: ModelCard | None) -> str:
     if real.get("ap50") is not None:
         named = ("" if card.systems_learnt_from_real_films else
                  "; it learnt its systems from generated images and does not name them on a real film")
+        checked = ", labels checked box by box" if real.get("truth") else ""
         return (f"Finds implants on real films (AP50 {real['ap50']:.2f}, {real.get('false_per_image') or 0:.2f} "
-                f"false finds per image on {real.get('images', 0)} held-out real images){named}. Not for diagnosis.")
+                f"false finds per image on {real.get('images', 0)} held-out real images{checked}){named}. Not for "
+                "diagnosis.")
     seen = (json.dumps(card.training_data) + " " + " ".join(card.notes)).lower()
     if "generated" in seen or "synthetic" in seen:
         return GENERATED_WARNING
