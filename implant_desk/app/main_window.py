@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu
 from implant_desk.app.actions import build_actions
 from implant_desk.app.canvas import Canvas
 from implant_desk.app.controllers import display, editing
+from implant_desk.app.controllers.label_doubts import LabelDoubts, doubt_text
 from implant_desk.app.controllers.labels import LabelPolicy
 from implant_desk.app.controllers.leaving import may_leave
 from implant_desk.app.controllers.navigation import FileNavigator, scan_folder
@@ -63,6 +64,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.canvas)
         self.files = FileListDock(self.navigator, self)
         self.boxes = BoxListDock(self)
+        self.label_doubts = LabelDoubts()
+        self._doubted: Mapping[int, float] = {}  # the open image's implant boxes to look at again
         self.label_picker = LabelPickerDock(self)
         self.display = DisplayDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.files)
@@ -419,7 +422,8 @@ class MainWindow(QMainWindow):
         boxes = document.boxes if document else ()
         self.canvas.set_boxes(boxes)
         self.review.show(document)
-        self.boxes.set_boxes(boxes, self.radiograph.spacing_mm if self.radiograph else None)
+        self._doubted = self.label_doubts.doubted(boxes, self.radiograph)
+        self.boxes.set_boxes(boxes, self.radiograph.spacing_mm if self.radiograph else None, self._doubted)
         self.boxes.set_selected(self.canvas.selected())
         has_document = document is not None
         for name in ("save", "save_as", "create_box", "edit_label", "duplicate_box", "delete_box",
@@ -441,6 +445,12 @@ class MainWindow(QMainWindow):
     def _select_box(self, index: int) -> None:
         self.canvas.set_selected(index)
         self.boxes.set_selected(index)
+        self._say_doubt(index)
+
+    def _say_doubt(self, index: int) -> None:
+        """A selected implant box with little metal along its middle: why the box list marks it."""
+        if index in self._doubted:
+            self.statusBar().showMessage(f"Box {index + 1}: {doubt_text(self._doubted[index])}")
 
     def _image_size(self) -> tuple[float, float]:
         return float(self.radiograph.width), float(self.radiograph.height)
@@ -479,6 +489,7 @@ class MainWindow(QMainWindow):
         canvas.boxDrawn.connect(self._box_drawn)
         canvas.boxChanged.connect(self._box_changed)
         canvas.selectionChanged.connect(self.boxes.set_selected)
+        canvas.selectionChanged.connect(self._say_doubt)
         canvas.boxDoubleClicked.connect(self.edit_label)
         canvas.cursorMoved.connect(self._cursor_moved)
         canvas.zoomChanged.connect(lambda zoom: self.zoom_label.setText(f"{zoom * 100:.0f}%"))

@@ -1,11 +1,15 @@
-"""The current image's boxes: label, difficult, and size (mm when the pixel spacing is known, else px)."""
+"""The current image's boxes: label, difficult, and size (mm when the pixel spacing is known, else px); an implant
+box with little metal along its middle is marked for a second look (``controllers.label_doubts``)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QHeaderView, QStyle, QTableWidget, QTableWidgetItem,
+                               QWidget)
+
+from implant_desk.app.controllers.label_doubts import doubt_text
 
 from implant_desk.core.annotations.model import Box
 
@@ -40,11 +44,18 @@ class BoxListDock(QDockWidget):
         self.table.itemChanged.connect(self._item_changed)
         self.table.cellDoubleClicked.connect(lambda row, _column: self.editLabelRequested.emit(row))
 
-    def set_boxes(self, boxes: Sequence[Box], spacing_mm: tuple[float, float] | None) -> None:
+    def set_boxes(self, boxes: Sequence[Box], spacing_mm: tuple[float, float] | None,
+                  doubted: Mapping[int, float] | None = None) -> None:
+        """``doubted``: box index -> metal share of the implant boxes to look at again."""
         self.table.blockSignals(True)
         self.table.setRowCount(len(boxes))
+        warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         for row, box in enumerate(boxes):
-            self.table.setItem(row, 0, QTableWidgetItem(box.label))
+            label = QTableWidgetItem(box.label)
+            if doubted and row in doubted:
+                label.setIcon(warning)
+                label.setToolTip(doubt_text(doubted[row]))
+            self.table.setItem(row, 0, label)
             difficult = QTableWidgetItem()
             difficult.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             difficult.setCheckState(Qt.CheckState.Checked if box.difficult else Qt.CheckState.Unchecked)

@@ -41,14 +41,20 @@ class DoubtedLabel:
                 "tooth, post or crown?)")
 
 
-def metal_share(image: np.ndarray, box: tuple[float, float, float, float]) -> float:
-    """The share of the middle third of ``box`` (x1, y1, x2, y2) at metal brightness on the 8-bit ``image``."""
+def metal_level(image: np.ndarray) -> float:
+    """The grey level from which a pixel of the 8-bit ``image`` is metal, whatever the exposure."""
+    return _METAL * float(np.percentile(image, 99))
+
+
+def metal_share(image: np.ndarray, box: tuple[float, float, float, float], level: float | None = None) -> float:
+    """The share of the middle third of ``box`` (x1, y1, x2, y2) at metal brightness on the 8-bit ``image``
+    (``level``: its :func:`metal_level`, when several boxes of one image are checked)."""
     x1, y1, x2, y2 = (int(round(v)) for v in box)
     top, bottom = (int(round(y1 + (y2 - y1) * f)) for f in _MIDDLE)
     middle = image[max(top, 0):max(bottom, top + 1), max(x1, 0):max(x2, x1 + 1)]
     if middle.size == 0:
         return 0.0
-    return float((middle >= _METAL * np.percentile(image, 99)).mean())
+    return float((middle >= (metal_level(image) if level is None else level)).mean())
 
 
 def doubted_labels(samples: Sequence[Sample], floor: float = METAL_SHARE_FLOOR) -> list[DoubtedLabel]:
@@ -62,8 +68,10 @@ def doubted_labels(samples: Sequence[Sample], floor: float = METAL_SHARE_FLOOR) 
         for index, fixture in enumerate(sample.truth()):
             if fixture.difficult or fixture.system is not None:  # a named system: its annotator saw the implant
                 continue
-            image = grey8(load_radiograph(sample.image_path)) if image is None else image
-            share = metal_share(image, fixture.box)
+            if image is None:
+                image = grey8(load_radiograph(sample.image_path))
+                level = metal_level(image)
+            share = metal_share(image, fixture.box, level)
             if share < floor:
                 doubted.append(DoubtedLabel(sample, index, share))
     return doubted
