@@ -72,8 +72,8 @@ def main() -> int:
     results = predict_samples(predictor, test)  # every detection, for AP and the sweep below
     checked = [ImageResult(r.predictions, s.truth()) for r, s in zip(results, audited(test))]
     for truth, scored in (("labels as given", results), ("audited labels", checked)):
-        print(f"1. held-out real crops, {truth}: implant AP50 {evaluate(scored).ap50:.3f} "
-              f"({evaluate(scored).fixtures} implants)")
+        overall = evaluate(scored)
+        print(f"1. held-out real crops, {truth}: implant AP50 {overall.ap50:.3f} ({overall.fixtures} boxes)")
         for threshold in sorted({0.3, 0.4, 0.5, floor}):
             at = evaluate(at_score(scored, threshold))
             mark = "  (the model's floor, what the app uses)" if threshold == floor else ""

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QHeaderView, QSty
                                QWidget)
 
 from implant_desk.app.controllers.label_doubts import doubt_text
-
 from implant_desk.core.annotations.model import Box
 
 
