@@ -196,13 +196,13 @@ def real(args: argparse.Namespace, tmp: Path) -> None:
         sys.path.insert(0, str(REPO / "scripts"))
         from train_default_model import audited
 
-        from implant_desk.core.learning.label_audit import doubted_labels, without_doubted
+        from implant_desk.core.learning.label_audit import doubted_labels, keys, relabelled
 
         doubted = doubted_labels(train)
         print(f"  clean labels: {len(doubted)} of {sum(len(s.annotation.boxes) for s in train)} training 'Implant' "
               "boxes doubted by the label audit and deleted; held-out crops scored against the audit "
               "(benchmarks/data/dental-xray-test-audit.csv)")
-        train, held = without_doubted(train, doubted), audited(held)
+        train, held = relabelled(train, keys(doubted)), audited(held)
     else:
         print("  note: most 'Implant' boxes of some sources sit on root-filled teeth (benchmarks/data): the labels "
               "are noisy; --clean-labels checks them first")

@@ -134,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
 def with_checked_labels(args, real_split, as_exported):
     """The training and validation crops (widened and as exported) without the implant boxes that show little
     metal, and with those that show some marked difficult; returns both splits and what was done, in words."""
-    from implant_desk.core.learning.label_audit import (METAL_SHARE_FLOOR, METAL_SHARE_SURE, doubted_labels,
-                                                        without_doubted)
+    from implant_desk.core.learning.label_audit import (METAL_SHARE_FLOOR, METAL_SHARE_SURE, doubted_labels, keys,
+                                                        relabelled)
 
     doubted = doubted_labels(real_split.train + real_split.val, METAL_SHARE_SURE)
     dropped = [label for label in doubted if label.metal_share < METAL_SHARE_FLOOR]
@@ -147,11 +147,9 @@ def with_checked_labels(args, real_split, as_exported):
             "(implant_desk.core.learning.label_audit)")
     print(note, flush=True)
 
-    def cleaned(samples):  # ignored first: leaving boxes out renumbers the rest
-        return without_doubted(without_doubted(samples, unsure, ignore=True), dropped)
-
     def split_cleaned(split):
-        return replace(split, train=cleaned(split.train), val=cleaned(split.val))
+        return replace(split, train=relabelled(split.train, keys(dropped), keys(unsure)),
+                       val=relabelled(split.val, keys(dropped), keys(unsure)))
 
     return split_cleaned(real_split), split_cleaned(as_exported), note
 
@@ -336,19 +334,16 @@ def audited(samples, audit: Path = TEST_AUDIT):
     name and their order in its label file; a sample the audit does not cover is refused."""
     import csv
 
+    from implant_desk.core.learning.label_audit import relabelled
+
     with audit.open(newline="", encoding="utf-8") as handle:
         verdicts = {(row["image"], int(row["implant_box"]) - 1): row["verdict"] for row in csv.DictReader(handle)}
-    kept = []
     for sample in samples:
-        boxes = []
-        for index, box in enumerate(sample.annotation.boxes):
-            verdict = verdicts.get((sample.image_path.name, index))
-            if verdict is None:
+        for index in range(len(sample.annotation.boxes)):
+            if (sample.image_path.name, index) not in verdicts:
                 raise SystemExit(f"{audit.name} has no verdict for box {index + 1} of {sample.image_path.name}")
-            if verdict != "not an implant":
-                boxes.append(replace(box, difficult=verdict == "unsure"))
-        kept.append(replace(sample, annotation=replace(sample.annotation, boxes=boxes)))
-    return kept
+    return relabelled(samples, {key for key, verdict in verdicts.items() if verdict == "not an implant"},
+                      {key for key, verdict in verdicts.items() if verdict == "unsure"})
 
 
 def _print_progress(event) -> None:

@@ -2,7 +2,7 @@
 
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.learning.dataset import Sample
-from implant_desk.core.learning.label_audit import METAL_SHARE_FLOOR, doubted_labels, metal_share, without_doubted
+from implant_desk.core.learning.label_audit import METAL_SHARE_FLOOR, doubted_labels, keys, metal_share, relabelled
 from training_folders import FIXTURE, TOOTH, write_audit_film
 
 NAMED = (100, 10, 120, 90)  # the second tooth, labelled with a system: its annotator saw an implant
@@ -24,9 +24,9 @@ def test_implant_boxes_without_metal_are_doubted_and_can_be_left_out_or_ignored(
     doubted = doubted_labels([sample])
     assert [d.index for d in doubted] == [1]
     assert "box 2 'Implant'" in doubted[0].describe() and "root-filled" in doubted[0].describe()
-    dropped, = without_doubted([sample], doubted)
+    dropped, = relabelled([sample], keys(doubted))
     assert [b.label for b in dropped.annotation.boxes] == ["Implant", "Alpha BL", "Implant"]
-    ignored, = without_doubted([sample], doubted, ignore=True)
+    ignored, = relabelled([sample], ignored=keys(doubted))
     assert [b.difficult for b in ignored.annotation.boxes] == [False, True, False, True]
     assert sample.annotation.boxes[1].difficult is False  # the caller's samples are left as they were
 

@@ -28,16 +28,15 @@ class LabelDoubts:
         checked = [i for i, box in enumerate(boxes) if not box.difficult and roles.role(box.label) == IMPLANT]
         if radiograph is None or not checked:
             return {}
-        from implant_desk.core.learning.label_audit import METAL_SHARE_FLOOR, metal_level, metal_share
+        from implant_desk.core.learning.label_audit import low_metal, metal_level
 
         if radiograph is not self._radiograph:
             from implant_desk.core.models.preprocess import grey8
 
             self._image = grey8(radiograph)
             self._radiograph, self._level = radiograph, metal_level(self._image)
-        shares = {i: metal_share(self._image, (boxes[i].xmin, boxes[i].ymin, boxes[i].xmax, boxes[i].ymax),
-                                 self._level) for i in checked}
-        return {i: share for i, share in shares.items() if share < METAL_SHARE_FLOOR}
+        corners = {i: (boxes[i].xmin, boxes[i].ymin, boxes[i].xmax, boxes[i].ymax) for i in checked}
+        return low_metal(self._image, corners, level=self._level)
 
 
 def doubt_text(share: float) -> str:

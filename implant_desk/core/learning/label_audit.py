@@ -13,7 +13,7 @@ checked by eye before its verdict is trusted: it flags, a person decides.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -57,40 +57,48 @@ def metal_share(image: np.ndarray, box: tuple[float, float, float, float], level
     return float((middle >= (metal_level(image) if level is None else level)).mean())
 
 
+def low_metal(image: np.ndarray, boxes: Mapping[int, tuple[float, float, float, float]],
+              floor: float = METAL_SHARE_FLOOR, level: float | None = None) -> dict[int, float]:
+    """Of ``boxes`` (index -> x1, y1, x2, y2) on the 8-bit ``image``, those whose middle third holds less than
+    ``floor`` metal, with their share."""
+    level = metal_level(image) if level is None else level
+    shares = {index: metal_share(image, box, level) for index, box in boxes.items()}
+    return {index: share for index, share in shares.items() if share < floor}
+
+
 def doubted_labels(samples: Sequence[Sample], floor: float = METAL_SHARE_FLOOR) -> list[DoubtedLabel]:
-    """The implant boxes (not already difficult) whose middle third holds less than ``floor`` metal."""
+    """The implant boxes without a system (a named system: its annotator saw the implant) and not already
+    difficult whose middle third holds less than ``floor`` metal."""
     from implant_desk.core.imaging.loading import load_radiograph
     from implant_desk.core.models.preprocess import grey8
 
     doubted = []
     for sample in samples:
-        image = None
-        for index, fixture in enumerate(sample.truth()):
-            if fixture.difficult or fixture.system is not None:  # a named system: its annotator saw the implant
-                continue
-            if image is None:
-                image = grey8(load_radiograph(sample.image_path))
-                level = metal_level(image)
-            share = metal_share(image, fixture.box, level)
-            if share < floor:
-                doubted.append(DoubtedLabel(sample, index, share))
+        checked = {index: fixture.box for index, fixture in enumerate(sample.truth())
+                   if not fixture.difficult and fixture.system is None}
+        if checked:
+            image = grey8(load_radiograph(sample.image_path))
+            doubted += [DoubtedLabel(sample, index, share) for index, share in low_metal(image, checked, floor).items()]
     return doubted
 
 
-def without_doubted(samples: Sequence[Sample], doubted: Sequence[DoubtedLabel], ignore: bool = False) -> list[Sample]:
-    """``samples`` with the doubted boxes removed (they become background), or marked difficult when ``ignore``
-    (neither implant nor background). Boxes are matched by image file name and index, so the same labels
-    loaded with another copy of the images are changed too."""
-    by_image: dict[str, set[int]] = {}
-    for label in doubted:
-        by_image.setdefault(label.sample.image_path.name, set()).add(label.index)
+def relabelled(samples: Sequence[Sample], dropped: Set[tuple[str, int]] = frozenset(),
+               ignored: Set[tuple[str, int]] = frozenset()) -> list[Sample]:
+    """``samples`` with boxes, named by (image file name, index in its annotation), removed (they become
+    background) or marked difficult (neither implant nor background). Matching by file name changes the same
+    labels loaded with another copy of the images too."""
     changed = []
     for sample in samples:
-        indices = by_image.get(sample.image_path.name)
-        if not indices:
+        name, boxes = sample.image_path.name, sample.annotation.boxes
+        if not any((name, i) in dropped or (name, i) in ignored for i in range(len(boxes))):
             changed.append(sample)
             continue
-        boxes = [box if i not in indices else replace(box, difficult=True)
-                 for i, box in enumerate(sample.annotation.boxes) if i not in indices or ignore]
-        changed.append(replace(sample, annotation=replace(sample.annotation, boxes=boxes)))
+        kept = [replace(box, difficult=True) if (name, i) in ignored else box
+                for i, box in enumerate(boxes) if (name, i) not in dropped]
+        changed.append(replace(sample, annotation=replace(sample.annotation, boxes=kept)))
     return changed
+
+
+def keys(doubted: Sequence[DoubtedLabel]) -> set[tuple[str, int]]:
+    """The (image file name, box index) of each doubted label, as :func:`relabelled` takes them."""
+    return {(label.sample.image_path.name, label.index) for label in doubted}
