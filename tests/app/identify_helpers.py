@@ -53,7 +53,8 @@ def fixtures_for(threshold: float) -> list[FixturePrediction]:
     clear = FixturePrediction(box=(80.0, 60.0, 110.0, 200.0), score=0.9,
                               candidates=(("Alpha BL", 0.8), ("Beta TX", 0.15), ("Gamma Cone", 0.05)),
                               uncertain=0.8 < threshold, length_mm=14.0, diameter_mm=3.0,
-                              explanation=Explanation(region=(77.6, 48.8, 112.4, 211.2), heat=heat))
+                              explanation=Explanation(region=(77.6, 48.8, 112.4, 211.2), heat=heat,
+                                                                      subject="Alpha BL"))
     doubtful = FixturePrediction(box=(200.0, 50.0, 228.0, 180.0), score=0.7,
                                  candidates=(("Beta TX", 0.4), ("Gamma Cone", 0.35), ("Alpha BL", 0.25)),
                                  uncertain=0.4 < threshold, length_mm=13.0, diameter_mm=2.8)
@@ -95,6 +96,7 @@ class FakePredictor:
         self.gate = gate
         self.fixtures = fixtures
         self.started = threading.Event()
+        self.explained_systems: list[str] = []
         self.name = "fake-7"
         self.device = "cpu"
         self.runtime = "ONNX Runtime"
@@ -111,7 +113,13 @@ class FakePredictor:
         return fixtures if explain else [replace(f, explanation=None) for f in fixtures]
 
     def explained(self, radiograph: Radiograph, fixtures: list[FixturePrediction]) -> list[FixturePrediction]:
-        return [replace(f, explanation=e.explanation) for f, e in zip(fixtures, fixtures_for(0.5))]
+        return [replace(f, explanation=self.explain(radiograph, f)) if f.candidates else f for f in fixtures]
+
+    def explain(self, radiograph: Radiograph, fixture: FixturePrediction) -> Explanation:
+        """A map over the fixture's box for its top candidate; ``explained_systems`` lists each one asked for."""
+        self.explained_systems.append(fixture.candidates[0][0])
+        return Explanation(region=fixture.box, heat=fixtures_for(0.5)[0].explanation.heat,
+                           subject=fixture.candidates[0][0])
 
 
 def publish_stand_in(registry: Registry, intended_use: str) -> str:

@@ -62,11 +62,12 @@ def test_the_heat_maps_follow_the_answer_and_a_late_one_for_another_image_is_dro
     assert controller.deliver(request.generation, [replace(f, explanation=None) for f in explained], 3.0)
     assert controller.heat_maps_pending and controller.overlay()[0].heatmap is None
     controller.select(1)
-    assert controller.explained(request.generation, explained)
+    assert controller.explained(request.generation, {0: explained[0].explanation})
     assert not controller.heat_maps_pending and controller.overlay()[0].heatmap is not None
     assert controller.selected == 1  # the user's choice stays
     controller.image_changed(make_radiograph("next.png"))
-    assert not controller.explained(request.generation, explained) and not controller.heat_maps_pending
+    assert not controller.explained(request.generation, {0: explained[0].explanation})
+    assert not controller.heat_maps_pending
 
 
 def test_a_new_active_model_drops_the_old_models_result_and_asks_for_another_run():

@@ -73,6 +73,45 @@ def test_a_correction_ranks_again_at_once_shows_as_set_by_the_user_and_can_be_re
     assert not any(view.set_by_user for zone in design_views(controller.fixtures[0]) for view in zone.attributes)
 
 
+def test_a_heat_map_explains_the_candidate_first_after_a_correction_and_is_kept_for_undo():
+    controller = delivered([design_fixture()])
+    explanation = fixtures_for(0.5)[0].explanation  # a map over the fixture's box
+    assert controller.explained(controller.generation, {0: replace(explanation, subject=TARGET)})
+    assert controller.overlay()[0].heatmap is not None and controller.explain_request() is None
+
+    controller.set_attribute(0, "thread", "V")
+    controller.set_attribute(0, "apical_hole", "none")  # the trained system comes first: TARGET's map is wrong
+    assert controller.fixtures[0].system == TRAINED_V
+    assert controller.overlay()[0].heatmap is None and not controller.heat_maps_pending
+    request = controller.explain_request()
+    assert list(request.fixtures) == [0] and request.fixtures[0].candidates[0][0] == TRAINED_V
+    assert controller.heat_maps_pending and controller.explain_request() is None  # asked once
+    assert controller.explained(request.generation, {0: replace(explanation, subject=TRAINED_V)})
+    assert controller.overlay()[0].heatmap is not None and not controller.heat_maps_pending
+
+    for attribute in ("thread", "apical_hole"):
+        controller.reset_attribute(0, attribute)  # back to TARGET: its map is still there, nothing to compute
+    assert controller.fixtures[0].explanation.subject == TARGET and controller.explain_request() is None
+    controller.set_attribute(0, "thread", "V")
+    controller.set_attribute(0, "apical_hole", "none")
+    assert controller.fixtures[0].explanation.subject == TRAINED_V and controller.explain_request() is None
+
+
+def test_no_map_is_asked_for_while_the_answers_own_maps_are_coming_or_for_another_result():
+    controller = delivered([design_fixture()])
+    assert controller.heat_maps_pending  # the answer came without its maps: they follow
+    controller.set_attribute(0, "thread", "V")
+    controller.set_attribute(0, "apical_hole", "none")
+    assert controller.explain_request() is None
+    explanation = fixtures_for(0.5)[0].explanation  # a map over the fixture's box
+    assert controller.explained(controller.generation, {0: replace(explanation, subject=TARGET)})
+    request = controller.explain_request()  # the map the correction needs, once the answer's own has come
+    assert request.fixtures[0].candidates[0][0] == TRAINED_V
+    controller.request()  # identified again: the request's maps are another result's
+    assert not controller.explained(request.generation, {0: replace(explanation, subject=TRAINED_V)})
+
+
+
 def test_corrections_stay_through_a_new_threshold_and_go_with_the_result():
     controller = delivered([design_fixture(), design_fixture()])
     controller.set_attribute(1, "apex", "flat")

@@ -70,6 +70,21 @@ def test_choosing_a_value_ranks_again_at_once_and_reset_brings_back_the_reading(
     assert panel.design.set_by_user() == {"apex"}
 
 
+def test_after_a_correction_the_heat_map_follows_the_candidate_now_first(qtbot, design_panel):
+    panel, canvas, _ = design_panel
+    with panel.provider.use() as predictor:
+        pass
+    qtbot.waitUntil(lambda: not panel.controller.heat_maps_pending, timeout=60_000)
+    assert predictor.explained_systems[0] == TARGET.name and canvas._heatmaps[0] is not None
+    panel.design.choose("thread", "V")
+    panel.design.choose("apical_hole", "none")  # the trained V design comes first
+    first = panel.controller.fixtures[0].candidates[0][0]
+    assert first != TARGET.name
+    qtbot.waitUntil(lambda: predictor.explained_systems[-1] == first, timeout=60_000)
+    qtbot.waitUntil(lambda: not panel.controller.heat_maps_pending, timeout=60_000)
+    assert canvas._heatmaps[0] is not None and panel.heat.text() == "Heat map"
+
+
 def test_the_thirds_are_on_the_canvas_and_a_box_from_parts_is_said(design_panel):
     panel, canvas, _ = design_panel
     assert [color for _, color in canvas._overlay[0].parts] == list(ZONE_COLORS.values())

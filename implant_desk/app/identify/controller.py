@@ -16,14 +16,17 @@ Policy (issue 5):
 - The user may set an attribute of a fixture's design (issue 12: the dentist often sees the apex better than the
   model): its systems are ranked again at once, the attribute shows as set by the user until reset. Corrections
   belong to the result on screen: another image, another model or another identification drops them.
+- A heat map explains one system. When a correction puts another candidate first, the fixture's map is taken
+  down and the worker asked for that candidate's (``explain_request``); maps already computed for this result are
+  kept per fixture and system, so undoing a correction brings its map back at once.
 
 The predictor is only named here for type checking: the panel never loads a model on the GUI thread.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from implant_desk.app.identify.design import ZONE_COLORS, part_boxes
 from implant_desk.core.annotations.model import Box
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from implant_desk.core.annotations.document import AnnotationDocument
-    from implant_desk.core.models.predictor import FixturePrediction
+    from implant_desk.core.models.predictor import Explanation, FixturePrediction
     from implant_desk.core.imaging.radiograph import Radiograph
 
 INITIAL_THRESHOLD = 0.5  # the predictor's DEFAULT_THRESHOLD (its module is not imported on the GUI thread)
@@ -67,6 +70,15 @@ class IdentifyRequest:
 
 
 @dataclass(frozen=True)
+class ExplainRequest:
+    """Heat maps for the result on screen: fixture index -> the fixture as shown (its top candidate explained)."""
+
+    generation: int
+    radiograph: Radiograph
+    fixtures: Mapping[int, FixturePrediction]
+
+
+@dataclass(frozen=True)
 class OverlaySpec:
     """One fixture as the canvas draws it (converted to the canvas's OverlayItem by the panel)."""
 
@@ -89,6 +101,8 @@ class IdentifyController:
         self._computed: tuple[FixturePrediction, ...] | None = None  # as the model returned them
         self._explaining = False  # its heat maps are still being computed
         self._corrections: dict[int, dict[str, str]] = {}  # fixture index -> attribute -> value the user set
+        self._heat_maps: dict[tuple[int, str], Explanation] = {}  # (fixture index, system explained) -> its map
+        self._asked: set[tuple[int, str]] = set()  # maps asked for after a correction, not yet delivered
         self.fixtures: tuple[FixturePrediction, ...] = ()  # with the corrections and the current threshold applied
 
     # ---- the image and its result -----------------------------------------------------------------------------
@@ -98,7 +112,7 @@ class IdentifyController:
         self.running = False
         self._computed, self.fixtures, self.selected, self.elapsed_ms = None, (), -1, None
         self._explaining = False
-        self._corrections = {}
+        self._corrections, self._heat_maps, self._asked = {}, {}, set()
 
     def model_changed(self) -> bool:
         """Another model became active. What the old one found (or is still finding) is dropped like a result for
@@ -124,18 +138,35 @@ class IdentifyController:
         self._explaining = any(f.candidates and f.explanation is None for f in fixtures)
         self.elapsed_ms = elapsed_ms
         self.selected = 0 if fixtures else -1
-        self._corrections = {}
+        self._corrections, self._asked = {}, set()
+        self._heat_maps = {(index, f.explanation.subject): f.explanation
+                           for index, f in enumerate(fixtures) if f.explanation is not None}
         self._apply_threshold()
         return True
 
-    def explained(self, generation: int, fixtures: Sequence[FixturePrediction]) -> bool:
-        """Take the heat maps of the result on screen (the same fixtures, explained); False when stale."""
-        if generation != self.generation or self._computed is None or len(fixtures) != len(self._computed):
+    def explained(self, generation: int, explanations: Mapping[int, Explanation]) -> bool:
+        """Take heat maps (fixture index -> map) for the result on screen; False when stale."""
+        if generation != self.generation or self._computed is None or max(explanations, default=-1) >= len(
+                self._computed):
             return False
-        self._computed = tuple(fixtures)
+        for index, explanation in explanations.items():
+            self._heat_maps[index, explanation.subject] = explanation
+            self._asked.discard((index, explanation.subject))
         self._explaining = False
         self._apply_threshold()
         return True
+
+    def explain_request(self) -> ExplainRequest | None:
+        """A request for the heat maps that corrections made necessary (the fixtures whose first candidate has
+        none yet and was not asked for); None when there are none, or while the answer's own maps are coming."""
+        if self._explaining or self.radiograph is None:
+            return None
+        missing = {index: f for index, f in enumerate(self.fixtures)
+                   if f.candidates and f.explanation is None and (index, f.candidates[0][0]) not in self._asked}
+        if not missing:
+            return None
+        self._asked |= {(index, f.candidates[0][0]) for index, f in missing.items()}
+        return ExplainRequest(self.generation, self.radiograph, missing)
 
     def failed(self, generation: int) -> bool:
         """A request failed; True when it was the current one (the panel then shows why)."""
@@ -143,12 +174,14 @@ class IdentifyController:
             return False
         self.running = False
         self._explaining = False
+        self._asked = set()
         return True
 
     @property
     def heat_maps_pending(self) -> bool:
-        """A result is shown whose heat maps are still being computed (they follow the answer)."""
-        return self._explaining
+        """A result is shown whose heat maps are still being computed (they follow the answer, or a correction)."""
+        return self._explaining or any(f.candidates and (index, f.candidates[0][0]) in self._asked
+                                       for index, f in enumerate(self.fixtures))
 
     @property
     def has_result(self) -> bool:
@@ -179,6 +212,8 @@ class IdentifyController:
         for index, fixture in enumerate(self._computed or ()):
             for attribute, value in self._corrections.get(index, {}).items():
                 fixture = fixture.with_attribute(attribute, value, self.threshold)
+            if fixture.candidates:  # the map of the candidate now first, or none while it is computed
+                fixture = replace(fixture, explanation=self._heat_maps.get((index, fixture.candidates[0][0])))
             fixtures.append(fixture.with_threshold(self.threshold))
         self.fixtures = tuple(fixtures)
 

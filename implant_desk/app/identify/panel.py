@@ -158,7 +158,7 @@ class IdentifyPanel(QDockWidget):
         if self.folder_job is not None:
             self.folder_job.cancel()
             self.folder_job.wait()
-        self.worker.wait()
+        self.worker.close()
 
     def _follow(self) -> None:
         if self._follower is not None:
@@ -171,9 +171,10 @@ class IdentifyPanel(QDockWidget):
             self._refresh()
             self.resultShown.emit()
 
-    def _explained(self, generation: int, fixtures: list[FixturePrediction]) -> None:
+    def _explained(self, generation: int, explanations: dict) -> None:
         self._follow()
-        if self.controller.explained(generation, fixtures):
+        if self.controller.explained(generation, explanations):
+            self._explain_corrections()  # a correction made while the answer's own maps were coming
             self._refresh()
 
     def _failure(self, generation: int, why: str) -> None:
@@ -236,11 +237,18 @@ class IdentifyPanel(QDockWidget):
 
     def _attribute_set(self, attribute: str, value: str) -> None:
         self.controller.set_attribute(self.controller.selected, attribute, value)
+        self._explain_corrections()
         self._refresh()
 
     def _attribute_reset(self, attribute: str) -> None:
         self.controller.reset_attribute(self.controller.selected, attribute)
+        self._explain_corrections()
         self._refresh()
+
+    def _explain_corrections(self) -> None:
+        request = self.controller.explain_request()
+        if request is not None:
+            self.worker.explain(request)
 
     def _heat_toggled(self, on: bool) -> None:
         self.canvas.set_heatmaps_visible(on)

@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from implant_desk.app.background import FunctionRunnable
 
-from implant_desk.app.identify.controller import IdentifyRequest, ModelInfo
+from implant_desk.app.identify.controller import ExplainRequest, IdentifyRequest, ModelInfo
 from implant_desk.core.errors import ImplantDeskError
 from implant_desk.core.models.card import read_card
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from implant_desk.core.models.predictor import Predictor
 
 _log = logging.getLogger(__name__)
+NO_HEAT_MAP = "No heat map: "  # what a failure to explain starts with (the answer is already on screen)
 
 
 def active_model_folder() -> Path:
@@ -114,7 +115,7 @@ class PredictorProvider:
 class InferenceWorker(QObject):
     modelReady = Signal(int, object)  # generation, ModelInfo of the model that request runs with
     finished = Signal(int, object, float)  # generation, list[FixturePrediction], milliseconds
-    explained = Signal(int, object)  # generation, the same fixtures with their heat maps
+    explained = Signal(int, object)  # generation, {fixture index: Explanation}
     failed = Signal(int, str)  # generation, why in words
 
     def __init__(self, provider: PredictorProvider, parent: QObject | None = None):
@@ -125,22 +126,36 @@ class InferenceWorker(QObject):
         self._lock = threading.Lock()
         self._pending: IdentifyRequest | None = None
         self._draining = False
+        self._closed = False  # the panel is going: a result still queued for it must start no more work
 
     def submit(self, request: IdentifyRequest) -> None:
         with self._lock:
+            if self._closed:
+                return
             self._pending = request
             if self._draining:
                 return  # the running loop picks it up next
             self._draining = True
         self._pool.start(FunctionRunnable(self._drain))
 
+    def explain(self, request: ExplainRequest) -> None:
+        """Compute heat maps for the result on screen, after the identification running or waiting, if any."""
+        if not self._closed:
+            self._pool.start(FunctionRunnable(lambda: self._explain(request)))
+
     def preload(self) -> None:
         """Load the model in the worker thread now (a request submitted meanwhile runs after it)."""
         self._pool.start(FunctionRunnable(self.provider.preload))
 
     def wait(self, timeout_ms: int = -1) -> bool:
-        """Block until no request is running (window closing, tests)."""
+        """Block until no request is running (tests)."""
         return self._pool.waitForDone(timeout_ms)
+
+    def close(self) -> None:
+        """Take no more requests and wait for the running one (the window is closing)."""
+        with self._lock:
+            self._closed = True
+        self._pool.waitForDone()
 
     def _drain(self) -> None:
         while True:
@@ -162,10 +177,20 @@ class InferenceWorker(QObject):
                 self.finished.emit(request.generation, fixtures, elapsed_ms)
                 if self._newer_request_waits() or not any(f.candidates for f in fixtures):
                     return
-                stage = "No heat map: "
-                self.explained.emit(request.generation, predictor.explained(request.radiograph, fixtures))
+                stage = NO_HEAT_MAP
+                explained = predictor.explained(request.radiograph, fixtures)
+                self.explained.emit(request.generation, {index: fixture.explanation for index, fixture
+                                                         in enumerate(explained) if fixture.explanation is not None})
         except Exception as error:  # noqa: BLE001 (thread boundary: every failure must reach the panel in words)
             self.failed.emit(request.generation, stage + describe_failure(error))
+
+    def _explain(self, request: ExplainRequest) -> None:
+        try:
+            with self.provider.use() as predictor:
+                self.explained.emit(request.generation, {index: predictor.explain(request.radiograph, fixture)
+                                                         for index, fixture in request.fixtures.items()})
+        except Exception as error:  # noqa: BLE001 (thread boundary, as in _run)
+            self.failed.emit(request.generation, NO_HEAT_MAP + describe_failure(error))
 
     def _newer_request_waits(self) -> bool:
         with self._lock:

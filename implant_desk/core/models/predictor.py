@@ -56,10 +56,12 @@ LARGE_FILM_PX = 1800
 
 @dataclass(frozen=True)
 class Explanation:
-    """Where the classifier looked: ``heat`` (0..1, float32) covers ``region`` (x1, y1, x2, y2 image px)."""
+    """Where the classifier looked to rank ``subject`` (the system explained, the fixture's top candidate when it
+    was computed): ``heat`` (0..1, float32) covers ``region`` (x1, y1, x2, y2 image px)."""
 
     region: Box
     heat: np.ndarray
+    subject: str
 
 
 @dataclass(frozen=True)
@@ -356,7 +358,7 @@ class Predictor:
         device = next(classifier.parameters()).device
         tensor = torch.from_numpy(network_input(crop[None, None])).to(device)
         heat = grad_cam(classifier, classifier.cam_layer, tensor, self._explained_outputs(fixture))
-        return Explanation(region=region, heat=np.asarray(heat, dtype=np.float32))
+        return Explanation(region=region, heat=np.asarray(heat, dtype=np.float32), subject=fixture.candidates[0][0])
 
 
     def _explained_outputs(self, fixture: FixturePrediction) -> int | tuple[int, ...]:
