@@ -105,6 +105,8 @@ def main() -> None:
             panel.fixture_list.setCurrentRow(uncertain[0])
         for correction in args.correct:
             panel.design.choose(*correction.split("=", 1))
+        if panel.controller.heat_maps_pending:  # the map of the candidate a correction put first
+            wait_for(panel.worker.explained)
         app.processEvents()
         window.canvas.fit_window()
         if args.unseen:  # scrolled to the fixture's candidates and design read, below the list
