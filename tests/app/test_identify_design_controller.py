@@ -167,7 +167,7 @@ def test_accept_writes_the_parts_with_the_design_in_force_in_the_same_undo_step(
     document = AnnotationDocument([Box("tooth", 0, 0, 10, 10)])
     assert controller.accept(document) == 4
     labels = [box.label for box in document.boxes]
-    assert labels == ["tooth", TARGET, "coronal:bone-level+microthreads", "middle:tapered+square",
+    assert labels == ["tooth", TARGET, "coronal:bone-level+microthreads", "middle:tapered+square+pitch-regular",
                       "apical:groove+hole-round+apex-pointed"]  # the user's apex, not the round one read
     assert labels[2:] == [CATALOGUE[DESIGN_TARGET].part_label(part) for part in ("coronal", "middle", "apical")]
     assert [b.ymin for b in document.boxes[2:]] == [part.box[1] for part in controller.fixtures[0].parts]

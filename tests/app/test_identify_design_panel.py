@@ -121,7 +121,7 @@ def test_on_a_real_film_the_design_read_is_shown_and_correctable_but_no_system_i
     panel.design.choose("apex", "pointed")
     panel.accept_button.click()
     assert [box.label for box in document.boxes] == ["implant", "coronal:bone-level+microthreads",
-                                                      "middle:tapered+square", "apical:groove+hole-round+apex-pointed"]
+                                                      "middle:tapered+square+pitch-regular", "apical:groove+hole-round+apex-pointed"]
     panel.shutdown()
 
 

@@ -43,7 +43,7 @@ def test_show_prints_every_column_the_part_labels_and_the_nearest_systems(capsys
     assert main(["catalogue", "show", "tapered-V-bone-level"]) == 0
     text = capsys.readouterr().out
     for line in ("pitch_mm: 0.8", "connection: internal", "reference: -", "length_max_mm: 13",
-                 "part labels: coronal:bone-level+microthreads, middle:tapered+V, apical:groove+hole-none+apex-round",
+                 "part labels: coronal:bone-level+microthreads, middle:tapered+V+pitch-regular, apical:groove+hole-none+apex-round",
                  "  tapered-square-bone-level-microthread-pointed-apex: thread, apex, apical_hole"):
         assert line in text.splitlines()
     nearest = text.split("nearest systems (the design attributes that differ):\n")[1].splitlines()

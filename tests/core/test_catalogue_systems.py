@@ -80,7 +80,7 @@ def test_a_fourth_system_is_one_more_row(tmp_path):
     systems = load_systems(_write_with(tmp_path, [FOURTH]))
     assert [s.name for s in systems][-1] == FOURTH["name"]
     fourth = systems[-1]
-    assert fourth.part_label("middle") == "middle:tapered+buttress"
+    assert fourth.part_label("middle") == "middle:tapered+buttress+pitch-regular"
     assert fourth.part_label("apical") == "apical:no-groove+hole-round+apex-flat"
     drawn = [f for image in generate_series(4, 3, systems[-2:]) for f in image.fixtures if f.system == FOURTH["name"]]
     assert drawn

@@ -115,8 +115,7 @@ def test_a_lab_s_part_labels_teach_the_attributes_of_implants_it_does_not_name(t
                                                                           box.ymax)])
     prepared = fitting.prepare_images([Sample(sample.image_path, unnamed, "P", "x", parts=parts,
                                               implant_labels=frozenset({"implant"}))], DESIGN_SPEC)[0]
-    stated = [values.index(system.attributes()[name]) if name != "pitch" else -1
-              for name, values in DESIGN_SPEC.attributes]  # a part label does not state the pitch
+    stated = [values.index(system.attributes()[name]) for name, values in DESIGN_SPEC.attributes]  # pitch too
     assert prepared.labels.tolist() == [-1] and prepared.attributes.tolist() == [stated]
     batch = fitting._make_batch([prepared], DESIGN_SPEC, None, np.random.default_rng(0))
     assert batch.crops.shape[0] == 1 and batch.labels.tolist() == [-1]  # cropped to teach attributes only

@@ -5,7 +5,7 @@ from __future__ import annotations
 from implant_desk.core.catalogue import PART_NAMES, load_systems
 from implant_desk.core.catalogue.systems import attributes_from_part_label
 
-STATED = {"coronal": {"coronal", "microthreads", "connection"}, "middle": {"body", "thread"},
+STATED = {"coronal": {"coronal", "microthreads", "connection"}, "middle": {"body", "thread", "pitch"},
           "apical": {"apical_groove", "apical_hole", "apex"}}
 
 
@@ -19,6 +19,7 @@ def test_every_catalogue_part_label_reads_back_as_its_system_s_design():
 
 def test_a_lab_s_own_wording_teaches_what_it_can():
     assert attributes_from_part_label("middle:tapered") == {"body": "tapered"}
+    assert attributes_from_part_label("middle:tapered+V") == {"body": "tapered", "thread": "V"}  # before the pitch
     assert attributes_from_part_label("apical:hole-round+sharp") == {"apical_hole": "round"}
     assert attributes_from_part_label("coronal:bone-level+tissue-level") == {}  # contradicts itself: nothing
     assert attributes_from_part_label("coronal:tissue-level+external-hex") == {"coronal": "tissue-level",

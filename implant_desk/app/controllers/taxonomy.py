@@ -1,5 +1,5 @@
 """The implant taxonomy the label picker offers: implant systems, and their design parts (coronal, middle, apical)
-with attributes, e.g. ``middle:tapered+V``.
+with attributes, e.g. ``middle:tapered+V+pitch-regular``.
 
 It is the catalogue the generated radiographs and the models use (``core.catalogue``: the lab's copy when it
 has one, else the shipped table), so labels typed here match what the models learn.

@@ -85,7 +85,8 @@ class ImplantSystem:
                 "apical_hole": self.apical_hole, "apical_groove": yes_no[self.apical_groove]}
 
     def part_label(self, part: str) -> str:
-        """The design attributes of one third, e.g. ``middle:tapered+V``, used as the part box's label."""
+        """The design attributes of one third, e.g. ``middle:tapered+V+pitch-regular``, used as the part box's
+        label."""
         return design_part_label(part, self.attributes())
 
     def to_json(self) -> dict:
@@ -105,14 +106,14 @@ class ImplantSystem:
 
 def design_part_label(part: str, design: Mapping[str, str]) -> str:
     """The label of one third's box from design attribute values (``ATTRIBUTES`` names -> values, as a system
-    has them or as read on a film), e.g. ``middle:tapered+V``: the label picker's part labels and what Accept
-    writes. Raises KeyError when a value of that third is missing."""
+    has them or as read on a film), e.g. ``middle:tapered+V+pitch-regular``: the label picker's part labels and
+    what Accept writes. Raises KeyError when a value of that third is missing."""
     if part == "coronal":
         microthreads = "microthreads" if design["microthreads"] == "yes" else "no-microthreads"
         hex_boss = "+external-hex" if design["connection"] == "external" else ""
         return f"coronal:{design['coronal']}+{microthreads}{hex_boss}"
     if part == "middle":
-        return f"middle:{design['body']}+{design['thread']}"
+        return f"middle:{design['body']}+{design['thread']}+pitch-{design['pitch']}"
     if part == "apical":
         groove = "groove" if design["apical_groove"] == "yes" else "no-groove"
         return f"apical:{groove}+hole-{design['apical_hole']}+apex-{design['apex']}"
@@ -121,8 +122,9 @@ def design_part_label(part: str, design: Mapping[str, str]) -> str:
 
 def attributes_from_part_label(label: str) -> dict[str, str]:
     """The design attributes a part label states (the reverse of ``design_part_label``), e.g.
-    ``middle:tapered+V`` -> body tapered, thread V. Words it does not know, and attributes stated twice over, are
-    left out, so a lab's own wording teaches what it can. A coronal label without ``external-hex`` states an
+    ``middle:tapered+V+pitch-fine`` -> body tapered, thread V, pitch fine. Words it does not know, and attributes
+    stated twice over, are left out, so a lab's own wording teaches what it can (``middle:tapered+V``, as labels
+    were written before the pitch was, teaches body and thread). A coronal label without ``external-hex`` states an
     internal connection."""
     part, _, rest = label.partition(":")
     words = set(rest.split("+"))
@@ -141,6 +143,7 @@ def attributes_from_part_label(label: str) -> dict[str, str]:
     elif part == "middle":
         one_of("body", {value: value for value in BODIES})
         one_of("thread", {value: value for value in THREADS})
+        one_of("pitch", {f"pitch-{value}": value for value in PITCHES})
     elif part == "apical":
         one_of("apical_groove", {"groove": "yes", "no-groove": "no"})
         one_of("apical_hole", {f"hole-{value}": value for value in HOLES})

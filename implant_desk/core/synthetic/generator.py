@@ -31,7 +31,7 @@ MAX_TILT_DEG = 25.0
 @dataclass(frozen=True)
 class PartTruth:
     name: str  # coronal, middle or apical third along the axis
-    label: str  # its design attributes, e.g. "middle:tapered+V"
+    label: str  # its design attributes, e.g. "middle:tapered+V+pitch-regular"
     box: tuple[int, int, int, int]
     truncated: bool
 
