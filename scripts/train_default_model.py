@@ -150,10 +150,9 @@ def checked_label_keys(samples, audit: Path = TRAIN_AUDIT) -> tuple[set, set, st
     read = {key: verdict for key, verdict in verdicts(audit).items() if key[0] in names}
     unread = [label for label in doubted_labels(samples, METAL_SHARE_SURE)
               if (label.sample.image_path.name, label.index) not in read]
-    dropped = ({key for key, verdict in read.items() if verdict == "not an implant"}
-               | keys([label for label in unread if label.metal_share < METAL_SHARE_FLOOR]))
-    ignored = ({key for key, verdict in read.items() if verdict == "unsure"}
-               | keys([label for label in unread if label.metal_share >= METAL_SHARE_FLOOR]))
+    not_implants, unsure = verdict_keys(read)
+    dropped = not_implants | keys([label for label in unread if label.metal_share < METAL_SHARE_FLOOR])
+    ignored = unsure | keys([label for label in unread if label.metal_share >= METAL_SHARE_FLOOR])
     boxes = sum(len(sample.annotation.boxes) for sample in samples)
     note = (f"of {boxes} real 'Implant' boxes, {len(read)} were read by eye ({audit.name}: "
             f"{sum(v == 'implant' for v in read.values())} implants); {len(dropped)} that are not implants, or show "
@@ -345,6 +344,12 @@ def verdicts(audit: Path) -> dict[tuple[str, int], str]:
         return {(row["image"], int(row["implant_box"]) - 1): row["verdict"] for row in csv.DictReader(handle)}
 
 
+def verdict_keys(read: dict[tuple[str, int], str]) -> tuple[set, set]:
+    """The boxes read as not implants and those left unsure: what ``label_audit.relabelled`` drops and ignores."""
+    return ({key for key, verdict in read.items() if verdict == "not an implant"},
+            {key for key, verdict in read.items() if verdict == "unsure"})
+
+
 def audited(samples, audit: Path = TEST_AUDIT):
     """``samples`` (the held-out real crops) with the audit's verdicts: a box that is not an implant is removed (a
     detection there is a false find), an unsure one marked difficult (ignored). Boxes are matched by image file
@@ -356,8 +361,7 @@ def audited(samples, audit: Path = TEST_AUDIT):
         for index in range(len(sample.annotation.boxes)):
             if (sample.image_path.name, index) not in read:
                 raise SystemExit(f"{audit.name} has no verdict for box {index + 1} of {sample.image_path.name}")
-    return relabelled(samples, {key for key, verdict in read.items() if verdict == "not an implant"},
-                      {key for key, verdict in read.items() if verdict == "unsure"})
+    return relabelled(samples, *verdict_keys(read))
 
 
 def _print_progress(event) -> None:
