@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unstretch", type=float, default=UNSTRETCH, metavar="FACTOR",
                         help="widen the real crops by this factor (Roboflow stretched 2:1 crops to squares)")
     parser.add_argument("--det-stride", type=int, default=4)
+    parser.add_argument("--flip-test", action=argparse.BooleanOptionalAction, default=True,
+                        help="the detector also sees each film mirrored and averages the two (ModelSpec.flip_test; "
+                             "chosen on the validation sources: implant AP50 0.817 alone, 0.840 with the mirror)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (results depend on it)")
     parser.add_argument("--checkpoint", type=Path, help="keep the training checkpoint here: the same command resumes "
                                                        "an interrupted run, or finishes a finished one at once")
@@ -118,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.measure_only:
             loaded = load_model(args.out)
             network, card = loaded.network, loaded.card
+            network.spec = replace(network.spec, flip_test=args.flip_test)
             card = replace(card, training={**card.training, "measured_again": command})
-            print(f"measuring {args.out} again (its weights and floor unchanged)", flush=True)
+            print(f"measuring {args.out} again (weights and floor unchanged, flip test {args.flip_test})", flush=True)
         else:
             parts = {part: generated[part] + getattr(real_split, part) for part in seeds}
             parts["train"] += as_exported.train
@@ -130,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             everything = [*parts["train"], *parts["val"], *parts["test"]]
             data = TrainingData(Dataset(everything, list(classes)), split, summarize(split.parts()), [])
             network, card = trained(args, data, real_split, generated, seeds, counts, command, tmp, doubted_note)
-            save_model(args.out, network, card)  # measured below as the app runs it (ONNX graphs included)
+        save_model(args.out, network, card)  # measured below as the app runs it (ONNX graphs included)
         predictor = Predictor.from_folder(args.out, "cpu")
         metrics, notes = measured(predictor, classes, real_split, as_exported, generated["test"], seeds, counts)
         card = replace(card, metrics=metrics, notes=notes)
@@ -171,7 +175,7 @@ def trained(args, data, real_split, generated, seeds, counts, command, tmp, doub
 
     view = round(640 * args.unstretch)  # the crops' width as trained on: a full panoramic is seen at this scale
     spec = ModelSpec(classes=tuple(data.dataset.classes), det_size=args.det_size, det_stride=args.det_stride,
-                     view_size=view)
+                     view_size=view, flip_test=args.flip_test)
     checkpoint = args.checkpoint or Path(tmp) / "checkpoint.pt"
     config = TrainingConfig(epochs=args.epochs, seed=args.seed, device="cpu", monitor="ap50", patience=4,
                             lr=args.lr, head_epochs=0 if args.start_from else TRAINING_DEFAULTS.head_epochs,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from implant_desk.core.models.decoding import MAX_PEAKS, decode
+from implant_desk.core.models.decoding import CHANNELS_PER_KIND, MAX_PEAKS, decode, unmirrored
 
 
 def _maps(height: int, width: int, peaks: dict[tuple[int, int], float], distance: float = 2.0) -> np.ndarray:
@@ -44,3 +44,17 @@ def test_at_most_max_peaks_and_an_empty_map_gives_empty_arrays():
     assert len(scores) == MAX_PEAKS and boxes.shape == (MAX_PEAKS, 4)
     boxes, scores = decode(_maps(6, 6, {}), 0.5, stride=4)
     assert boxes.shape == (0, 4) and scores.shape == (0,)
+
+
+def test_maps_of_a_mirrored_input_put_back_decode_to_the_same_boxes_for_every_kind():
+    width = 12
+    maps = np.concatenate([_maps(10, width, {(4, 2): 0.9}), _maps(10, width, {(6, 8): 0.7})])
+    maps[1], maps[3] = np.log(1.0), np.log(3.0)  # a box leaning to the right of its centre
+    mirrored = maps[:, :, ::-1].copy()  # what the detector sees on the mirrored input: centre and edges mirrored
+    mirrored[[1, 3, 6, 8]] = mirrored[[3, 1, 8, 6]]
+    back = unmirrored(mirrored)
+    np.testing.assert_array_equal(back, maps)
+    for first in (0, CHANNELS_PER_KIND):
+        boxes, _ = decode(back[first:first + CHANNELS_PER_KIND], 0.5, stride=4)
+        np.testing.assert_allclose(boxes, decode(maps[first:first + CHANNELS_PER_KIND], 0.5, stride=4)[0])
+    assert decode(maps[:5], 0.5, stride=4)[0].tolist() == [pytest.approx([(2.5 - 1) * 4, 2.5 * 4, 5.5 * 4, 6.5 * 4])]

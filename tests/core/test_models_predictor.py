@@ -217,3 +217,20 @@ def test_boxes_on_a_full_panoramic_come_back_in_its_own_pixels():
     fixtures = predictor.predict(film, threshold=0.0, measure=False)
     assert fixtures
     assert all(0 <= f.box[0] < f.box[2] <= film.width and 0 <= f.box[1] < f.box[3] <= film.height for f in fixtures)
+
+
+def test_with_the_flip_test_a_mirrored_film_gives_the_mirrored_maps():
+    """The film and its mirror image are seen as one pair, so mirroring the film mirrors what is found exactly;
+    without the flip test the random detector is no such thing."""
+    from dataclasses import replace
+
+    from implant_desk.core.models.decoding import unmirrored
+
+    predictor = _predictor(0.0)
+    film = np.random.default_rng(1).integers(0, 256, (64, 64), dtype=np.uint8)
+    plain, _ = predictor._detector_maps(film)
+    assert not np.allclose(predictor._detector_maps(film[:, ::-1])[0], unmirrored(plain), atol=1e-4)
+    predictor.spec = replace(SPEC, flip_test=True)
+    maps, _ = predictor._detector_maps(film)
+    np.testing.assert_allclose(predictor._detector_maps(np.ascontiguousarray(film[:, ::-1]))[0], unmirrored(maps),
+                               atol=1e-4)

@@ -20,6 +20,16 @@ PART_KINDS = ("coronal", "middle", "apical")
 NMS_IOU = 0.45
 
 
+def unmirrored(maps: np.ndarray) -> np.ndarray:
+    """The output (C, H, W) for a left-right mirrored input, put back in the film's own orientation: the columns
+    reversed and, for every kind of object, its left and right distances swapped. Exact when the input's width is a
+    multiple of the stride (``preprocess.detector_input`` pads to 32)."""
+    back = maps[:, :, ::-1].copy()
+    for first in range(0, maps.shape[0], CHANNELS_PER_KIND):
+        back[[first + 1, first + 3]] = back[[first + 3, first + 1]]
+    return back
+
+
 def decode(maps: np.ndarray, min_score: float, stride: int) -> tuple[np.ndarray, np.ndarray]:
     """One image's output (5, H, W): a fixture-centre logit, then log distances (in cells) to the left, top,
     right and bottom edges -> boxes (K, 4) in input pixels and their scores (K,), best first.

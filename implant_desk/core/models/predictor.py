@@ -33,7 +33,7 @@ from implant_desk.core.catalogue import zone_of
 from implant_desk.core.catalogue.ranking import Ranking, corrected, rank_systems
 from implant_desk.core.imaging.radiograph import Radiograph
 from implant_desk.core.models.card import ModelCard, read_card
-from implant_desk.core.models.decoding import CHANNELS_PER_KIND, PART_KINDS, decode
+from implant_desk.core.models.decoding import CHANNELS_PER_KIND, PART_KINDS, decode, unmirrored
 from implant_desk.core.models.device import accelerator_possible
 from implant_desk.core.models.graphs import Graphs, load_graphs
 from implant_desk.core.models.parts import PartDetection, assemble_fixtures
@@ -303,7 +303,11 @@ class Predictor:
 
     def _detector_maps(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         padded, scale = detector_input(image, detection_side(*image.shape[:2], self.spec))
-        return self.networks.detect(network_input(padded[None, None]))[0], scale
+        maps = self.networks.detect(network_input(padded[None, None]))[0]
+        if self.spec.flip_test:  # logits and log distances averaged, as CenterNet's flip test
+            mirrored = self.networks.detect(network_input(np.ascontiguousarray(padded[None, None, :, ::-1])))[0]
+            maps = (maps + unmirrored(mirrored)) / 2
+        return maps, scale
 
     def _decoded(self, image: np.ndarray, maps: np.ndarray, scale: float, kind: int,
                  min_score: float | None) -> tuple[list[Box], list[float]]:

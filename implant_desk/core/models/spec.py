@@ -27,6 +27,8 @@ class ModelSpec:
     ``attributes``: the design attributes the classifier reads, each with its values, in the order of its outputs
     (``core.catalogue.ATTRIBUTES``); empty for a model that names its systems only.
     ``parts``: the detector also finds the coronal, middle and apical thirds of each fixture.
+    ``flip_test``: the detector also sees the film mirrored left to right and the two views' maps are averaged
+    (CenterNet's flip test): steadier centres and edges on real films, for a second detector pass.
     """
 
     classes: tuple[str, ...]
@@ -39,6 +41,7 @@ class ModelSpec:
     temperature: float = 1.0
     attributes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     parts: bool = False
+    flip_test: bool = False
     architecture: str = ARCHITECTURE
     preprocessing: str = field(default=(
         "grey; robust auto window (display.auto_window) to 8 bit, MONOCHROME1 inverted so metal is white; "
