@@ -60,6 +60,23 @@ def test_identify_shows_fixtures_model_and_warning(qtbot, setup):
     assert panel.size_label.text() == "length 14.0 mm, diameter 3.0 mm"
 
 
+def test_the_fixture_details_are_built_with_the_first_fixture(qtbot, setup):
+    """The selected fixture's candidates and design are not on screen before a result: the panel builds them (and
+    imports the catalogue code behind them) when it shows the first fixture, so the window's first paint does not
+    wait for them (issue 14); then they stay, under the fixture list, hidden while there is no fixture."""
+    panel, _, _, _ = setup
+    assert panel.details is None
+    identify(qtbot, panel)
+    details = panel.details
+    column = panel.fixture_list.parentWidget().layout()
+    assert column.indexOf(details) == column.indexOf(panel.fixture_list) + 1
+    assert details.isVisibleTo(panel) and panel.bars.texts()[0] == "Alpha BL 80%"
+    panel.image_changed(make_radiograph())
+    assert not details.isVisibleTo(panel)
+    identify(qtbot, panel)
+    assert panel.details is details and details.isVisibleTo(panel)
+
+
 def test_threshold_refilters_without_running_the_model_again(qtbot, setup):
     panel, canvas, predictor, _ = setup
     identify(qtbot, panel)

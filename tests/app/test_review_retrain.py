@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from implant_desk.app.finetune.controller import FinetuneOptions, RetrainSchedule, make_plan
+from implant_desk.app.finetune.controller import FinetuneOptions, make_plan
 from implant_desk.app.finetune.dialog import FinetuneDialog
+from implant_desk.app.review.controller import RetrainSchedule
 from implant_desk.core.annotations import voc
 from implant_desk.core.annotations.proposals import ImageProposals, write_proposals
 from implant_desk.core.learning.events import Cancelled

@@ -20,7 +20,7 @@ from PySide6.QtGui import (
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QStyle, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QWidget
 
 from implant_desk.app.canvas import painting
 from implant_desk.app.canvas.view import ZOOM_STEP, ViewGeometry, clamp_zoom
@@ -171,7 +171,7 @@ class RadiographView(QAbstractScrollArea):
         if self._fit_mode == "window":
             zoom = geometry.fit_window_zoom()
         else:
-            zoom = geometry.fit_width_zoom(self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent))
+            zoom = geometry.fit_width_zoom(self._scroll_bar_extent())
         previous = self._zoom
         self._zoom = zoom
         self._update_scrollbars()
@@ -188,8 +188,8 @@ class RadiographView(QAbstractScrollArea):
         which shrinks the viewport, which then keeps the bar.
         """
         area = self.maximumViewportSize()
-        extent = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         layer = self._layer
+        extent = self._scroll_bar_extent() if layer else 0  # nothing to scroll without an image
         content_w = layer.radiograph.width * self._zoom if layer else 0.0
         content_h = layer.radiograph.height * self._zoom if layer else 0.0
         width, height = area.width(), area.height()
@@ -204,6 +204,11 @@ class RadiographView(QAbstractScrollArea):
         ):
             bar.setRange(0, max(0, math.ceil(content - page)))
             bar.setPageStep(max(1, page))
+
+    def _scroll_bar_extent(self) -> int:
+        from PySide6.QtWidgets import QStyle  # its enums make it costly to create: once an image is shown
+
+        return self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -22,11 +22,13 @@ class LabelDoubts:
     def doubted(self, boxes: Sequence[Box], radiograph: Radiograph | None) -> Mapping[int, float]:
         """Box index -> metal share, for the boxes labelled as an implant without a system (``Implant``,
         ``fixture``...) and not marked difficult whose middle third holds less metal than the audit's floor."""
+        if radiograph is None or not boxes:
+            return {}
         from implant_desk.core.learning.labels import IMPLANT, LabelRoles
 
         roles = LabelRoles()
         checked = [i for i, box in enumerate(boxes) if not box.difficult and roles.role(box.label) == IMPLANT]
-        if radiograph is None or not checked:
+        if not checked:
             return {}
         from implant_desk.core.learning.label_audit import low_metal, metal_level
 

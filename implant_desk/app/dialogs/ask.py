@@ -6,12 +6,12 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from implant_desk.app.dialogs.label_dialog import LabelDialog
-
 from implant_desk.app.controllers.leaving import CANCEL, DISCARD, SAVE
 
 
 def label(parent: QWidget | None, choices: list[str], proposed: str) -> str | None:
+    from implant_desk.app.dialogs.label_dialog import LabelDialog  # not needed before the first box
+
     dialog = LabelDialog(choices, proposed, parent)
     return dialog.label() if dialog.exec() == LabelDialog.DialogCode.Accepted else None
 

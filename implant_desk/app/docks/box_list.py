@@ -3,14 +3,17 @@ box with little metal along its middle is marked for a second look (``controller
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QHeaderView, QStyle, QTableWidget, QTableWidgetItem,
+from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QHeaderView, QTableWidget, QTableWidgetItem,
                                QWidget)
 
 from implant_desk.app.controllers.label_doubts import doubt_text
 from implant_desk.core.annotations.model import Box
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
 
 
 def box_size_text(box: Box, spacing_mm: tuple[float, float] | None) -> str:
@@ -48,7 +51,7 @@ class BoxListDock(QDockWidget):
         """``doubted``: box index -> metal share of the implant boxes to look at again."""
         self.table.blockSignals(True)
         self.table.setRowCount(len(boxes))
-        warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        warning = self._warning_icon() if doubted else None
         for row, box in enumerate(boxes):
             label = QTableWidgetItem(box.label)
             if doubted and row in doubted:
@@ -61,6 +64,11 @@ class BoxListDock(QDockWidget):
             self.table.setItem(row, 1, difficult)
             self.table.setItem(row, 2, QTableWidgetItem(box_size_text(box, spacing_mm)))
         self.table.blockSignals(False)
+
+    def _warning_icon(self) -> QIcon:
+        from PySide6.QtWidgets import QStyle  # its enums make it costly to create: only once a box is doubted
+
+        return self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
 
     def set_selected(self, index: int) -> None:
         self.table.blockSignals(True)

@@ -86,18 +86,6 @@ class Plan:
         return f"{text} {unreviewed_text(self.unreviewed)}." if self.unreviewed else text
 
 
-@dataclass
-class RetrainSchedule:
-    """"Retrain every N reviewed images": due once ``every`` more images are reviewed than at the baseline (the
-    folder's count when it was opened, or when the last such run started)."""
-
-    every: int = 0
-    baseline: int = 0
-
-    def due(self, reviewed: int) -> bool:
-        return self.every > 0 and reviewed - self.baseline >= self.every
-
-
 SPLIT_NAMES = {"train": "Training", "val": "Validation", "test": "Test"}
 
 

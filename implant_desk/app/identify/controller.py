@@ -28,9 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Mapping, Sequence
 
-from implant_desk.app.identify.design import ZONE_COLORS, part_boxes
 from implant_desk.core.annotations.model import Box
-from implant_desk.core.models.card import ModelCard, card_warning
 from implant_desk.core.reports.fixture_text import fixture_title, size_text
 from implant_desk.core.wording import counted
 
@@ -38,6 +36,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from implant_desk.core.annotations.document import AnnotationDocument
+    from implant_desk.core.models.card import ModelCard
     from implant_desk.core.models.predictor import Explanation, FixturePrediction
     from implant_desk.core.imaging.radiograph import Radiograph
 
@@ -59,6 +58,8 @@ class ModelInfo:
 
     @classmethod
     def from_card(cls, name: str, device: str, card: ModelCard | None, runtime: str = "") -> "ModelInfo":
+        from implant_desk.core.models.card import card_warning  # read once a model is: not before the first paint
+
         return cls(name=name or "unnamed model", device=device, warning=card_warning(card), runtime=runtime)
 
 
@@ -244,6 +245,10 @@ class IdentifyController:
         return f"{counted(found, 'fixture')}{tail}{timing}"
 
     def overlay(self) -> list[OverlaySpec]:
+        if not self.fixtures:
+            return []
+        from implant_desk.app.identify.design import ZONE_COLORS  # the catalogue's code comes with the first result
+
         return [OverlaySpec(f.box, f"{i + 1} {fixture_title(f)}", self._color(i, f), heat_over_box(f),
                             tuple((part.box, ZONE_COLORS[part.name]) for part in f.parts), f.inferred)
                 for i, f in enumerate(self.fixtures)]
@@ -258,6 +263,7 @@ class IdentifyController:
 
     # ---- accept ---------------------------------------------------------------------------------------------------
     def boxes_to_accept(self, existing: Sequence[Box]) -> list[Box]:
+        from implant_desk.app.identify.design import part_boxes
         from implant_desk.core.learning.metrics import box_iou  # numpy: not before the window's first paint
 
         boxes: list[Box] = []

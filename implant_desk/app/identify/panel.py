@@ -20,8 +20,6 @@ from implant_desk.app.dialogs import ask
 from implant_desk.app.identify.controller import (
     SELECTED_COLOR, UNCERTAIN_COLOR, IdentifyController, ModelInfo, claim_text,
 )
-from implant_desk.app.identify.design import candidate_views, design_views
-from implant_desk.app.identify.design_view import CandidateBars, DesignEditor
 from implant_desk.app.identify.worker import InferenceWorker, PredictorProvider, active_model_info
 from implant_desk.app.widgets import horizontal_rule, open_with_system
 from implant_desk.core.errors import ImplantDeskError
@@ -291,10 +289,15 @@ class IdentifyPanel(QDockWidget):
     def _show_selected(self) -> None:
         controller = self.controller
         index = controller.selected
-        has = 0 <= index < len(controller.fixtures)
-        self.details.setVisible(has)
-        if not has:
+        if not 0 <= index < len(controller.fixtures):
+            if self.details is not None:
+                self.details.setVisible(False)
             return
+        from implant_desk.app.identify.design import candidate_views, design_views
+
+        if self.details is None:
+            self._build_details()
+        self.details.setVisible(True)
         fixture = controller.fixtures[index]
         inferred = ", box from its parts" if fixture.inferred else ""
         self.details_title.setText(f"<b style='color:{SELECTED_COLOR}'>■</b> <b>Fixture {index + 1}</b> "
@@ -318,12 +321,14 @@ class IdentifyPanel(QDockWidget):
         self.on_open = QCheckBox("Identify each image on open")
         self.summary = QLabel()
         self.summary.setStyleSheet("font-weight: 600;")
+        self.summary.setWordWrap(True)  # long system names wrap instead of widening the dock
         self.message = QLabel()
         self.message.setWordWrap(True)
         for widget in (self.identify_button, self.on_open, self.summary, self.message):
             layout.addWidget(widget)
 
         self.model_label = QLabel("Model loads on first use")
+        self.model_label.setWordWrap(True)
         self.warning_label = QLabel()
         self.warning_label.setWordWrap(True)
         self.warning_label.setStyleSheet(WARNING_STYLE)
@@ -358,19 +363,8 @@ class IdentifyPanel(QDockWidget):
         self.canvas.overlayClicked.connect(self._overlay_clicked)
         layout.addWidget(self.fixture_list)
 
-        self.details = QWidget()
-        details = QVBoxLayout(self.details)
-        details.setContentsMargins(0, 0, 0, 0)
-        self.details_title, self.claim_label, self.size_label = QLabel(), QLabel(), QLabel()
-        self.bars = CandidateBars()
-        self.design = DesignEditor()
-        self.design.attributeSet.connect(self._attribute_set)
-        self.design.attributeReset.connect(self._attribute_reset)
-        for widget in (self.details_title, self.claim_label, self.bars, self.size_label, self.design):
-            details.addWidget(widget)
-        for label in (self.summary, self.model_label, self.details_title, self.claim_label, self.size_label):
-            label.setWordWrap(True)  # long system names wrap instead of widening the dock
-        layout.addWidget(self.details)
+        self.details: QWidget | None = None  # the selected fixture's, built here with the first one shown
+        self._details_layout = layout
         layout.addStretch(1)
 
         # The actions stay in view below the scrolling part, however short the dock.
@@ -419,6 +413,25 @@ class IdentifyPanel(QDockWidget):
         column.addWidget(scroll, 1)
         column.addWidget(actions)
         self.setWidget(panel)
+
+    def _build_details(self) -> None:
+        """The selected fixture's candidates and design, built when the first fixture is shown: neither they nor
+        the catalogue code behind them are on screen before, so the window's first paint does not wait for them."""
+        from implant_desk.app.identify.design_view import CandidateBars, DesignEditor
+
+        self.details = QWidget()
+        details = QVBoxLayout(self.details)
+        details.setContentsMargins(0, 0, 0, 0)
+        self.details_title, self.claim_label, self.size_label = QLabel(), QLabel(), QLabel()
+        self.bars = CandidateBars()
+        self.design = DesignEditor()
+        self.design.attributeSet.connect(self._attribute_set)
+        self.design.attributeReset.connect(self._attribute_reset)
+        for widget in (self.details_title, self.claim_label, self.bars, self.size_label, self.design):
+            details.addWidget(widget)
+        for label in (self.details_title, self.claim_label, self.size_label):
+            label.setWordWrap(True)  # as the summary's
+        self._details_layout.insertWidget(self._details_layout.count() - 1, self.details)  # above the stretch
 
 
 def _slider(value: int) -> QSlider:

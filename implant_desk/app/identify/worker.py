@@ -28,7 +28,6 @@ from implant_desk.app.background import FunctionRunnable
 
 from implant_desk.app.identify.controller import ExplainRequest, IdentifyRequest, ModelInfo
 from implant_desk.core.errors import ImplantDeskError
-from implant_desk.core.models.card import read_card
 
 if TYPE_CHECKING:
     from implant_desk.core.models.predictor import Predictor
@@ -47,6 +46,8 @@ def active_model_folder() -> Path:
 def active_model_info() -> ModelInfo:
     """What the panel says about the active model before it is loaded: its card only (no torch, no device yet).
     Raises ImplantDeskError (ModelFileError) for a missing or damaged card."""
+    from implant_desk.core.models.card import read_card
+
     folder = active_model_folder()
     card = read_card(folder)
     return ModelInfo.from_card(card.version or folder.name, "", card)

@@ -10,8 +10,7 @@ from PySide6.QtWidgets import QProgressDialog
 
 from implant_desk.app.canvas.overlay import OverlayItem
 from implant_desk.app.controllers.shortcuts import BY_ACTION
-from implant_desk.app.finetune.controller import RetrainSchedule
-from implant_desk.app.review.controller import ReviewController
+from implant_desk.app.review.controller import RetrainSchedule, ReviewController
 from implant_desk.core.annotations.folder import PROPOSED, VERIFIED
 from implant_desk.core.review.order import ORDERS
 

@@ -33,6 +33,18 @@ class ProposalView:
     color: str = PROPOSAL_COLOR
 
 
+@dataclass
+class RetrainSchedule:
+    """"Retrain every N reviewed images": due once ``every`` more images are reviewed than at the baseline (the
+    folder's count when it was opened, or when the last such run started)."""
+
+    every: int = 0
+    baseline: int = 0
+
+    def due(self, reviewed: int) -> bool:
+        return self.every > 0 and reviewed - self.baseline >= self.every
+
+
 class ReviewController:
     def __init__(self) -> None:
         self.current = -1  # index into the document's proposals; -1: the first pending one

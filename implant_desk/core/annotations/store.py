@@ -17,7 +17,6 @@ Saving never loses anything (docs/adr/0002-atomic-saves.md):
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -58,11 +57,18 @@ def annotation_path_for(image_path: str | os.PathLike, save_dir: str | os.PathLi
     return folder / (image_path.stem + SUFFIXES[_check_format(fmt)])
 
 
+def _stamp(data: bytes) -> str:
+    """The stamp of a file holding ``data``."""
+    import hashlib  # loads OpenSSL: when the first annotation is read, not at the window's start-up
+
+    return hashlib.sha256(data).hexdigest()
+
+
 def file_stamp(path: str | os.PathLike) -> str | None:
     """A hash of the file's bytes, or None when there is no file."""
     try:
         with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
+            return _stamp(handle.read())
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -169,7 +175,7 @@ def save_annotation(
                 _ensure_parseable(target, fmt, annotation)
         data = _write(annotation, target, fmt, classes)
     stamps = dict(expected_on_disk or disk_stamps(image_path, save_dir))
-    stamps[target] = hashlib.sha256(data).hexdigest()
+    stamps[target] = _stamp(data)
     return stamps
 
 
