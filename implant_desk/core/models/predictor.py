@@ -353,12 +353,12 @@ class Predictor:
         return fixture_crop(image, box, self.spec.crop_size, self.spec.crop_margin)
 
     def _explain(self, image: np.ndarray, fixture: FixturePrediction) -> Explanation:
+        classifier = self.network.classifier  # the first call loads torch (see _torch_model)
         import torch
 
         from implant_desk.core.models.explain import grad_cam
 
         crop, region = self._crop(image, fixture.box)
-        classifier = self.network.classifier
         device = next(classifier.parameters()).device
         tensor = torch.from_numpy(network_input(crop[None, None])).to(device)
         heat = grad_cam(classifier, classifier.cam_layer, tensor, self._explained_outputs(fixture))
@@ -407,6 +407,9 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def _torch_model(folder: str | Path) -> ImplantIdentifier:
+    from implant_desk.core.models.torch_libraries import preload_torch_libraries
+
+    preload_torch_libraries()  # the window keeps painting while torch loads (the app calls this off its thread)
     from implant_desk.core.models.weights import load_model
 
     return load_model(folder, device="cpu").network
