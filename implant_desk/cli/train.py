@@ -33,7 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help=f"{DEVICE_HELP} (default {defaults.device})")
     parser.add_argument("--lr", type=float, default=defaults.lr, metavar="RATE",
                         help=f"the new heads' learning rate; pretrained layers learn at a tenth of it (default "
-                             f"{defaults.lr:g}; fine-tuning a trained model on real films, 5e-4 did better: "
+                             f"{defaults.lr:g}; fine-tuning a trained model on real films, 2e-4 did better: "
                              "docs/finetune.md)")
     parser.add_argument("--json", action="store_true", help='last line: {"version", "metrics"}')
     parser.add_argument("--from", dest="parent", default="active", metavar="VERSION",

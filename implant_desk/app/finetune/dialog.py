@@ -468,7 +468,7 @@ class FinetuneDialog(QDialog):
                                                               "the first epochs; 0 trains the whole network")
         self.lr = QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=0.1, singleStep=1e-4, value=options.lr)
         self.lr.setToolTip("How fast the new layers learn; the pretrained ones learn at a tenth of it. Fine-tuning a "
-                           "model that already finds implants on real films, 0.0005 did better than the default")
+                           "model that already finds implants on real films, 0.0002 did better than the default")
         self.time_limit = _spin(0, 24 * 60, options.time_limit_min, "Stop after this long and keep the best epoch; "
                                                                     "the learning rate is planned to have decayed by "
                                                                     "then (0: no limit)")
