@@ -64,7 +64,8 @@ def main() -> int:
     spec = predictor.spec
     workspace = tempfile.TemporaryDirectory(prefix="implant-desk-bench-real-")
     test = real_crops_split(unstretched_copy(args.real, Path(workspace.name), UNSTRETCH)).test
-    print(f"model {args.model} (det_size {spec.det_size}, stride {spec.det_stride}, view {spec.view_size}); "
+    print(f"model {args.model} (det_size {spec.det_size}, stride {spec.det_stride}, view {spec.view_size}, "
+          f"flip test {spec.flip_test}); "
           f"{len(test)} held-out real crops of {len({s.patient_id for s in test})} source radiographs; "
           f"torch threads {args.threads}")
 

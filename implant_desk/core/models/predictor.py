@@ -305,7 +305,7 @@ class Predictor:
         padded, scale = detector_input(image, detection_side(*image.shape[:2], self.spec))
         maps = self.networks.detect(network_input(padded[None, None]))[0]
         if self.spec.flip_test:  # logits and log distances averaged, as CenterNet's flip test
-            mirrored = self.networks.detect(network_input(np.ascontiguousarray(padded[None, None, :, ::-1])))[0]
+            mirrored = self.networks.detect(network_input(padded[None, None, :, ::-1]))[0]  # a contiguous copy
             maps = (maps + unmirrored(mirrored)) / 2
         return maps, scale
 
