@@ -14,6 +14,11 @@ seeds never trained on, drawn from the **whole** catalogue:
 - ranking by design: top-1 and top-3 for systems trained on and for systems never trained on.
 With ``--random-designs N`` the training images also show fixtures of N random designs (each attribute drawn on
 its own; none is a held-out system), which teach the attributes apart from the trained systems' combinations.
+
+Before the test, the ranking's settings (``core.catalogue.ranking``: the likelihood floor and the weight of the
+classifier's own scores) are swept on the design read on validation images of new patients drawn from the whole
+catalogue (seed + 3), never on the test images: this is where the ranking's defaults come from.
+``--model PATH`` measures a design model trained before (``--keep``) instead of training one.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train-images", type=int, default=120)
     parser.add_argument("--val-images", type=int, default=24)
+    parser.add_argument("--ranking-images", type=int, default=60, help="validation images for the ranking's settings")
     parser.add_argument("--test-images", type=int, default=60)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--time-limit", type=float, default=30.0, metavar="MINUTES")
@@ -43,6 +49,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=4100)
     parser.add_argument("--keep", type=Path, help="save the trained model here")
+    parser.add_argument("--model", type=Path, help="measure this design model (from --keep) instead of training one")
     parser.add_argument("--random-designs", type=int, default=0, metavar="N",
                         help="also train on fixtures of N random designs (core.synthetic.designs), never one of the "
                              "held-out systems: they teach each attribute apart from the trained systems' combinations")
@@ -51,14 +58,12 @@ def main() -> int:
 
     from implant_desk.core.catalogue import ATTRIBUTES, load_systems
     from implant_desk.core.learning.config import TrainingConfig
-    from implant_desk.core.learning.dataset import load_dataset
     from implant_desk.core.learning.fit import fit, prepare_images
     from implant_desk.core.learning.network import build_network
     from implant_desk.core.models.card import ModelCard, read_card
     from implant_desk.core.models.predictor import Predictor
     from implant_desk.core.models.spec import ModelSpec
     from implant_desk.core.models.weights import save_model
-    from implant_desk.core.synthetic import generate_series, write_dataset
     from implant_desk.core.synthetic.designs import random_designs
 
     catalogue = sorted(load_systems(), key=lambda system: system.name)
@@ -73,26 +78,79 @@ def main() -> int:
     print(f"catalogue: {len(catalogue)} systems; trained on {len(trained)}, never trained on {len(held_out)}; "
           f"{len(randoms)} random designs")
     with tempfile.TemporaryDirectory(prefix="bench-design-") as tmp:
-        folders = {}
-        for part, count, systems, seed in (("train", args.train_images, trained + randoms, args.seed),
-                                           ("val", args.val_images, trained, args.seed + 1),
-                                           ("test", args.test_images, catalogue, args.seed + 2)):
-            folders[part] = Path(tmp) / part
-            write_dataset(folders[part], generate_series(count, seed, systems), "png", seed, systems)
-        samples = {part: load_dataset([folder]).samples for part, folder in folders.items()}
-        config = TrainingConfig(epochs=args.epochs, head_epochs=1, lr=args.lr, seed=args.seed, device="cpu",
-                                monitor="top1", patience=0, time_limit_s=args.time_limit * 60)
-        started = time.monotonic()
-        designs = catalogue + randoms
-        result = fit(build_network(spec, config, args.parent), prepare_images(samples["train"], spec, designs),
-                     prepare_images(samples["val"], spec, designs), config, on_event=_print_epoch)
-        print(f"training: {result.stop_reason} after {result.epochs_run} epochs, best {result.best_epoch}, "
-              f"{time.monotonic() - started:.0f} s")
-        folder = args.keep or Path(tmp) / "model"
-        save_model(folder, result.network, ModelCard(spec=result.network.spec, version="design"))
-        predictor = Predictor.from_folder(folder, "cpu", threads=args.threads)
-        report(predictor, samples["test"], {s.name for s in trained}, catalogue)
+        tmp = Path(tmp)
+        if args.model:
+            predictor = Predictor.from_folder(args.model, "cpu", threads=args.threads)
+            trained = [system for system in catalogue if system.name in predictor.spec.classes]
+        else:
+            config = TrainingConfig(epochs=args.epochs, head_epochs=1, lr=args.lr, seed=args.seed, device="cpu",
+                                    monitor="top1", patience=0, time_limit_s=args.time_limit * 60)
+            started = time.monotonic()
+            designs = catalogue + randoms
+            train = _generated(tmp / "train", args.train_images, args.seed, trained + randoms)
+            val = _generated(tmp / "val", args.val_images, args.seed + 1, trained)
+            result = fit(build_network(spec, config, args.parent), prepare_images(train, spec, designs),
+                         prepare_images(val, spec, designs), config, on_event=_print_epoch)
+            print(f"training: {result.stop_reason} after {result.epochs_run} epochs, best {result.best_epoch}, "
+                  f"{time.monotonic() - started:.0f} s")
+            folder = args.keep or tmp / "model"
+            save_model(folder, result.network, ModelCard(spec=result.network.spec, version="design"))
+            predictor = Predictor.from_folder(folder, "cpu", threads=args.threads)
+        sweep_ranking(predictor, _generated(tmp / "ranking", args.ranking_images, args.seed + 3, catalogue), catalogue)
+        report(predictor, _generated(tmp / "test", args.test_images, args.seed + 2, catalogue),
+               {s.name for s in trained}, catalogue)
     return 0
+
+
+def _generated(folder: Path, count: int, seed: int, systems) -> list:
+    from implant_desk.core.learning.dataset import load_dataset
+    from implant_desk.core.synthetic import generate_series, write_dataset
+
+    write_dataset(folder, generate_series(count, seed, systems), "png", seed, systems)
+    return load_dataset([folder]).samples
+
+
+def _read_fixtures(predictor, samples) -> list[tuple]:
+    """(fixture, its true system) for every fixture found at IoU 0.5 with a named truth."""
+    from implant_desk.core.imaging.loading import load_radiograph
+    from implant_desk.core.learning.metrics import box_iou
+    from implant_desk.core.models.preprocess import grey8
+
+    pairs = []
+    for sample in samples:
+        fixtures = predictor.identify(grey8(load_radiograph(sample.image_path)), threshold=0.0)
+        named = sample.truth()
+        if not fixtures or not named:
+            continue
+        overlaps = box_iou(np.array([f.box for f in fixtures]), np.array([f.box for f in named]))
+        for i, fixture in enumerate(fixtures):
+            j = int(overlaps[i].argmax())
+            if overlaps[i, j] >= 0.5:
+                pairs.append((fixture, named[j].system))
+    return pairs
+
+
+def sweep_ranking(predictor, samples, catalogue) -> None:
+    """Top-1 and top-3 of trained and never-trained systems for each floor and direct weight, on the design the
+    model reads on ``samples`` (validation images), with the classifier alone for comparison."""
+    from implant_desk.core.catalogue.ranking import DEFAULT_DIRECT_WEIGHT, DEFAULT_FLOOR, rank_systems
+
+    pairs = [(f, system) for f, system in _read_fixtures(predictor, samples) if f.ranking is not None]
+    trained = set(predictor.spec.classes)
+    alone = [max(f.direct, key=f.direct.get) == system for f, system in pairs if system in trained]
+    print(f"ranking settings on {len(samples)} validation images of the whole catalogue ({len(pairs)} fixtures); "
+          f"the classifier alone names {np.mean(alone):.3f} of the trained systems' fixtures")
+    for weight in (0.5, 1.0, 1.5, 2.0):
+        for floor in (0.05, 0.1, 0.2):
+            positions = {True: [], False: []}
+            for fixture, system in pairs:
+                ranking = rank_systems(fixture.ranking.readings, catalogue, direct=fixture.direct, floor=floor,
+                                       direct_weight=weight)
+                positions[system in trained].append(ranking.position(system))
+            known, unseen = np.array(positions[True]), np.array(positions[False])
+            mark = "  (the defaults)" if (weight, floor) == (DEFAULT_DIRECT_WEIGHT, DEFAULT_FLOOR) else ""
+            print(f"  direct weight {weight:.1f}, floor {floor:.2f}: trained top-1 {np.mean(known < 1):.3f}; "
+                  f"never trained top-1 {np.mean(unseen < 1):.3f}, top-3 {np.mean(unseen < 3):.3f}{mark}")
 
 
 def _print_epoch(event) -> None:
@@ -105,7 +163,7 @@ def _print_epoch(event) -> None:
 
 def report(predictor, samples, trained: set[str], catalogue) -> None:
     from implant_desk.core.imaging.loading import load_radiograph
-    from implant_desk.core.learning.metrics import ImageResult, PredictedFixture, TrueFixture, average_precision, box_iou
+    from implant_desk.core.learning.metrics import ImageResult, PredictedFixture, TrueFixture, average_precision
     from implant_desk.core.models.decoding import PART_KINDS
     from implant_desk.core.models.preprocess import grey8
 
@@ -125,7 +183,7 @@ def report(predictor, samples, trained: set[str], catalogue) -> None:
         found = predictor.find(image, min_score=0.05)
         times["two stages (with parts)"].append(time.perf_counter() - began)
         began = time.perf_counter()
-        fixtures = predictor.identify(image, threshold=0.0)
+        predictor.identify(image, threshold=0.0)
         times["identify (parts, design, ranking)"].append(time.perf_counter() - began)
         one_stage.append(ImageResult([PredictedFixture(b, s, ()) for b, s in zip(boxes, scores)], truth))
         two_stages.append(ImageResult([PredictedFixture(f.box, f.score, ()) for f in found], truth))
@@ -134,19 +192,11 @@ def report(predictor, samples, trained: set[str], catalogue) -> None:
                 [PredictedFixture(p.box, p.score, ()) for f in found for p in f.parts if p.name == kind],
                 [TrueFixture((b.xmin, b.ymin, b.xmax, b.ymax), None) for b in sample.parts
                  if b.label.split(":", 1)[0] == kind]))
-        named = sample.truth()
-        if not fixtures or not named:
-            continue
-        overlaps = box_iou(np.array([f.box for f in fixtures]), np.array([f.box for f in named]))
-        for i, fixture in enumerate(fixtures):
-            j = int(overlaps[i].argmax())
-            if overlaps[i, j] < 0.5:
-                continue
-            system = named[j].system
-            actual = by_name[system].attributes()
-            for name, values in fixture.attributes.items():
-                correct[name].append(max(values, key=values.get) == actual[name])
-            rank_of_truth["trained" if system in trained else "never trained"].append(fixture.ranking.position(system))
+    for fixture, system in _read_fixtures(predictor, samples):
+        actual = by_name[system].attributes()
+        for name, values in fixture.attributes.items():
+            correct[name].append(max(values, key=values.get) == actual[name])
+        rank_of_truth["trained" if system in trained else "never trained"].append(fixture.ranking.position(system))
     print(f"{len(samples)} held-out images")
     for what, seconds in times.items():
         print(f"  {what:<36} median {statistics.median(seconds) * 1000:.0f} ms")

