@@ -90,6 +90,22 @@ def test_checkpoint_is_plain_and_an_interrupted_run_resumes_to_the_same_weights(
     assert _same_weights(resumed.network, uninterrupted.network)
 
 
+def test_the_weight_average_follows_closely_at_first_and_keeps_counters():
+    module = torch.nn.BatchNorm1d(1)
+    average = fitting._moving_average(module, cap=0.999)
+    expected = None
+    for updates, value in enumerate([1.0, 3.0, 5.0]):
+        with torch.no_grad():
+            module.weight.fill_(value)
+            module.num_batches_tracked.fill_(7 + updates)
+        average.update_parameters(module)
+        decay = (1 + updates) / (10 + updates)
+        expected = value if expected is None else decay * expected + (1 - decay) * value
+    assert average.module.weight.item() == pytest.approx(expected)  # 1, then 2.64, then 4.48
+    assert average.module.num_batches_tracked.item() == 9
+    assert fitting._moving_average(module, cap=0.0) is None
+
+
 def test_a_checkpoint_of_another_model_is_refused(data, tmp_path):
     config = replace(TINY, epochs=1, checkpoint_path=str(tmp_path / "run.ckpt"))
     fit(TINY_SPEC, *data, config)

@@ -46,6 +46,10 @@ class TrainingConfig:
     resume: bool = True  # continue from ``checkpoint_path`` when it exists
     time_limit_s: float | None = None
     grad_clip: float = 5.0
+    # Validation, the best epoch and the saved model use an exponential moving average of the weights, as YOLO's
+    # and timm's trainers do: steadier from epoch to epoch than the last step's weights. Its decay ramps as
+    # (1 + n) / (10 + n) over the steps n, up to this cap, so it averages about the last tenth of any run; 0: off.
+    ema_decay: float = 0.999
     # Self-supervised pre-training of the backbones (implant_desk.core.learning.pretrain) on the training images
     # and the folders' unannotated ones before the supervised epochs; 0: off.
     pretrain_epochs: int = 0
@@ -58,6 +62,8 @@ class TrainingConfig:
             raise ValueError("epochs and batch_size must be at least 1")
         if self.pretrain_epochs < 0:
             raise ValueError("pretrain_epochs must be 0 (off) or more")
+        if not 0 <= self.ema_decay < 1:
+            raise ValueError("ema_decay must be 0 (off) or in (0, 1)")
         if self.folds == 1 or self.folds < 0:
             raise ValueError("folds must be 0 (off) or at least 2")
 

@@ -5,7 +5,8 @@ the orchestrator's steps before it.
 
 As in the seed studies: first only the new heads learn while the ImageNet backbones stay frozen, then the
 whole network (or all but the first ``freeze_depth`` stages); AdamW with a linear warm-up and cosine decay;
-early stopping on a validation metric with patience; class weights against imbalanced systems.
+early stopping on a validation metric with patience; class weights against imbalanced systems. Validation and
+the returned weights use an exponential moving average of the weights (``TrainingConfig.ema_decay``).
 
 Repeatable: every epoch draws its shuffling, augmentation and dropout from generators seeded by
 (seed, epoch), so a run resumed from its checkpoint gives the same weights as an uninterrupted one (on CPU).
@@ -27,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel
 
 from implant_desk.core.atomic import atomic_write_bytes
 from implant_desk.core.learning import distributed
@@ -201,13 +203,15 @@ def fit(network: ImplantIdentifier, train: Sequence[PreparedImage], val: Sequenc
     augmenters = _Augmenters() if config.augment else None
     steps_per_epoch = math.ceil(math.ceil(len(train) / world) / config.batch_size)
     state = _State()
+    average = _moving_average(network, config.ema_decay)
+    evaluated = network if average is None else average.module  # the weights validated and returned
     checkpoint = Path(config.checkpoint_path) if config.checkpoint_path else None
     if resumes(config):
-        state = _resume(checkpoint, network, optimizer, spec)
+        state = _resume(checkpoint, network, optimizer, spec, average)
 
     emit = on_event if rank == 0 else ignore
     loop = _Loop(network, optimizer, train, config, class_weights, augmenters, device, steps_per_epoch, emit,
-                 lambda: _stop_reason(should_stop, config, started), started)
+                 lambda: _stop_reason(should_stop, config, started), started, average)
     stop_reason = "completed"
     for epoch in range(state.epoch + 1, config.epochs + 1):
         epoch_started = time.monotonic()
@@ -216,11 +220,11 @@ def fit(network: ImplantIdentifier, train: Sequence[PreparedImage], val: Sequenc
         if stop_reason != "completed":
             break
         # Rank 0 validates; all ranks take its figures, so early stopping and the best epoch agree.
-        metrics = distributed.from_rank0(validate(network, val, device) if val and rank == 0 else {})
+        metrics = distributed.from_rank0(validate(evaluated, val, device) if val and rank == 0 else {})
         improved = bool(metrics) and score(metrics, config.monitor) > state.best_score
         if improved:
             state.best_score, state.best_epoch = score(metrics, config.monitor), epoch
-            state.best_state = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
+            state.best_state = {k: v.detach().cpu().clone() for k, v in evaluated.state_dict().items()}
             state.bad_epochs = 0
         elif metrics and phase == "whole":
             state.bad_epochs += 1
@@ -232,7 +236,7 @@ def fit(network: ImplantIdentifier, train: Sequence[PreparedImage], val: Sequenc
         state.history.append(record)
         state.epoch = epoch
         if checkpoint and rank == 0:
-            _save_checkpoint(checkpoint, network, optimizer, state, spec, config)
+            _save_checkpoint(checkpoint, network, optimizer, state, spec, config, average)
         emit(record)
         if config.patience and state.bad_epochs >= config.patience:
             stop_reason = "early stopping"
@@ -240,6 +244,8 @@ def fit(network: ImplantIdentifier, train: Sequence[PreparedImage], val: Sequenc
 
     if state.best_state is not None:
         network.load_state_dict(state.best_state)
+    elif average is not None and state.step:
+        network.load_state_dict(average.module.state_dict())
     distributed.copy_state_from_rank0(network)
     network.to("cpu").eval()
     best_metrics = next((h.val for h in state.history if h.epoch == state.best_epoch), {})
@@ -263,6 +269,7 @@ class _Loop:
     emit: OnEvent
     stop_reason: Callable[[], str]
     started: float  # time.monotonic() when fit began: the time limit counts from it
+    average: AveragedModel | None = None  # the moving average of the weights, updated after every step
     epoch_times: list[float] = field(default_factory=list)
 
 
@@ -294,6 +301,8 @@ def train_one_epoch(loop: _Loop, state: _State, epoch: int, phase: str) -> tuple
         det_loss, cls_loss, data_s = _train_step(model, loop.optimizer, batch, network.spec, config,
                                                  loop.class_weights, loop.augmenters, rng, loop.device, epoch,
                                                  step + 1)
+        if loop.average is not None:
+            loop.average.update_parameters(network)
         step_s = time.perf_counter() - step_started
         state.step += 1
         losses.append(det_loss + cls_loss)
@@ -543,19 +552,38 @@ def _eta(epoch_times: list[float], elapsed: float, done: int, steps: int, remain
     return per_step * remaining_steps
 
 
-def _save_checkpoint(path: Path, network, optimizer, state: _State, spec, config: TrainingConfig) -> None:
+def _moving_average(network: ImplantIdentifier, cap: float) -> AveragedModel | None:
+    """An exponential moving average of ``network``'s weights and BatchNorm statistics (None when ``cap`` is 0),
+    with the decay ramped as (1 + n) / (10 + n) over its n updates: it follows the weights closely at first and
+    averages about the last tenth of the steps later, whatever a run's length."""
+    if not cap:
+        return None
+
+    @torch.no_grad()
+    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], updates: torch.Tensor) -> None:
+        n = float(updates)
+        if torch.is_floating_point(averaged[0]):
+            torch._foreach_lerp_(averaged, current, 1 - min(cap, (1 + n) / (10 + n)))
+        else:  # counters (BatchNorm's batches tracked) are the model's own
+            torch._foreach_copy_(averaged, current)
+
+    return AveragedModel(network, multi_avg_fn=update, use_buffers=True)
+
+
+def _save_checkpoint(path: Path, network, optimizer, state: _State, spec, config: TrainingConfig,
+                     average: AveragedModel | None = None) -> None:
     payload = {"format": CHECKPOINT_FORMAT, "spec": spec.to_dict(), "config": config.to_dict(),
                "epoch": state.epoch, "step": state.step, "best_score": list(state.best_score),
                "best_epoch": state.best_epoch, "bad_epochs": state.bad_epochs, "best_state": state.best_state,
                "history": [record.to_dict() for record in state.history], "model": network.state_dict(),
-               "optimizer": optimizer.state_dict()}
+               "optimizer": optimizer.state_dict(), "average": average.state_dict() if average else None}
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def _resume(path: Path, network, optimizer, spec) -> _State:
+def _resume(path: Path, network, optimizer, spec, average: AveragedModel | None = None) -> _State:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a damaged file
@@ -564,6 +592,8 @@ def _resume(path: Path, network, optimizer, spec) -> _State:
         raise TrainingError(f"{path}: the checkpoint belongs to another model or run; delete it to start afresh")
     network.load_state_dict(payload["model"])
     optimizer.load_state_dict(payload["optimizer"])
+    if average is not None and payload.get("average"):  # else it starts again from the resumed weights
+        average.load_state_dict(payload["average"])
     return _State(epoch=payload["epoch"], step=payload["step"], best_score=tuple(payload["best_score"]),
                   best_epoch=payload["best_epoch"], bad_epochs=payload["bad_epochs"],
                   best_state=payload["best_state"],
