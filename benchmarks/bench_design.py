@@ -75,13 +75,15 @@ def main() -> int:
         crop_size=parent.crop_size, crop_margin=parent.crop_margin, min_fixture_score=parent.min_fixture_score)
     held_out = [system for system in catalogue if system not in trained]
     randoms = random_designs(args.random_designs, args.seed, avoid=held_out)
-    print(f"catalogue: {len(catalogue)} systems; trained on {len(trained)}, never trained on {len(held_out)}; "
-          f"{len(randoms)} random designs")
+    if not args.model:
+        print(f"catalogue: {len(catalogue)} systems; trained on {len(trained)}, never trained on {len(held_out)}; "
+              f"{len(randoms)} random designs")
     with tempfile.TemporaryDirectory(prefix="bench-design-") as tmp:
         tmp = Path(tmp)
         if args.model:
             predictor = Predictor.from_folder(args.model, "cpu", threads=args.threads)
             trained = [system for system in catalogue if system.name in predictor.spec.classes]
+            print(f"model {args.model}: trained on {len(trained)} of the catalogue's {len(catalogue)} systems")
         else:
             config = TrainingConfig(epochs=args.epochs, head_epochs=1, lr=args.lr, seed=args.seed, device="cpu",
                                     monitor="top1", patience=0, time_limit_s=args.time_limit * 60)
