@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from bench_finetune import generate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -106,30 +107,20 @@ def main() -> int:
 
 def _generated(folder: Path, count: int, seed: int, systems) -> list:
     from implant_desk.core.learning.dataset import load_dataset
-    from implant_desk.core.synthetic import generate_series, write_dataset
 
-    write_dataset(folder, generate_series(count, seed, systems), "png", seed, systems)
-    return load_dataset([folder]).samples
+    return load_dataset([generate(folder, count, seed, systems)]).samples
 
 
-def _read_fixtures(predictor, samples) -> list[tuple]:
-    """(fixture, its true system) for every fixture found at IoU 0.5 with a named truth."""
-    from implant_desk.core.imaging.loading import load_radiograph
+def _matched(fixtures, sample) -> list[tuple]:
+    """(fixture, its true system) for each of ``fixtures`` found at IoU 0.5 with a named truth of ``sample``."""
     from implant_desk.core.learning.metrics import box_iou
-    from implant_desk.core.models.preprocess import grey8
 
-    pairs = []
-    for sample in samples:
-        fixtures = predictor.identify(grey8(load_radiograph(sample.image_path)), threshold=0.0)
-        named = sample.truth()
-        if not fixtures or not named:
-            continue
-        overlaps = box_iou(np.array([f.box for f in fixtures]), np.array([f.box for f in named]))
-        for i, fixture in enumerate(fixtures):
-            j = int(overlaps[i].argmax())
-            if overlaps[i, j] >= 0.5:
-                pairs.append((fixture, named[j].system))
-    return pairs
+    named = sample.truth()
+    if not fixtures or not named:
+        return []
+    overlaps = box_iou(np.array([f.box for f in fixtures]), np.array([f.box for f in named]))
+    best = overlaps.argmax(axis=1)
+    return [(fixture, named[j].system) for fixture, j, row in zip(fixtures, best, overlaps) if row[j] >= 0.5]
 
 
 def sweep_ranking(predictor, samples, catalogue) -> None:
@@ -137,7 +128,13 @@ def sweep_ranking(predictor, samples, catalogue) -> None:
     model reads on ``samples`` (validation images), with the classifier alone for comparison."""
     from implant_desk.core.catalogue.ranking import DEFAULT_DIRECT_WEIGHT, DEFAULT_FLOOR, rank_systems
 
-    pairs = [(f, system) for f, system in _read_fixtures(predictor, samples) if f.ranking is not None]
+    from implant_desk.core.imaging.loading import load_radiograph
+    from implant_desk.core.models.preprocess import grey8
+
+    pairs = [(fixture, system) for sample in samples
+             for fixture, system in _matched(predictor.identify(grey8(load_radiograph(sample.image_path)),
+                                                                threshold=0.0), sample)
+             if fixture.ranking is not None]
     trained = set(predictor.spec.classes)
     alone = [max(f.direct, key=f.direct.get) == system for f, system in pairs if system in trained]
     print(f"ranking settings on {len(samples)} validation images of the whole catalogue ({len(pairs)} fixtures); "
@@ -174,6 +171,7 @@ def report(predictor, samples, trained: set[str], catalogue) -> None:
     one_stage, two_stages = [], []
     correct = {name: [] for name, _ in predictor.spec.attributes}
     rank_of_truth = {"trained": [], "never trained": []}
+    matched = []  # (fixture identified, its true system)
     times = {"one stage (fixture detections)": [], "two stages (with parts)": [], "identify (parts, design, ranking)": []}
     for sample in samples:
         image = grey8(load_radiograph(sample.image_path))
@@ -185,7 +183,7 @@ def report(predictor, samples, trained: set[str], catalogue) -> None:
         found = predictor.find(image, min_score=0.05)
         times["two stages (with parts)"].append(time.perf_counter() - began)
         began = time.perf_counter()
-        predictor.identify(image, threshold=0.0)
+        fixtures = predictor.identify(image, threshold=0.0)
         times["identify (parts, design, ranking)"].append(time.perf_counter() - began)
         one_stage.append(ImageResult([PredictedFixture(b, s, ()) for b, s in zip(boxes, scores)], truth))
         two_stages.append(ImageResult([PredictedFixture(f.box, f.score, ()) for f in found], truth))
@@ -194,7 +192,8 @@ def report(predictor, samples, trained: set[str], catalogue) -> None:
                 [PredictedFixture(p.box, p.score, ()) for f in found for p in f.parts if p.name == kind],
                 [TrueFixture((b.xmin, b.ymin, b.xmax, b.ymax), None) for b in sample.parts
                  if b.label.split(":", 1)[0] == kind]))
-    for fixture, system in _read_fixtures(predictor, samples):
+        matched.extend(_matched(fixtures, sample))
+    for fixture, system in matched:
         actual = by_name[system].attributes()
         for name, values in fixture.attributes.items():
             correct[name].append(max(values, key=values.get) == actual[name])

@@ -102,12 +102,13 @@ class Recorder:
                 f"of step time ({len(self.steps)} steps, median step {self.median_step_s():.2f} s)")
 
 
-def generate(folder: Path, count: int, seed: int) -> Path:
-    """Generated periapicals of the shipped model's systems: it is fine-tuned on them, or pre-annotates them."""
+def generate(folder: Path, count: int, seed: int, systems=None) -> Path:
+    """Generated periapicals of ``systems`` (default: the shipped model's, which it is fine-tuned on or
+    pre-annotates)."""
     from implant_desk.core.registry import model_systems
     from implant_desk.core.synthetic import generate_series, write_dataset
 
-    systems = model_systems()
+    systems = model_systems() if systems is None else systems
     write_dataset(folder, generate_series(count, seed, systems), "png", seed, systems)
     return folder
 
