@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -35,6 +36,8 @@ import torch
 from bench_finetune import generate
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+from train_default_model import design_systems  # noqa: E402  (the shipped design model's choice of systems)
 
 
 def main() -> int:
@@ -65,17 +68,14 @@ def main() -> int:
     from implant_desk.core.models.predictor import Predictor
     from implant_desk.core.models.spec import ModelSpec
     from implant_desk.core.models.weights import save_model
-    from implant_desk.core.synthetic.designs import random_designs
 
     catalogue = sorted(load_systems(), key=lambda system: system.name)
-    trained = catalogue[::2]
+    trained, held_out, randoms = design_systems(catalogue, args.random_designs, args.seed)
     parent = read_card(args.parent).spec
     spec = ModelSpec.reading_design(
         [s.name for s in trained], {name: values for name, (_, values) in ATTRIBUTES.items()},
         det_size=parent.det_size, det_stride=parent.det_stride, view_size=parent.view_size,
         crop_size=parent.crop_size, crop_margin=parent.crop_margin, min_fixture_score=parent.min_fixture_score)
-    held_out = [system for system in catalogue if system not in trained]
-    randoms = random_designs(args.random_designs, args.seed, avoid=held_out)
     if not args.model:
         print(f"catalogue: {len(catalogue)} systems; trained on {len(trained)}, never trained on {len(held_out)}; "
               f"{len(randoms)} random designs")

@@ -3,11 +3,16 @@
     nice python scripts/train_default_model.py            # the shipped model (seed 2026, 2 threads)
     python scripts/train_default_model.py --out /tmp/m    # anywhere else
     python scripts/train_default_model.py --from models/default --lr 5e-4 --epochs 3 --checked-labels   # further
+    python scripts/train_default_model.py --design --from models/default --checked-labels --out /tmp/design
 
 Two kinds of data, each with a held-out part the model never trains on:
-- generated periapical radiographs (``implant_desk.core.synthetic``) name the model's three systems, which are
+- generated periapical radiographs (``implant_desk.core.synthetic``) name the model's systems, which are
   designs, not brands: training images from seed S, validation (early stopping, calibration) from S+1, the
-  held-out figures from S+2;
+  held-out figures from S+2. The shipped model's three systems; with ``--design``, every other system of the
+  shipped catalogue (by name) plus ``--random-designs`` random designs, whose parts and attributes the model
+  learns to read, so that it ranks the catalogue's other half, never in its training images, by design
+  (``benchmarks/bench_design.py --model OUT`` measures that);
+
 - real panoramic crops (``../shared/data/dental-xray``, CC BY 4.0) teach finding implants on real films. Their
   labels name no system ("Implant"); fillings, caries and impacted teeth are left out as not implants. They are
   split by source radiograph (Roboflow's copies of one radiograph share it), as by patient. Roboflow squeezed
@@ -80,6 +85,13 @@ def main(argv: list[str] | None = None) -> int:
                              "a box read by eye (TRAIN_AUDIT) that is not an implant becomes background and an unsure "
                              "one is ignored (difficult); the others are judged by the metal along their middle "
                              "third (implant_desk.core.learning.label_audit); the test labels stay as given")
+    parser.add_argument("--design", action="store_true",
+                        help="a model that reads the design: it names every other system of the shipped catalogue, "
+                             "finds their coronal, middle and apical parts and reads their attributes, and ranks the "
+                             "catalogue's other half from the design alone")
+    parser.add_argument("--random-designs", type=int, default=36, metavar="N",
+                        help="with --design, the training images also show fixtures of N random designs (none a "
+                             "held-out system): they teach each attribute apart from the named systems' combinations")
     parser.add_argument("--classifier-from", type=Path, metavar="MODEL",
                         help="a model with the same systems whose classifier is kept when it names the generated "
                              "validation fixtures better (the real crops name no system, so the jointly trained "
@@ -91,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     from implant_desk.core.learning.orchestrator import TrainingData
     from implant_desk.core.models.predictor import Predictor
     from implant_desk.core.models.weights import load_model, save_model
+    from implant_desk.core.catalogue import shipped_catalogue
     from implant_desk.core.registry import model_systems
     from implant_desk.core.synthetic import generate_series, write_dataset
 
@@ -98,7 +111,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the real radiographs are not at {args.real}: the default model needs them", file=sys.stderr)
         return 1
     torch.set_num_threads(args.threads)
-    systems = model_systems()  # the shipped model's three systems of the catalogue, whose images it names
+    if args.design:
+        systems, held_out, randoms = design_systems(shipped_catalogue().systems, args.random_designs, args.seed)
+        print(f"design: names {len(systems)} of the catalogue's systems, ranks the other {len(held_out)} by design; "
+              f"{len(randoms)} random designs", flush=True)
+    else:  # the shipped model's three systems of the catalogue, whose images it names
+        systems, held_out, randoms = model_systems(), [], []
     classes = tuple(system.name for system in systems)
     seeds = {"train": args.seed, "val": args.seed + 1, "test": args.seed + 2}
     counts = {"train": args.train_images, "val": args.val_images, "test": args.test_images}
@@ -116,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         generated = {}
         for part, seed in seeds.items():
             folder = Path(tmp) / part
-            write_dataset(folder, generate_series(counts[part], seed, systems), "png", seed, systems)
+            shown = systems + randoms if part == "train" else systems  # figures: on the systems it names
+            write_dataset(folder, generate_series(counts[part], seed, shown), "png", seed, shown)
             generated[part] = load_dataset([folder]).samples
         if args.measure_only:
             loaded = load_model(args.out)
@@ -132,8 +151,10 @@ def main(argv: list[str] | None = None) -> int:
                       f"{len(samples) - len(generated[part])} real images", flush=True)
             split = Split(parts["train"], parts["val"], parts["test"], seed=0)
             everything = [*parts["train"], *parts["val"], *parts["test"]]
-            data = TrainingData(Dataset(everything, list(classes)), split, summarize(split.parts()), [])
-            network, card = trained(args, data, real_split, generated, seeds, counts, command, tmp, doubted_note)
+            data = TrainingData(Dataset(everything, list(classes)), split, summarize(split.parts()), [],
+                                designs=[*shipped_catalogue().systems, *randoms])
+            network, card = trained(args, data, real_split, generated, seeds, counts, command, tmp, doubted_note,
+                                    randoms)
         save_model(args.out, network, card)  # measured below as the app runs it (ONNX graphs included)
         predictor = Predictor.from_folder(args.out, "cpu")
         metrics, notes = measured(predictor, classes, real_split, as_exported, generated["test"], seeds, counts)
@@ -165,20 +186,35 @@ def checked_label_keys(samples, audit: Path = TRAIN_AUDIT) -> tuple[set, set, st
     return dropped, ignored, note
 
 
-def trained(args, data, real_split, generated, seeds, counts, command, tmp, doubted_note=None):
+def design_systems(catalogue, random_count: int, seed: int):
+    """A design model's systems: every other system of ``catalogue`` by name, which it names; the others, which it
+    only ranks by design; and ``random_count`` random designs (none a held-out system's) to learn attributes from."""
+    from implant_desk.core.synthetic.designs import random_designs
+
+    ordered = sorted(catalogue, key=lambda system: system.name)
+    named, held_out = ordered[::2], ordered[1::2]
+    return named, held_out, random_designs(random_count, seed, avoid=held_out)
+
+
+def trained(args, data, real_split, generated, seeds, counts, command, tmp, doubted_note=None, randoms=()):
     """Train the network on ``data`` and choose its fixture-score floor; returns it and its card without
     figures (``measured`` adds them)."""
+    from implant_desk.core.catalogue import ATTRIBUTES
     from implant_desk.core.learning.orchestrator import train
     from implant_desk.core.models.card import ModelCard, read_card
     from implant_desk.core.models.spec import ModelSpec
     from implant_desk.core.registry import ModelVersion
 
     view = round(640 * args.unstretch)  # the crops' width as trained on: a full panoramic is seen at this scale
-    spec = ModelSpec(classes=tuple(data.dataset.classes), det_size=args.det_size, det_stride=args.det_stride,
-                     view_size=view, flip_test=args.flip_test)
+    sizes = {"det_size": args.det_size, "det_stride": args.det_stride, "view_size": view, "flip_test": args.flip_test}
+    classes = tuple(data.dataset.classes)
+    spec = (ModelSpec.reading_design(classes, {name: values for name, (_, values) in ATTRIBUTES.items()}, **sizes)
+            if args.design else ModelSpec(classes=classes, **sizes))
     checkpoint = args.checkpoint or Path(tmp) / "checkpoint.pt"
+    # A parent's heads fit, except a design model's new ones (its systems, attributes, parts): one epoch for them.
+    head_epochs = (1 if args.design else 0) if args.start_from else TRAINING_DEFAULTS.head_epochs
     config = TrainingConfig(epochs=args.epochs, seed=args.seed, device="cpu", monitor="ap50", patience=4,
-                            lr=args.lr, head_epochs=0 if args.start_from else TRAINING_DEFAULTS.head_epochs,
+                            lr=args.lr, head_epochs=head_epochs,
                             time_limit_s=args.time_limit * 60, checkpoint_path=str(checkpoint))
     parent = ModelVersion("start", args.start_from, read_card(args.start_from), True) if args.start_from else None
     result = train(data, spec, config, parent=parent, on_event=_print_progress)
@@ -200,7 +236,10 @@ def trained(args, data, real_split, generated, seeds, counts, command, tmp, doub
             "sources": [
                 {"kind": "generated", "what": "periapical radiographs (implant_desk.core.synthetic), PNG 16-bit",
                  "licence": "generated by this project (Apache-2.0); no patient data", "seeds": seeds,
-                 "images": counts, "labels": "the three systems (designs)"},
+                 "images": counts,
+                 "labels": (f"{len(classes)} systems of the catalogue (designs), with their coronal, middle and "
+                            f"apical parts and attributes; training images also show {len(randoms)} random designs"
+                            if args.design else "the three systems (designs)")},
                 {"kind": "real", "what": REAL_SOURCE, "licence": "CC BY 4.0", "attribution": REAL_SOURCE,
                  "images": {part: len(getattr(real_split, part)) for part in seeds},
                  "source_radiographs": {part: len({s.patient_id for s in getattr(real_split, part)})
@@ -271,11 +310,15 @@ def measured(predictor, classes, real_split, as_exported, generated_test, seeds,
         f"{floor:.2f} it finds {on_audited.recall:.0%} of the implants with {on_audited.false_per_image:.2f} false "
         f"detections per image. Against the labels as given: AP50 {on_real.ap50:.2f}, {on_real.recall:.0%} of the "
         "boxes found.",
-        "Names systems only on generated images: its three systems are designs (body, thread, coronal and "
+        f"Names systems only on generated images: its {len(classes)} systems are designs (body, thread, coronal and "
         "apical features) learnt from generated radiographs, not brands. On a real film it says 'implant "
         "found; system not identified by this model'. Fine-tune it on films labelled with their systems "
         "to identify them.",
     ]
+    if predictor.spec.attributes:
+        notes.append("Reads the design: it finds each fixture's coronal, middle and apical parts and their attributes "
+                     "and ranks every system of the catalogue by them, those it never saw in training too "
+                     "(benchmarks/bench_design.py --model measures how well).")
     return metrics, notes
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from implant_desk.app.identify.controller import (
     CLAIMED_COLOR, SELECTED_COLOR, UNCERTAIN_COLOR, IdentifyController, heat_over_box,
 )
@@ -53,7 +55,6 @@ def test_a_result_for_an_earlier_request_on_the_same_image_is_dropped():
 
 
 def test_the_heat_maps_follow_the_answer_and_a_late_one_for_another_image_is_dropped():
-    from dataclasses import replace
 
     controller = IdentifyController()
     controller.image_changed(make_radiograph())
@@ -148,7 +149,6 @@ def test_warning_comes_from_the_card():
 
 
 def test_on_a_real_film_implants_are_found_but_no_generated_design_is_named():
-    from dataclasses import replace
 
     from implant_desk.app.identify.controller import claim_text
     from implant_desk.core.models.predictor import IMPLANT_LABEL
@@ -175,6 +175,9 @@ def test_the_warning_says_what_the_model_found_on_real_films_and_that_it_names_n
     assert card_warning(card) == ("Finds implants on real films (AP50 0.81, 0.15 false finds per image on 215 held-out "
                                   "real images); it learnt its systems from generated images and does not name them "
                                   "on a real film. Not for diagnosis.")
+    design = replace(card, spec=ModelSpec.reading_design(("a",), {"apex": ("round", "flat")}))
+    assert "learnt its systems and their design from generated images and does not name them on a real film, where " \
+           "the design it reads is unchecked. Not for diagnosis." in card_warning(design)
     lab = ModelCard(spec=spec, metrics={**real, "split": "test"},
                     training_data={"splits": {"test": {"images": 9, "real_images": 9}},
                                    "real_fixtures_per_system": {"a": 30}})

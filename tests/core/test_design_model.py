@@ -5,6 +5,7 @@ the predictor gives back; a model that names systems only works as before."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -181,3 +182,31 @@ def test_parts_that_score_under_the_floor_together_make_no_fixture(monkeypatch):
     image = np.zeros((96, 80), np.uint8)
     assert [f.score for f in predictor.find(image)] == [0.8]
     assert [f.score for f in predictor.find(image, min_score=0.05)] == [0.8, 0.3]  # evaluation ranks every one
+
+
+def test_training_reads_the_designs_its_data_names_random_ones_too(tmp_path, monkeypatch):
+    """The shipped design model also trains on random designs, which no catalogue holds: the training step takes
+    their designs from the data (``TrainingData.designs``), so their fixtures teach the attributes."""
+    from implant_desk.core.learning.dataset import Dataset, Split
+    from implant_desk.core.learning.orchestrator import TrainingData, train
+    from implant_desk.core.synthetic.designs import random_designs
+
+    designs = random_designs(2, seed=7)
+    renamed = [replace(s, annotation=replace(s.annotation, boxes=[replace(b, label=designs[k % 2].name)
+                                                                  for k, b in enumerate(s.annotation.boxes)]))
+               for s in _design_samples(tmp_path)]
+    data = TrainingData(Dataset(renamed, list(SYSTEMS)), Split(renamed[:2], renamed[2:], [], seed=0), {}, [],
+                        designs=designs)
+    seen = []
+
+    def stop_at_fit(network, train_images, val_images, *args, **kwargs):
+        seen.extend(train_images)
+        raise StopIteration
+
+    monkeypatch.setattr(fitting, "fit", stop_at_fit)
+    with pytest.raises(StopIteration):
+        train(data, DESIGN_SPEC, TrainingConfig(pretrained=False, checkpoint_path=str(tmp_path / "checkpoint.pt")))
+    truth = fitting.design_truth(DESIGN_SPEC, designs)
+    assert [image.attributes.tolist() for image in seen] == [
+        [list(truth[b.label]) for b in sample.annotation.boxes] for sample in renamed[:2]]
+    assert min(min(values) for values in truth.values()) >= 0

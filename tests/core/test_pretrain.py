@@ -44,7 +44,7 @@ def train_step(samples, monkeypatch):
     images."""
     def train(config: TrainingConfig, unlabelled=(), **kwargs):
         monkeypatch.setattr(orchestrator, "pretraining_images", lambda _data: list(unlabelled))
-        data = SimpleNamespace(split=SimpleNamespace(train=samples[0], val=samples[1]))
+        data = SimpleNamespace(split=SimpleNamespace(train=samples[0], val=samples[1]), designs=None)
         return orchestrator.train(data, TINY_SPEC, config, **kwargs)
 
     return train

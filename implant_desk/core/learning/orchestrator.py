@@ -81,6 +81,7 @@ class TrainingData:
     split: Split
     summary: dict
     warnings: list[str]
+    designs: list | None = None  # the systems whose names in the labels state a design (None: the catalogue in use)
 
     def describe(self) -> str:
         """One line a user reads before training starts."""
@@ -257,7 +258,8 @@ def train(data: TrainingData, spec: ModelSpec, config: TrainingConfig, parent: M
     if config.checkpoint_path is None:
         config = replace(config, checkpoint_path=str(checkpoint_path(data, spec, config, parent)))
     network = build_network(spec, config, parent.folder if parent else None)
-    train_images, val_images = prepare_images(data.split.train, spec), prepare_images(data.split.val, spec)
+    train_images, val_images = (prepare_images(part, spec, data.designs) for part in (data.split.train,
+                                                                                       data.split.val))
     fit_config = config
     if config.pretrain_epochs and train_images and not resumes(config):
         def time_is_up() -> bool:

@@ -165,6 +165,8 @@ def card_warning(card: ModelCard | None) -> str:
     real = card.real_film_figures
     if real.get("ap50") is not None:
         named = ("" if card.systems_learnt_from_real_films else
+                 "; it learnt its systems and their design from generated images and does not name them on a real "
+                 "film, where the design it reads is unchecked" if card.spec.attributes else
                  "; it learnt its systems from generated images and does not name them on a real film")
         checked = ", labels checked box by box" if real.get("truth") else ""
         return (f"Finds implants on real films (AP50 {real['ap50']:.2f}, {real.get('false_per_image') or 0:.2f} "
