@@ -185,8 +185,9 @@ def test_parts_that_score_under_the_floor_together_make_no_fixture(monkeypatch):
 
 
 def test_training_reads_the_designs_its_data_names_random_ones_too(tmp_path, monkeypatch):
-    """The shipped design model also trains on random designs, which no catalogue holds: the training step takes
-    their designs from the data (``TrainingData.designs``), so their fixtures teach the attributes."""
+    """A design model also trains on random designs, which no catalogue holds: the training step takes their
+    designs from the data (``TrainingData.designs``), so their fixtures teach the attributes where their part labels
+    do not state them (here: parts labelled with their zone alone; in generated films, a fixture cut by the edge)."""
     from implant_desk.core.learning.dataset import Dataset, Split
     from implant_desk.core.learning.orchestrator import TrainingData, train
     from implant_desk.core.synthetic.designs import random_designs
