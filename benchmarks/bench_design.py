@@ -37,7 +37,7 @@ from bench_finetune import generate
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
-from train_default_model import design_systems  # noqa: E402  (the shipped design model's choice of systems)
+from train_default_model import design_systems  # noqa: E402  (as train_default_model --design chooses them)
 
 
 def main() -> int:

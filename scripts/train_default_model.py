@@ -12,7 +12,6 @@ Two kinds of data, each with a held-out part the model never trains on:
   shipped catalogue (by name) plus ``--random-designs`` random designs, whose parts and attributes the model
   learns to read, so that it ranks the catalogue's other half, never in its training images, by design
   (``benchmarks/bench_design.py --model OUT`` measures that);
-
 - real panoramic crops (``../shared/data/dental-xray``, CC BY 4.0) teach finding implants on real films. Their
   labels name no system ("Implant"); fillings, caries and impacted teeth are left out as not implants. They are
   split by source radiograph (Roboflow's copies of one radiograph share it), as by patient. Roboflow squeezed
@@ -98,12 +97,12 @@ def main(argv: list[str] | None = None) -> int:
                              "classifier learns from the 60 generated images alone, 4 %% of the steps)")
     args = parser.parse_args(argv)
 
+    from implant_desk.core.catalogue import shipped_catalogue
     from implant_desk.core.learning.dataset import Dataset, Split, load_dataset, summarize
     from implant_desk.core.learning.label_audit import relabelled
     from implant_desk.core.learning.orchestrator import TrainingData
     from implant_desk.core.models.predictor import Predictor
     from implant_desk.core.models.weights import load_model, save_model
-    from implant_desk.core.catalogue import shipped_catalogue
     from implant_desk.core.registry import model_systems
     from implant_desk.core.synthetic import generate_series, write_dataset
 

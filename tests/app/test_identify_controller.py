@@ -55,7 +55,6 @@ def test_a_result_for_an_earlier_request_on_the_same_image_is_dropped():
 
 
 def test_the_heat_maps_follow_the_answer_and_a_late_one_for_another_image_is_dropped():
-
     controller = IdentifyController()
     controller.image_changed(make_radiograph())
     request = controller.request()
@@ -149,7 +148,6 @@ def test_warning_comes_from_the_card():
 
 
 def test_on_a_real_film_implants_are_found_but_no_generated_design_is_named():
-
     from implant_desk.app.identify.controller import claim_text
     from implant_desk.core.models.predictor import IMPLANT_LABEL
     from implant_desk.core.reports.fixture_text import fixture_title
