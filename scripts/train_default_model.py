@@ -110,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the real radiographs are not at {args.real}: the default model needs them", file=sys.stderr)
         return 1
     torch.set_num_threads(args.threads)
+    catalogue = shipped_catalogue().systems
     if args.design:
-        systems, held_out, randoms = design_systems(shipped_catalogue().systems, args.random_designs, args.seed)
+        systems, held_out, randoms = design_systems(catalogue, args.random_designs, args.seed)
         print(f"design: names {len(systems)} of the catalogue's systems, ranks the other {len(held_out)} by design; "
               f"{len(randoms)} random designs", flush=True)
     else:  # the shipped model's three systems of the catalogue, whose images it names
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             split = Split(parts["train"], parts["val"], parts["test"], seed=0)
             everything = [*parts["train"], *parts["val"], *parts["test"]]
             data = TrainingData(Dataset(everything, list(classes)), split, summarize(split.parts()), [],
-                                designs=[*shipped_catalogue().systems, *randoms])
+                                designs=[*catalogue, *randoms])
             network, card = trained(args, data, real_split, generated, seeds, counts, command, tmp, doubted_note,
                                     randoms)
         save_model(args.out, network, card)  # measured below as the app runs it (ONNX graphs included)
