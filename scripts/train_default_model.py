@@ -91,11 +91,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--random-designs", type=int, default=36, metavar="N",
                         help="with --design, the training images also show fixtures of N random designs (none a "
                              "held-out system): they teach each attribute apart from the named systems' combinations")
+    parser.add_argument("--keep-detector", action="store_true",
+                        help="with --design and --from: the parent's detector is kept as it is but for the new part "
+                             "layer, so the model finds implants on real films exactly as its parent does; only "
+                             "generated images are trained on (the real ones teach no system, design or part)")
     parser.add_argument("--classifier-from", type=Path, metavar="MODEL",
                         help="a model with the same systems whose classifier is kept when it names the generated "
                              "validation fixtures better (the real crops name no system, so the jointly trained "
                              "classifier learns from the 60 generated images alone, 4 %% of the steps)")
     args = parser.parse_args(argv)
+    if args.keep_detector and not (args.design and args.start_from):
+        parser.error("--keep-detector needs --design and --from")
 
     from implant_desk.core.catalogue import shipped_catalogue
     from implant_desk.core.learning.dataset import Dataset, Split, load_dataset, summarize
@@ -144,8 +150,11 @@ def main(argv: list[str] | None = None) -> int:
             card = replace(card, training={**card.training, "measured_again": command})
             print(f"measuring {args.out} again (weights and floor unchanged, flip test {args.flip_test})", flush=True)
         else:
-            parts = {part: generated[part] + getattr(real_split, part) for part in seeds}
-            parts["train"] += as_exported.train
+            # A kept detector learns nothing from the real crops: they are only measured on.
+            parts = {part: generated[part] + ([] if args.keep_detector and part != "test" else
+                                              getattr(real_split, part)) for part in seeds}
+            if not args.keep_detector:
+                parts["train"] += as_exported.train
             for part, samples in parts.items():
                 print(f"{part}: {len(generated[part])} generated images (seed {seeds[part]}), "
                       f"{len(samples) - len(generated[part])} real images", flush=True)
@@ -213,8 +222,9 @@ def trained(args, data, real_split, generated, seeds, counts, command, tmp, doub
     checkpoint = args.checkpoint or Path(tmp) / "checkpoint.pt"
     # A parent's heads fit, except a design model's new ones (its systems, attributes, parts): one epoch for them.
     head_epochs = (1 if args.design else 0) if args.start_from else TRAINING_DEFAULTS.head_epochs
-    config = TrainingConfig(epochs=args.epochs, seed=args.seed, device="cpu", monitor="ap50", patience=4,
-                            lr=args.lr, head_epochs=head_epochs,
+    config = TrainingConfig(epochs=args.epochs, seed=args.seed, device="cpu", patience=4, lr=args.lr,
+                            monitor="top1" if args.keep_detector else "ap50", head_epochs=head_epochs,
+                            keep_fixture_detector=args.keep_detector,
                             time_limit_s=args.time_limit * 60, checkpoint_path=str(checkpoint))
     parent = ModelVersion("start", args.start_from, read_card(args.start_from), True) if args.start_from else None
     result = train(data, spec, config, parent=parent, on_event=_print_progress)
@@ -248,6 +258,9 @@ def trained(args, data, real_split, generated, seeds, counts, command, tmp, doub
                  "preprocessing": f"widened x{args.unstretch:g} to their panoramic aspect (Roboflow had "
                                   "stretched them to 640x640); training patients' crops also as exported",
                  "split": "by source radiograph, seed 0: 20 % test, 15 % validation",
+                 **({"trained_on": "by the parent model, whose detector this one keeps unchanged but for its part "
+                                   "layer; this run trained on the generated images only"}
+                    if args.keep_detector else {}),
                  **({"doubted_labels": doubted_note} if doubted_note else {})},
             ],
             "splits": summary["splits"], "file_list_sha256": summary["file_list_sha256"],

@@ -211,3 +211,22 @@ def test_training_reads_the_designs_its_data_names_random_ones_too(tmp_path, mon
     assert [image.attributes.tolist() for image in seen] == [
         [list(truth[b.label]) for b in sample.annotation.boxes] for sample in renamed[:2]]
     assert min(min(values) for values in truth.values()) >= 0
+
+
+def test_a_design_model_can_keep_its_parent_s_fixture_detector_and_learn_only_the_thirds_and_the_design(tmp_path):
+    """``keep_fixture_detector``: the child finds fixtures exactly as its parent (real-film figures included),
+    while its part layer and its classifier learn; frozen BatchNorm statistics stay the parent's too."""
+    torch.manual_seed(0)
+    plain_spec = ModelSpec(SYSTEMS, det_size=64, crop_size=(32, 16))
+    save_model(tmp_path / "parent", ImplantIdentifier(plain_spec, pretrained=False).eval(),
+               ModelCard(spec=plain_spec, version="1"))
+    config = TrainingConfig(pretrained=False, epochs=1, head_epochs=0, freeze_depth=0, batch_size=2,
+                            keep_fixture_detector=True, device="cpu")
+    child = build_network(DESIGN_SPEC, config, tmp_path / "parent")
+    before = {k: v.clone() for k, v in child.state_dict().items()}
+    fitting.fit(child, fitting.prepare_images(_design_samples(tmp_path), DESIGN_SPEC), [], config)
+    after = child.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(k.startswith(("detector.parts_out.", "classifier.")) for k in changed)
+    assert any(k.startswith("detector.parts_out.") for k in changed)
+    assert any(k.startswith("classifier.attributes.") for k in changed)

@@ -50,6 +50,10 @@ class TrainingConfig:
     # and timm's trainers do: steadier from epoch to epoch than the last step's weights. Its decay ramps as
     # (1 + n) / (10 + n) over the steps n, up to this cap, so it averages about the last tenth of any run; 0: off.
     ema_decay: float = 0.999
+    # The parent's detector stays as it is but for its part layer (which a model that reads the design adds):
+    # the new model finds fixtures exactly as its parent did, on real films too, while it learns the thirds and
+    # the classifier learns its systems and the design.
+    keep_fixture_detector: bool = False
     # Self-supervised pre-training of the backbones (implant_desk.core.learning.pretrain) on the training images
     # and the folders' unannotated ones before the supervised epochs; 0: off.
     pretrain_epochs: int = 0

@@ -278,7 +278,8 @@ def train_one_epoch(loop: _Loop, state: _State, epoch: int, phase: str) -> tuple
     or why it stopped early ("cancelled", "time limit")."""
     config, network = loop.config, loop.network
     rank, world = distributed.rank_and_world()
-    _set_trainable(network, frozen_stages=None if phase == "heads" else config.freeze_depth)
+    _set_trainable(network, frozen_stages=None if phase == "heads" else config.freeze_depth,
+                   keep_fixture_detector=config.keep_fixture_detector)
     model = distributed.wrap(network, loop.device)
     # The same shuffle on every rank, each taking its share; augmentation draws differ between ranks
     # (rank 0 draws exactly as a single process does).
@@ -358,9 +359,10 @@ def _class_weights(train: list[PreparedImage], classes: int) -> torch.Tensor:
     return torch.tensor(weights, dtype=torch.float32)
 
 
-def _set_trainable(network: ImplantIdentifier, frozen_stages: int | None) -> None:
+def _set_trainable(network: ImplantIdentifier, frozen_stages: int | None, keep_fixture_detector: bool = False) -> None:
     """``None``: heads only. Frozen parts keep their BatchNorm statistics (eval mode): small batches of
-    radiographs would otherwise drag ImageNet statistics around."""
+    radiographs would otherwise drag ImageNet statistics around. ``keep_fixture_detector``: the detector's
+    every layer but its part layer is frozen too."""
     stages = network.backbone_stages()
     depth = len(stages) if frozen_stages is None else frozen_stages
     network.train()
@@ -368,6 +370,11 @@ def _set_trainable(network: ImplantIdentifier, frozen_stages: int | None) -> Non
         for module in stage:
             module.requires_grad_(index >= depth)
             if index < depth:
+                module.eval()
+    if keep_fixture_detector:
+        for module in network.detector.children():
+            if module is not network.detector.parts_out:
+                module.requires_grad_(False)
                 module.eval()
 
 
