@@ -43,6 +43,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image-size", type=int, metavar="PX", help="detector input size, a multiple of 32")
     parser.add_argument("--freeze-depth", type=int, default=defaults.freeze_depth,
                         help="pretrained stages kept frozen after the head epochs")
+    parser.add_argument("--keep-detector", action="store_true",
+                        help="keep the parent's fixture detector as it is (a model that reads the design still learns "
+                             "its thirds): it finds fixtures as before, and only the classifier learns the systems")
     parser.add_argument("--head-epochs", type=int, default=defaults.head_epochs, help="first epochs train the new heads only")
     parser.add_argument("--pretrain-epochs", type=int, default=defaults.pretrain_epochs, metavar="N",
                         help="first pre-train the backbones for N epochs without labels (masked image modelling, as "
@@ -78,10 +81,13 @@ def request_from(args: argparse.Namespace) -> TrainingRequest:
         config = TrainingConfig(epochs=args.epochs, head_epochs=args.head_epochs, freeze_depth=args.freeze_depth,
                                 batch_size=args.batch_size, patience=args.patience, lr=args.lr, seed=args.seed,
                                 device=args.device, image_size=args.image_size, time_limit_s=args.time_limit,
-                                pretrain_epochs=args.pretrain_epochs, folds=args.folds)
+                                pretrain_epochs=args.pretrain_epochs, folds=args.folds,
+                                keep_fixture_detector=args.keep_detector)
     except ValueError as error:
         raise ImplantDeskError(str(error)) from error
     parent = {"active": "active", "none": None}.get(args.parent.lower(), args.parent)
+    if args.keep_detector and parent is None:
+        raise ImplantDeskError("--keep-detector keeps a parent's detector: give --from a model, not none")
     return TrainingRequest(tuple(str(folder) for folder in args.data), config, parent=parent,
                            val_fraction=args.val_fraction, test_fraction=args.test_fraction,
                            only=tuple(args.only) if args.only else None, implant_labels=tuple(args.implant_labels),
