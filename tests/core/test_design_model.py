@@ -230,3 +230,28 @@ def test_a_design_model_can_keep_its_parent_s_fixture_detector_and_learn_only_th
     assert changed and all(k.startswith(("detector.parts_out.", "classifier.")) for k in changed)
     assert any(k.startswith("detector.parts_out.") for k in changed)
     assert any(k.startswith("classifier.attributes.") for k in changed)
+
+
+def test_thirds_learnt_from_generated_films_do_not_move_or_add_fixtures_on_a_real_film(monkeypatch):
+    """On a real film, a model whose thirds were learnt from generated images only keeps its detector's fixtures
+    as they are and attaches the thirds that lie in them; one trained on thirds labelled on real films (card:
+    ``real_parts``) assembles them there too, as on a generated film."""
+    detections = {0: ([(30.0, 10.0, 40.0, 80.0), (50.0, 10.0, 60.0, 40.0)], [0.8, 0.2]),
+                  1: ([(50.0, 10.0, 60.0, 22.0)], [0.9]), 2: ([(50.0, 22.0, 60.0, 34.0)], [0.9]),
+                  3: ([(50.0, 34.0, 60.0, 46.0), (10.0, 60.0, 20.0, 80.0)], [0.9, 0.95])}
+
+    def predictor_with(card):
+        predictor = Predictor.from_network(ImplantIdentifier(DESIGN_SPEC, pretrained=False), card=card)
+        monkeypatch.setattr(predictor, "_detector_maps", lambda image: (None, 1.0))
+        monkeypatch.setattr(predictor, "_decoded", lambda image, maps, scale, kind, min_score: detections[kind])
+        return predictor
+
+    image = np.zeros((96, 80), np.uint8)
+    generated_only = predictor_with(ModelCard(spec=DESIGN_SPEC))
+    on_real = generated_only.find(image, min_score=0.05, generated_film=False)
+    assert [(f.box, f.score, f.inferred) for f in on_real] == [(b, s, False) for b, s in zip(*detections[0])]
+    assert [len(f.parts) for f in on_real] == [0, 3]
+    on_generated = generated_only.find(image, min_score=0.05)
+    assert len(on_generated) == 3 and on_generated[1].box != on_real[1].box  # moved to its thirds, a lone one added
+    learnt_on_real = predictor_with(ModelCard(spec=DESIGN_SPEC, training_data={"real_parts": 9}))
+    assert _close(learnt_on_real.find(image, min_score=0.05, generated_film=False), on_generated)

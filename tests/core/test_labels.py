@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -70,6 +72,9 @@ def test_the_summary_says_what_was_learnt_from_real_films(tmp_path):
     assert summary["real_fixtures_per_system"] == {"Alpha BL": 1}
     assert summary["splits"]["train"]["implants_without_system"] == 1
     assert summary["splits"]["train"]["fixtures"] == 4 and summary["splits"]["train"]["real_images"] == 1
+    assert summary["real_parts"] == 0  # no thirds labelled on the real film
+    with_thirds = [replace(s, parts=(Box("coronal", 1, 1, 5, 5),)) for s in dataset.samples]
+    assert summarize({"train": with_thirds})["real_parts"] == 1  # the generated film's thirds do not count
 
 
 def test_implants_without_a_system_count_for_detection_not_for_naming():

@@ -462,8 +462,10 @@ def summarize(parts: Mapping[str, Sequence[Sample]]) -> dict:
                         "real_images": sum(not s.generated for s in samples)}
     # What the model may name on a real film: the systems it learns from real radiographs labelled with them.
     real = Counter(label for s in parts.get("train", ()) if not s.generated for label in s.systems)
+    # Whether its thirds may place fixtures on a real film: parts labelled on real radiographs.
+    real_parts = sum(len(s.parts) for s in parts.get("train", ()) if not s.generated)
     return {"splits": splits, "file_list_sha256": file_list_hash(parts),
-            "real_fixtures_per_system": dict(sorted(real.items()))}
+            "real_fixtures_per_system": dict(sorted(real.items())), "real_parts": real_parts}
 
 
 def patient_warnings(dataset: Dataset) -> list[str]:

@@ -71,6 +71,12 @@ class ModelCard:
         counts = self.training_data.get("real_fixtures_per_system") or {}
         return tuple(system for system in self.spec.classes if counts.get(system, 0) > 0)
 
+    @property
+    def parts_learnt_from_real_films(self) -> bool:
+        """Whether it was trained on thirds labelled on real radiographs; if not, its thirds (learnt from generated
+        images) do not move or add fixtures on a real film."""
+        return bool(self.training_data.get("real_parts"))
+
     def to_dict(self) -> dict:
         known = {"format": CARD_FORMAT, "version": self.version, "parent_version": self.parent_version,
                  "created": self.created, "classes": list(self.spec.classes), "spec": self.spec.to_dict(),
