@@ -3,28 +3,24 @@ refused without a parent to keep it from."""
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
 from implant_desk.cli import main
+from implant_desk.cli import train as train_cli
 from implant_desk.core.learning import orchestrator
 
 
-class _Stop(Exception):
-    pass
+def _request(*argv: str):
+    parser = argparse.ArgumentParser()
+    train_cli.configure(parser)
+    return train_cli.request_from(parser.parse_args(["data", *argv]))
 
 
-@pytest.mark.parametrize(("argv", "kept"), [([], False), (["--keep-detector"], True)])
-def test_train_can_keep_the_parent_s_fixture_detector(tmp_path, monkeypatch, argv, kept):
-    requests = []
-
-    def run(request, on_event, **_):
-        requests.append(request)
-        raise _Stop
-
-    monkeypatch.setattr(orchestrator, "run", run)
-    with pytest.raises(_Stop):
-        main(["train", str(tmp_path), *argv])
-    assert requests[0].config.keep_fixture_detector is kept
+def test_train_can_keep_the_parent_s_fixture_detector():
+    assert _request().config.keep_fixture_detector is False
+    assert _request("--keep-detector").config.keep_fixture_detector is True
 
 
 def test_keeping_the_detector_of_no_parent_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
