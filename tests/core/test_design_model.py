@@ -14,7 +14,7 @@ import torch
 from implant_desk.core.annotations.model import Box, ImageAnnotation
 from implant_desk.core.catalogue import ATTRIBUTES, load_systems
 from implant_desk.core.learning import fit as fitting
-from implant_desk.core.learning.config import TrainingConfig
+from implant_desk.core.learning.config import TrainingConfig, TrainingError
 from implant_desk.core.learning.dataset import Sample
 from implant_desk.core.learning.network import build_network
 from implant_desk.core.models.card import ModelCard
@@ -230,6 +230,10 @@ def test_a_design_model_can_keep_its_parent_s_fixture_detector_and_learn_only_th
     assert changed and all(k.startswith(("detector.parts_out.", "classifier.")) for k in changed)
     assert any(k.startswith("detector.parts_out.") for k in changed)
     assert any(k.startswith("classifier.attributes.") for k in changed)
+    with pytest.raises(TrainingError, match="parent model whose detector fits"):
+        build_network(DESIGN_SPEC, config)  # no parent: nothing to keep
+    with pytest.raises(TrainingError, match="parent model whose detector fits"):
+        build_network(replace(DESIGN_SPEC, det_stride=4), config, tmp_path / "parent")  # another detector
 
 
 def test_thirds_learnt_from_generated_films_do_not_move_or_add_fixtures_on_a_real_film(monkeypatch):
